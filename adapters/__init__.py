@@ -1,0 +1,1 @@
+"""LoRA/QLoRA training, adapter files and GGUF export (no Qt, no store access)."""

@@ -1,0 +1,1 @@
+"""OwnVoice core: import, retrieval, prompting, drafting and training orchestration (no Qt here)."""

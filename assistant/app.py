@@ -1,0 +1,130 @@
+"""The application object the CLI and GUI share: data home, settings, store, lazily loaded models.
+
+Heavy things (llama.cpp model, sentence-transformers, torch) load on first use, never at start-up.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Optional
+
+from ownvoice.store import open_db
+from ownvoice.store import documents as docs_table
+from ownvoice.store import generations as gen_table
+from ownvoice.store.profiles import Profile, ensure_profile, get_profile, list_profiles
+
+from .backends import get_embedder, get_generator
+from .backends.base import Embedder, Generator
+from .backends.defaults import DEFAULT_EMBEDDER_NAME, default_embedder_path, default_gguf_path
+from .compose import Composer, DraftResult
+from .config import Settings, load_settings, save_settings
+from .errors import EmptyCorpusError, ProfileError
+from .ingest import ImportSummary, import_paths
+from .jobs import CancelToken, ProgressFn
+from .paths import DB_FILENAME, data_home
+from .prompts import DraftRequest
+from .retrieval import Exemplar, embed_missing, search
+
+
+class OwnVoice:
+    """One data home: its settings, its store and the models it uses."""
+
+    def __init__(self, home: Optional[str | Path] = None) -> None:
+        self.home = data_home(home)
+        self.settings: Settings = load_settings(self.home)
+        self.db = open_db(self.home / DB_FILENAME)
+        self._generator: Optional[Generator] = None
+        self._embedder: Optional[Embedder] = None
+        self._lock = threading.Lock()
+
+    # settings and profiles -------------------------------------------------------------------
+    def save_settings(self) -> None:
+        """Persist the settings."""
+        save_settings(self.home, self.settings)
+
+    def profile(self, name: Optional[str] = None, create: bool = True) -> Profile:
+        """The named (or default) profile; created on first use when ``create``."""
+        name = name or self.settings.default_profile
+        prof = ensure_profile(self.db, name) if create else get_profile(self.db, name)
+        if prof is None:
+            known = ", ".join(p.name for p in list_profiles(self.db)) or "none yet"
+            raise ProfileError(f"no profile called {name!r} (profiles: {known})")
+        return prof
+
+    # models ----------------------------------------------------------------------------------
+    @property
+    def model_path(self) -> str:
+        """The GGUF used for drafting."""
+        return self.settings.model_path or str(default_gguf_path())
+
+    def generator(self, model_path: Optional[str] = None) -> Generator:
+        """The generator (loaded once; a different model path loads that model)."""
+        path = model_path or self.model_path
+        with self._lock:
+            if self._generator is None or self._generator.model_path != str(path):
+                self._generator = get_generator(self.settings.generator_backend, str(path), n_ctx=self.settings.n_ctx)
+            return self._generator
+
+    def embedder(self) -> Embedder:
+        """The embedder (loaded once)."""
+        with self._lock:
+            if self._embedder is None:
+                path = self.settings.embedder_path or str(default_embedder_path())
+                name = None if self.settings.embedder_path else DEFAULT_EMBEDDER_NAME
+                self._embedder = get_embedder(self.settings.embedder_backend, path, name=name)
+            return self._embedder
+
+    # jobs ------------------------------------------------------------------------------------
+    def import_paths(self, paths: list[Path], profile: Optional[str] = None, addresses: Optional[list[str]] = None,
+                     progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None,
+                     embed: bool = True) -> ImportSummary:
+        """Import files into a profile, then embed what is new."""
+        prof = self.profile(profile)
+        summary = import_paths(self.db, prof, [Path(p) for p in paths], addresses, progress, cancel)
+        if embed:
+            self.embed(prof, progress, cancel)
+        return summary
+
+    def embed(self, profile: Profile, progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None) -> int:
+        """Embed the profile's documents that have no vector yet."""
+        return embed_missing(self.db, profile.id, self.embedder(), progress, cancel)
+
+    def search(self, text: str, profile: Optional[str] = None, k: int = 5, kind: Optional[str] = None) -> list[Exemplar]:
+        """Exemplars for ``text``."""
+        prof = self.profile(profile)
+        self.embed(prof)
+        return search(self.db, prof.id, text, self.embedder(), k=k, kind=kind,
+                      recency_weight=self.settings.recency_weight)
+
+    def composer(self, model_path: Optional[str] = None) -> Composer:
+        """A Composer over the current models."""
+        return Composer(self.db, self.generator(model_path), self.embedder(), temperature=self.settings.temperature,
+                        recency_weight=self.settings.recency_weight)
+
+    def draft(self, request: DraftRequest, profile: Optional[str] = None, model_path: Optional[str] = None,
+              on_update=None, cancel: Optional[CancelToken] = None) -> DraftResult:
+        """Draft in the profile's voice."""
+        prof = self.profile(profile)
+        if request.use_rag:
+            if docs_table.counts(self.db, prof.id)["documents"] == 0:
+                raise EmptyCorpusError(
+                    f"profile {prof.name!r} has no writing of yours yet: import some mail first "
+                    "(ownvoice import PATH), or draft with --no-rag")
+            self.embed(prof)
+        return self.composer(model_path).draft(prof, request, on_update=on_update, cancel=cancel)
+
+    def stats(self) -> list[dict]:
+        """Per-profile counts."""
+        out = []
+        for prof in list_profiles(self.db):
+            c = docs_table.counts(self.db, prof.id)
+            c["embedded"] = self.db.execute(
+                "SELECT count(*) FROM embeddings e JOIN documents d ON d.id = e.document_id WHERE d.profile_id = ?",
+                [prof.id]).fetchone()[0]
+            c["generations"] = gen_table.count_generations(self.db, prof.id)
+            out.append({"profile": prof.name, "display_name": prof.display_name, "addresses": prof.addresses, **c})
+        return out
+
+    def close(self) -> None:
+        """Close the store."""
+        self.db.close()

@@ -1,0 +1,81 @@
+"""The two small interfaces every model backend implements: Generator and Embedder."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Iterator, Optional, Sequence
+
+import numpy as np
+
+from ..jobs import CancelToken, ProgressFn
+
+
+@dataclass
+class GenParams:
+    """Sampling settings for one generation."""
+
+    max_tokens: int = 256
+    min_tokens: int = 0  # end-of-text is suppressed before this many tokens (length control)
+    temperature: float = 0.7
+    top_p: float = 0.9
+    top_k: int = 40
+    repeat_penalty: float = 1.1
+    seed: int = 0
+    stop: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GenStats:
+    """Timings of the last generation."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    ttft_s: float = 0.0
+    total_s: float = 0.0
+
+    @property
+    def tokens_per_s(self) -> float:
+        """Decode speed after the first token."""
+        decode = self.total_s - self.ttft_s
+        return (self.completion_tokens - 1) / decode if decode > 0 and self.completion_tokens > 1 else 0.0
+
+
+class Generator(ABC):
+    """A text generator over chat messages."""
+
+    name: str = ""
+    model_path: str = ""
+    last_stats: GenStats
+
+    @abstractmethod
+    def format_chat(self, messages: Sequence[dict]) -> str:
+        """The prompt text for ``messages`` in the model's own chat template (generation prompt added)."""
+
+    @abstractmethod
+    def count_tokens(self, text: str) -> int:
+        """Number of tokens ``text`` takes."""
+
+    @abstractmethod
+    def stream(self, prompt: str, params: GenParams, cancel: Optional[CancelToken] = None) -> Iterator[str]:
+        """Yield the completion of ``prompt`` piece by piece; fills ``last_stats``."""
+
+    @property
+    def context_length(self) -> int:
+        """Tokens the context holds."""
+        return 2048
+
+    @property
+    def adapter_name(self) -> str:
+        """Name of the active adapter, '' when none."""
+        return ""
+
+
+class Embedder(ABC):
+    """A sentence embedder returning L2-normalised float32 vectors."""
+
+    name: str = ""
+
+    @abstractmethod
+    def encode(self, texts: Sequence[str], batch_size: int = 32, progress: Optional[ProgressFn] = None,
+               cancel: Optional[CancelToken] = None) -> np.ndarray:
+        """Vectors [len(texts), dim], normalised."""

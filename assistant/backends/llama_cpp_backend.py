@@ -1,0 +1,198 @@
+"""llama.cpp generation (llama-cpp-python): the model's own chat template, streaming, LoRA hot-swap.
+
+Loaded models are cached per (path, n_ctx) for the process, so switching profile or adapter never
+reloads the base. Adapters are applied unmerged through llama.cpp's adapter API; several can be
+loaded on one model and switched in microseconds.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Iterator, Optional, Sequence
+
+from ..errors import ModelError
+from ..jobs import CancelToken
+from .base import GenParams, GenStats, Generator
+
+_CACHE: dict[tuple[str, int], "object"] = {}
+_CACHE_LOCK = threading.Lock()
+DEFAULT_N_CTX = 4096
+
+
+def _threads() -> int:
+    return max(1, min(8, os.cpu_count() or 2))
+
+
+def load_llama(path: str, n_ctx: int = DEFAULT_N_CTX):
+    """Return a cached ``llama_cpp.Llama`` for ``path`` (ModelError when unusable)."""
+    from ..models import check_gguf
+
+    check_gguf(Path(path))
+    key = (str(Path(path).resolve()), n_ctx)
+    with _CACHE_LOCK:
+        if key not in _CACHE:
+            import llama_cpp
+
+            try:
+                _CACHE[key] = llama_cpp.Llama(
+                    model_path=key[0], n_ctx=n_ctx, n_threads=_threads(), n_batch=512, verbose=False,
+                )
+            except (ValueError, RuntimeError) as exc:
+                raise ModelError(f"{path}: llama.cpp could not load this model ({exc})") from exc
+        return _CACHE[key]
+
+
+class LlamaCppGenerator(Generator):
+    """Generator over a GGUF file through llama-cpp-python."""
+
+    name = "llama-cpp"
+
+    def __init__(self, model_path: str, n_ctx: int = DEFAULT_N_CTX) -> None:
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        self.model_path = str(model_path)
+        self.llm = load_llama(self.model_path, n_ctx)
+        meta = self.llm.metadata
+        template = meta.get("tokenizer.chat_template")
+        if not template:
+            raise ModelError(f"{model_path}: the GGUF has no chat template; use an instruction-tuned model")
+        vocab = self.llm._model.vocab if hasattr(self.llm._model, "vocab") else None
+        eos = self.llm._model.token_get_text(self.llm.token_eos()) if self.llm.token_eos() >= 0 else ""
+        bos = self.llm._model.token_get_text(self.llm.token_bos()) if self.llm.token_bos() >= 0 else ""
+        del vocab
+        self._formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos,
+                                              add_generation_prompt=True)
+        self._eos_text = eos
+        self.last_stats = GenStats()
+        self._lock = threading.Lock()
+        self.adapters = AdapterSlot(self.llm)
+
+    @property
+    def context_length(self) -> int:
+        """Tokens the context holds."""
+        return self.llm.n_ctx()
+
+    @property
+    def adapter_name(self) -> str:
+        """Name of the active adapter, '' when none."""
+        return self.adapters.active_name
+
+    def format_chat(self, messages: Sequence[dict]) -> str:
+        """The prompt text in the GGUF's own chat template."""
+        return self._formatter(messages=list(messages)).prompt
+
+    def count_tokens(self, text: str) -> int:
+        """Number of tokens ``text`` takes (special tokens parsed)."""
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def stream(self, prompt: str, params: GenParams, cancel: Optional[CancelToken] = None) -> Iterator[str]:
+        """Yield completion pieces; stops at the params' stop strings, EOS or cancel."""
+        stats = GenStats(prompt_tokens=self.count_tokens(prompt))
+        stop = list(dict.fromkeys([*params.stop, *( [self._eos_text] if self._eos_text else [])]))
+        with self._lock:
+            start = time.perf_counter()
+            processors = None
+            if params.min_tokens > 0:
+                import llama_cpp
+
+                processors = llama_cpp.LogitsProcessorList([_MinTokens(stats.prompt_tokens, params.min_tokens,
+                                                                       self._end_ids())])
+            pieces = self.llm.create_completion(
+                prompt, max_tokens=params.max_tokens, logits_processor=processors, temperature=params.temperature, top_p=params.top_p,
+                top_k=params.top_k, repeat_penalty=params.repeat_penalty, seed=params.seed, stop=stop, stream=True,
+            )
+            try:
+                for chunk in pieces:
+                    if cancel is not None and cancel.cancelled:
+                        break
+                    text = chunk["choices"][0]["text"]
+                    stats.completion_tokens += 1
+                    if stats.completion_tokens == 1:
+                        stats.ttft_s = time.perf_counter() - start
+                    if text:
+                        yield text
+            finally:
+                pieces.close()
+                stats.total_s = time.perf_counter() - start
+                self.last_stats = stats
+
+
+    def _end_ids(self) -> list[int]:
+        ids = {self.llm.token_eos()}
+        for text in ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<end_of_turn>"):
+            toks = self.llm.tokenize(text.encode(), add_bos=False, special=True)
+            if len(toks) == 1:
+                ids.add(toks[0])
+        return [i for i in ids if i >= 0]
+
+
+class _MinTokens:
+    """Logits processor: no end-of-text before ``min_tokens`` generated tokens."""
+
+    def __init__(self, n_prompt: int, min_tokens: int, end_ids: list[int]) -> None:
+        self.n_prompt, self.min_tokens, self.end_ids = n_prompt, min_tokens, end_ids
+
+    def __call__(self, input_ids, scores):
+        if len(input_ids) - self.n_prompt < self.min_tokens:
+            scores[self.end_ids] = -float("inf")
+        return scores
+
+
+class AdapterSlot:
+    """The LoRA adapters loaded on one llama.cpp model, and which one is active."""
+
+    def __init__(self, llm) -> None:
+        self.llm = llm
+        self._loaded: dict[str, object] = {}
+        self.active_name = ""
+
+    def load(self, path: str) -> None:
+        """Load an adapter GGUF (once) so it can be activated."""
+        import llama_cpp
+
+        key = str(Path(path).resolve())
+        if key in self._loaded:
+            return
+        if not Path(key).is_file():
+            raise ModelError(f"adapter file not found: {path}")
+        handle = llama_cpp.llama_adapter_lora_init(self.llm._model.model, key.encode("utf-8"))
+        if not handle:
+            raise ModelError(f"{path}: llama.cpp refused this adapter (made for another base model?)")
+        self._loaded[key] = handle
+
+    def activate(self, path: Optional[str], scale: float = 1.0) -> None:
+        """Make ``path`` the active adapter (None: none); the KV cache is reset."""
+        import llama_cpp
+
+        if path is None:
+            llama_cpp.llama_set_adapters_lora(self.llm._ctx.ctx, None, 0, None)
+            self.active_name = ""
+        else:
+            key = str(Path(path).resolve())
+            self.load(key)
+            arr = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(self._loaded[key])
+            scales = (ctypes.c_float * 1)(scale)
+            rc = llama_cpp.llama_set_adapters_lora(self.llm._ctx.ctx, arr, 1, scales)
+            if rc != 0:
+                raise ModelError(f"{path}: llama.cpp could not apply this adapter (code {rc})")
+            self.active_name = key
+        self.llm.reset()
+
+    def unload(self, path: str) -> None:
+        """Forget a loaded adapter (deactivating it first if active)."""
+        import llama_cpp
+
+        key = str(Path(path).resolve())
+        if self.active_name == key:
+            self.activate(None)
+        handle = self._loaded.pop(key, None)
+        if handle is not None:
+            llama_cpp.llama_adapter_lora_free(handle)
+
+    @property
+    def loaded(self) -> list[str]:
+        """Paths of the loaded adapters."""
+        return list(self._loaded)

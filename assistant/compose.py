@@ -1,0 +1,169 @@
+"""Drafting: retrieve exemplars -> build the prompt -> stream the generation -> clean -> log.
+
+``Composer.draft`` reports the cleaned text as it grows through ``on_update`` (CLI prints the new
+part, the GUI replaces the editor text) and stops the model as soon as the mail has ended (the
+user's sign-off), instead of letting a small model run on into another message.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Optional
+
+import sqlite_utils
+
+from ownvoice.store import documents as docs_table
+from ownvoice.store import generations as gen_table
+from ownvoice.store.profiles import Profile
+
+from .backends.base import Embedder, GenParams, GenStats, Generator
+from .jobs import CancelToken
+from .postprocess import addressee_from_instruction, clean_lines, finish_draft, recipient_first_name
+from .prompts import DraftRequest, build_messages, fit_messages
+from .retrieval import Exemplar, search
+from .style import StyleStats, compute_style, greeting_for
+
+STOP_STRINGS = ["<|im_start|>", "<|im_end|>", "\nSubject:", "\nSUBJECT:", "\n---", "\nFrom:", "\n\n\n\n"]
+TOKENS_PER_WORD = 1.4
+
+
+@dataclass
+class DraftResult:
+    """A finished draft and how it was made."""
+
+    text: str
+    raw: str
+    exemplars: list[Exemplar]
+    generation_id: int
+    stats: GenStats
+    prompt: str
+    target_words: int
+    params: dict = field(default_factory=dict)
+    cancelled: bool = False
+
+    def as_dict(self) -> dict:
+        """JSON-friendly summary."""
+        return {
+            "draft": self.text, "generation_id": self.generation_id,
+            "exemplars": [{"id": e.doc.id, "subject": e.doc.subject, "score": round(e.score, 5)} for e in self.exemplars],
+            "target_words": self.target_words, "words": len(self.text.split()),
+            "timings": {"prompt_tokens": self.stats.prompt_tokens, "completion_tokens": self.stats.completion_tokens,
+                        "ttft_s": round(self.stats.ttft_s, 4), "total_s": round(self.stats.total_s, 4),
+                        "tokens_per_s": round(self.stats.tokens_per_s, 2)},
+            "cancelled": self.cancelled,
+        }
+
+
+_STYLE_CACHE: dict[tuple, StyleStats] = {}
+
+
+def profile_style(db: sqlite_utils.Database, profile: Profile, allowed: Optional[set[int]] = None) -> StyleStats:
+    """Style statistics of a profile (cached until its documents change)."""
+    stamp = db.execute("SELECT count(*), max(updated) FROM documents WHERE profile_id = ?", [profile.id]).fetchone()
+    key = (id(db), profile.id, profile.display_name, tuple(stamp), frozenset(allowed) if allowed else None)
+    if key not in _STYLE_CACHE:
+        by_kind: dict[str, list[str]] = {}
+        for doc in docs_table.list_documents(db, profile.id):
+            if allowed is None or doc.id in allowed:
+                by_kind.setdefault(doc.kind, []).append(doc.body)
+        _STYLE_CACHE[key] = compute_style(by_kind, profile.display_name)
+    return _STYLE_CACHE[key]
+
+
+def max_tokens_for(target_words: int) -> int:
+    """Token budget for a draft of about ``target_words`` words (room to finish, not to ramble)."""
+    return int(min(768, max(64, target_words * 2.0 * TOKENS_PER_WORD + 24)))
+
+
+class Composer:
+    """Drafts text for a profile with a generator and (optionally) retrieval."""
+
+    def __init__(self, db: sqlite_utils.Database, generator: Generator, embedder: Optional[Embedder],
+                 temperature: float = 0.7, recency_weight: float = 0.0,
+                 playback_lookup: Optional[Callable[[list[int]], dict[int, str]]] = None) -> None:
+        self.db = db
+        self.generator = generator
+        self.embedder = embedder
+        self.temperature = temperature
+        self.recency_weight = recency_weight
+        self.playback_lookup = playback_lookup
+
+    def retrieve(self, profile: Profile, request: DraftRequest, allowed: Optional[set[int]] = None) -> list[Exemplar]:
+        """Exemplars for a request (empty when RAG is off)."""
+        if not request.use_rag or request.k <= 0:
+            return []
+        query = request.instruction if not request.incoming else f"{request.instruction}\n{request.incoming[:1000]}"
+        return search(self.db, profile.id, query, self.embedder, k=request.k, kind=request.kind,
+                      exclude=request.exclude_ids, recency_weight=self.recency_weight, allowed=allowed)
+
+    def draft(self, profile: Profile, request: DraftRequest, on_update: Optional[Callable[[str], None]] = None,
+              cancel: Optional[CancelToken] = None, allowed: Optional[set[int]] = None, log: bool = True) -> DraftResult:
+        """Write a draft for ``request`` in the profile's voice."""
+        style = profile_style(self.db, profile, allowed)
+        exemplars = self.retrieve(profile, request, allowed)
+        docs = [e.doc for e in exemplars]
+        target = style.target_words(request.kind)
+        if docs:  # the length of the closest examples says most about this kind of mail
+            ex_words = sorted(len(d.body.split()) for d in docs)
+            target = int(round(0.5 * target + 0.5 * ex_words[len(ex_words) // 2]))
+        max_tokens = request.max_tokens or max_tokens_for(target)
+        playback = self.playback_lookup([d.id for d in docs]) if (self.playback_lookup and docs) else {}
+        budget = self.generator.context_length - max_tokens - 16
+
+        def build(n: int) -> list[dict]:
+            return build_messages(profile.display_name, request, docs[:n], target, playback)
+
+        messages, used = fit_messages(build, lambda m: self.generator.count_tokens(self.generator.format_chat(m)),
+                                      len(docs), budget)
+        exemplars = exemplars[:used]
+        recipient = request.recipient or (recipient_first_name(request.incoming.split("\n", 1)[0].partition(":")[2])
+                                          if request.incoming.lower().startswith("from:") else None) \
+            or addressee_from_instruction(request.instruction)
+        # start the draft the way the user starts theirs: a tiny model keeps a style it has begun
+        greeting = greeting_for(style, recipient) if (recipient and request.kind == "email") else ""
+        prefill = f"{greeting}\n\n" if greeting else ""
+        prompt = self.generator.format_chat(messages) + prefill
+        params = GenParams(max_tokens=max_tokens, min_tokens=int(target * 0.6 * TOKENS_PER_WORD), seed=request.seed, stop=list(STOP_STRINGS),
+                           temperature=self.temperature if request.temperature is None else request.temperature)
+        raw, cancelled = self._stream(prompt, params, style.name, recipient, on_update, cancel, prefill)
+        text = finish_draft(raw, style.name, recipient, style.signoff, max_words=int(target * 2.2) + 10)
+        stats = self.generator.last_stats
+        gen_id = 0
+        if log:
+            gen_id = gen_table.log_generation(
+                self.db, profile.id, instruction=request.instruction, incoming=request.incoming,
+                exemplar_ids=[e.doc.id for e in exemplars], prompt=prompt, model=self.generator.model_path,
+                adapter=self.generator.adapter_name, params=asdict(params), output=text,
+                prompt_tokens=stats.prompt_tokens, completion_tokens=stats.completion_tokens, ttft_s=stats.ttft_s,
+                total_s=stats.total_s, tokens_per_s=stats.tokens_per_s)
+        if on_update:
+            on_update(text)
+        return DraftResult(text, raw, exemplars, gen_id, stats, prompt, target, asdict(params), cancelled)
+
+    def _stream(self, prompt: str, params: GenParams, name: str, recipient: Optional[str],
+                on_update: Optional[Callable[[str], None]], cancel: Optional[CancelToken],
+                prefill: str = "") -> tuple[str, bool]:
+        raw = prefill
+        stop_early = CancelToken()
+        user_cancelled = False
+        last_sent = ""
+        last_time = 0.0
+        for piece in self.generator.stream(prompt, params, cancel=stop_early):
+            raw += piece
+            if cancel is not None and cancel.cancelled:
+                user_cancelled = True
+                stop_early.cancel()
+            if "\n" in piece:
+                complete = raw[: raw.rfind("\n")]
+                _, finished = clean_lines(complete, name, recipient)
+                if finished:
+                    stop_early.cancel()
+            if on_update is not None and time.perf_counter() - last_time > 0.03:
+                complete, _, partial = raw.rpartition("\n")
+                shown, _ = clean_lines(complete, name, recipient)
+                display = (shown + "\n" + partial) if shown else partial.lstrip()
+                if display != last_sent:
+                    on_update(display)
+                    last_sent = display
+                    last_time = time.perf_counter()
+        return raw, user_cancelled

@@ -1,0 +1,103 @@
+"""Prompt building: the user's own past mail as few-shot turns, then the request.
+
+Each exemplar becomes a (user: instruction, assistant: the user's real text) pair in the model's own
+chat template, least relevant first, so the most relevant example sits right before the request.
+The same instruction wording is used for exemplars, for the request and for training (data
+playback), so an adapter trained on it and retrieval reinforce each other.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Sequence
+
+from ownvoice.store.documents import Document
+
+MAX_EXEMPLAR_WORDS = 250
+MAX_INCOMING_WORDS = 300
+
+
+@dataclass
+class DraftRequest:
+    """What the user asked for."""
+
+    instruction: str
+    incoming: str = ""  # the mail being answered (headers + body, or body)
+    kind: str = "email"
+    k: int = 4
+    use_rag: bool = True
+    max_tokens: Optional[int] = None
+    seed: int = 0
+    temperature: Optional[float] = None
+    recipient: str = ""  # display name of the addressee when known
+    use_adapter: bool = True
+    exclude_ids: set = field(default_factory=set)
+
+
+def system_text(name: str, kind: str) -> str:
+    """The short system prompt."""
+    who = name or "the user"
+    what = "email" if kind == "email" else "note"
+    return (f"You write as {who}. Write the {what} exactly the way {who} writes: same greeting, tone, "
+            f"length and sign-off. Output only the {what} text: no subject line, no placeholders, no comments.")
+
+
+def _clip(text: str, words: int) -> str:
+    parts = text.split()
+    if len(parts) <= words:
+        return text.strip()
+    # keep line structure for the part we keep
+    out, n = [], 0
+    for line in text.strip().split("\n"):
+        w = line.split()
+        if n + len(w) > words:
+            out.append(" ".join(w[: max(0, words - n)]) + " ...")
+            break
+        out.append(line)
+        n += len(w)
+    return "\n".join(out)
+
+
+def instruction_text(instruction: str, kind: str = "email", incoming: str = "", target_words: Optional[int] = None) -> str:
+    """The user-turn text for one request (shared by exemplars, drafting and training)."""
+    what = "an email" if kind == "email" else "a note"
+    text = f"Write {what}: {instruction.strip()}"
+    if incoming.strip():
+        text += f"\n\nIt replies to this message:\n{_clip(incoming, MAX_INCOMING_WORDS)}"
+    if target_words:
+        text += f"\n\nLength: about {target_words} words."
+    return text
+
+
+def exemplar_instruction(doc: Document, playback: Optional[str] = None) -> str:
+    """The instruction an exemplar 'answers': its cached playback instruction, else its subject."""
+    if playback:
+        return playback
+    subject = (doc.subject or "").strip()
+    for prefix in ("re:", "fwd:", "fw:", "aw:"):
+        while subject.lower().startswith(prefix):
+            subject = subject[len(prefix):].strip()
+    return subject or _clip(doc.body.split("\n\n")[1] if doc.body.count("\n\n") >= 1 else doc.body, 12)
+
+
+def build_messages(name: str, request: DraftRequest, exemplars: Sequence[Document], target_words: Optional[int],
+                   playback: Optional[dict[int, str]] = None) -> list[dict]:
+    """Chat messages: system, exemplar turns (most relevant last), then the request."""
+    playback = playback or {}
+    messages = [{"role": "system", "content": system_text(name, request.kind)}]
+    for doc in reversed(list(exemplars)):  # exemplars arrive best first
+        messages.append({"role": "user", "content": instruction_text(
+            exemplar_instruction(doc, playback.get(doc.id or -1)), doc.kind, doc.context and _clip(doc.context, 80) or "")})
+        messages.append({"role": "assistant", "content": _clip(doc.body, MAX_EXEMPLAR_WORDS)})
+    messages.append({"role": "user", "content": instruction_text(request.instruction, request.kind, request.incoming,
+                                                                 target_words)})
+    return messages
+
+
+def fit_messages(build: Callable[[int], list[dict]], count_tokens: Callable[[list[dict]], int], n_exemplars: int,
+                 budget: int) -> tuple[list[dict], int]:
+    """Drop the least relevant exemplars until the prompt fits ``budget`` tokens; return (messages, n used)."""
+    for n in range(n_exemplars, -1, -1):
+        messages = build(n)
+        if count_tokens(messages) <= budget:
+            return messages, n
+    return build(0), 0

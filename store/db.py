@@ -1,0 +1,138 @@
+"""Opening the database and its schema.
+
+Schema changes are named migration functions (sqlite-utils ``Migrations``), applied in order at
+open. WAL mode lets readers (the GUI's library view) run while a writer works; ``busy_timeout``
+makes a second writer wait instead of failing. Every multi-row write happens inside
+``db.atomic()`` so a crash or a bad input never leaves half an import behind.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+DB_SCHEMA_SET = "ownvoice"
+migrations = Migrations(DB_SCHEMA_SET)
+
+
+@migrations()
+def m001_profiles(db: sqlite_utils.Database) -> None:
+    db["profiles"].create(
+        {"id": int, "name": str, "display_name": str, "addresses": str, "model": str, "created": str},
+        pk="id",
+        not_null={"name"},
+        defaults={"addresses": "[]", "display_name": ""},
+    )
+    db["profiles"].create_index(["name"], unique=True)
+
+
+@migrations()
+def m002_documents(db: sqlite_utils.Database) -> None:
+    db["documents"].create(
+        {
+            "id": int,
+            "profile_id": int,
+            "kind": str,  # email | note
+            "subject": str,
+            "body": str,
+            "recipients": str,
+            "context": str,  # the incoming mail this document answers, if any
+            "message_id": str,
+            "in_reply_to": str,
+            "source": str,  # typed | imported | accepted
+            "origin": str,  # file the document came from
+            "sent_at": str,  # ISO date of the original, if known
+            "created": str,
+            "updated": str,
+            "content_hash": str,
+        },
+        pk="id",
+        foreign_keys=[("profile_id", "profiles", "id")],
+        not_null={"profile_id", "kind", "body", "source", "content_hash"},
+        defaults={"subject": "", "recipients": "", "context": "", "message_id": "", "in_reply_to": ""},
+    )
+    db["documents"].create_index(["profile_id", "content_hash"], unique=True)
+    db["documents"].create_index(["profile_id", "sent_at"])
+    db["documents"].enable_fts(["subject", "body"], create_triggers=True, tokenize="porter")
+
+
+@migrations()
+def m003_revisions(db: sqlite_utils.Database) -> None:
+    db["revisions"].create(
+        {"id": int, "document_id": int, "subject": str, "body": str, "saved_at": str},
+        pk="id",
+        foreign_keys=[("document_id", "documents", "id")],
+    )
+    db["revisions"].create_index(["document_id"])
+
+
+@migrations()
+def m004_embeddings(db: sqlite_utils.Database) -> None:
+    db["embeddings"].create(
+        {"document_id": int, "model": str, "dim": int, "vector": bytes, "content_hash": str},
+        pk=("document_id", "model"),
+        foreign_keys=[("document_id", "documents", "id")],
+    )
+
+
+@migrations()
+def m005_generations(db: sqlite_utils.Database) -> None:
+    db["generations"].create(
+        {
+            "id": int,
+            "profile_id": int,
+            "instruction": str,
+            "incoming": str,
+            "exemplar_ids": str,
+            "prompt": str,
+            "model": str,
+            "adapter": str,
+            "params": str,
+            "output": str,
+            "final_text": str,
+            "document_id": int,
+            "prompt_tokens": int,
+            "completion_tokens": int,
+            "ttft_s": float,
+            "total_s": float,
+            "tokens_per_s": float,
+            "created": str,
+        },
+        pk="id",
+        foreign_keys=[("profile_id", "profiles", "id")],
+    )
+
+
+@migrations()
+def m006_models(db: sqlite_utils.Database) -> None:
+    db["models"].create(
+        {"id": int, "path": str, "name": str, "architecture": str, "size": int, "added": str},
+        pk="id",
+    )
+    db["models"].create_index(["path"], unique=True)
+
+
+def open_db(path: Path | str) -> sqlite_utils.Database:
+    """Open (creating if needed) the store at ``path``, private to the user, schema up to date."""
+    path = Path(path)
+    new = not path.exists()
+    if new:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # create the file 0600 before SQLite touches it
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        os.close(fd)
+    conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+    db = sqlite_utils.Database(conn)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    db.execute("PRAGMA busy_timeout=30000")
+    db.execute("PRAGMA synchronous=NORMAL")
+    migrations.apply(db)
+    for suffix in ("", "-wal", "-shm"):
+        side = Path(str(path) + suffix)
+        if side.exists():
+            os.chmod(side, 0o600)
+    return db

@@ -1,0 +1,198 @@
+"""Documents (the user's own emails and notes) and their autosave revisions."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, asdict
+from typing import Iterable, Optional
+
+import sqlite_utils
+
+from .util import content_hash, now_iso
+
+KINDS = ("email", "note")
+SOURCES = ("typed", "imported", "accepted")
+
+
+@dataclass
+class Document:
+    """A document row (``id`` is None until stored)."""
+
+    body: str
+    subject: str = ""
+    kind: str = "email"
+    recipients: str = ""
+    context: str = ""
+    message_id: str = ""
+    in_reply_to: str = ""
+    source: str = "imported"
+    origin: str = ""
+    sent_at: Optional[str] = None
+    id: Optional[int] = None
+    profile_id: Optional[int] = None
+    created: str = ""
+    updated: str = ""
+    content_hash: str = ""
+    extra: dict = field(default_factory=dict, compare=False)
+
+
+_COLUMNS = [
+    "profile_id", "kind", "subject", "body", "recipients", "context", "message_id", "in_reply_to",
+    "source", "origin", "sent_at", "created", "updated", "content_hash",
+]
+
+
+def row_to_document(row: dict) -> Document:
+    """Build a Document from a row dict."""
+    return Document(**{k: row.get(k) for k in ["id", *_COLUMNS]})
+
+
+def _row(doc: Document, profile_id: int) -> dict:
+    stamp = now_iso()
+    data = {k: v for k, v in asdict(doc).items() if k in _COLUMNS}
+    data.update(
+        profile_id=profile_id,
+        created=doc.created or stamp,
+        updated=doc.updated or stamp,
+        content_hash=content_hash(doc.subject, doc.body),
+    )
+    return data
+
+
+def existing_hashes(db: sqlite_utils.Database, profile_id: int) -> set[str]:
+    """The content hashes already stored for a profile."""
+    return {r[0] for r in db.execute("SELECT content_hash FROM documents WHERE profile_id = ?", [profile_id])}
+
+
+def insert_documents(db: sqlite_utils.Database, profile_id: int, docs: Iterable[Document]) -> list[int]:
+    """Insert new documents in one transaction, skipping duplicates; return the new ids."""
+    seen = existing_hashes(db, profile_id)
+    new_ids: list[int] = []
+    with db.atomic():
+        for doc in docs:
+            row = _row(doc, profile_id)
+            if row["content_hash"] in seen:
+                continue
+            seen.add(row["content_hash"])
+            new_ids.append(db["documents"].insert(row).last_pk)
+    return new_ids
+
+
+def add_document(db: sqlite_utils.Database, profile_id: int, doc: Document) -> int:
+    """Insert one document (duplicates allowed to return the existing id); return its id."""
+    row = _row(doc, profile_id)
+    found = db.execute(
+        "SELECT id FROM documents WHERE profile_id = ? AND content_hash = ?", [profile_id, row["content_hash"]]
+    ).fetchone()
+    if found:
+        return found[0]
+    with db.atomic():
+        return db["documents"].insert(row).last_pk
+
+
+def save_draft(db: sqlite_utils.Database, profile_id: int, document_id: Optional[int], subject: str, body: str,
+               kind: str = "email", source: str = "typed", recipients: str = "", context: str = "") -> int:
+    """Autosave: create or update a document and append a revision; return the document id."""
+    stamp = now_iso()
+    with db.atomic():
+        if document_id is None:
+            doc = Document(body=body, subject=subject, kind=kind, source=source, recipients=recipients,
+                           context=context)
+            row = _row(doc, profile_id)
+            # a typed draft may legitimately repeat older text: make its hash unique per row
+            row["content_hash"] = f"{row['content_hash']}:{stamp}"
+            document_id = db["documents"].insert(row).last_pk
+        else:
+            db["documents"].update(
+                document_id,
+                {"subject": subject, "body": body, "updated": stamp, "recipients": recipients,
+                 "content_hash": f"{content_hash(subject, body)}:{document_id}"},
+            )
+        db["revisions"].insert({"document_id": document_id, "subject": subject, "body": body, "saved_at": stamp})
+    return document_id
+
+
+def revisions(db: sqlite_utils.Database, document_id: int) -> list[dict]:
+    """Autosave history of a document, oldest first."""
+    return list(db["revisions"].rows_where("document_id = ?", [document_id], order_by="id"))
+
+
+def get_document(db: sqlite_utils.Database, document_id: int) -> Optional[Document]:
+    """Fetch one document."""
+    rows = list(db["documents"].rows_where("id = ?", [document_id]))
+    return row_to_document(rows[0]) if rows else None
+
+
+def get_documents(db: sqlite_utils.Database, ids: list[int]) -> dict[int, Document]:
+    """Fetch several documents by id."""
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    return {r["id"]: row_to_document(r) for r in db["documents"].rows_where(f"id IN ({marks})", list(ids))}
+
+
+def list_documents(db: sqlite_utils.Database, profile_id: int, kind: Optional[str] = None,
+                   source: Optional[str] = None, limit: Optional[int] = None) -> list[Document]:
+    """A profile's documents, oldest first (by original date, else by insertion)."""
+    where, args = ["profile_id = ?"], [profile_id]
+    if kind:
+        where.append("kind = ?")
+        args.append(kind)
+    if source:
+        where.append("source = ?")
+        args.append(source)
+    rows = db["documents"].rows_where(" AND ".join(where), args, order_by="coalesce(sent_at, created), id",
+                                      limit=limit)
+    return [row_to_document(r) for r in rows]
+
+
+def delete_document(db: sqlite_utils.Database, document_id: int) -> None:
+    """Delete a document with its revisions and embeddings."""
+    with db.atomic():
+        db.execute("DELETE FROM embeddings WHERE document_id = ?", [document_id])
+        db.execute("DELETE FROM revisions WHERE document_id = ?", [document_id])
+        db.execute("UPDATE generations SET document_id = NULL WHERE document_id = ?", [document_id])
+        db.execute("DELETE FROM documents WHERE id = ?", [document_id])
+
+
+_FTS_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+def fts_query(text: str, max_terms: int = 32) -> str:
+    """Turn free text into a safe FTS5 OR-query of quoted terms."""
+    terms = []
+    for tok in _FTS_TOKEN.findall(text.lower()):
+        if len(tok) > 1 and tok not in terms:
+            terms.append(tok)
+    return " OR ".join(f'"{t}"' for t in terms[:max_terms])
+
+
+def search_fts(db: sqlite_utils.Database, profile_id: int, text: str, limit: int = 50,
+               kind: Optional[str] = None) -> list[tuple[int, float]]:
+    """BM25 full-text search: (document id, bm25 score, higher is better), best first."""
+    query = fts_query(text)
+    if not query:
+        return []
+    sql = (
+        "SELECT d.id, -bm25(documents_fts) AS score FROM documents_fts "
+        "JOIN documents d ON d.rowid = documents_fts.rowid "
+        "WHERE documents_fts MATCH ? AND d.profile_id = ?"
+    )
+    args: list = [query, profile_id]
+    if kind:
+        sql += " AND d.kind = ?"
+        args.append(kind)
+    sql += " ORDER BY bm25(documents_fts) LIMIT ?"
+    args.append(limit)
+    return [(r[0], float(r[1])) for r in db.execute(sql, args)]
+
+
+def counts(db: sqlite_utils.Database, profile_id: int) -> dict:
+    """Per-profile counts by kind and source."""
+    out = {"documents": 0, "by_kind": {}, "by_source": {}}
+    for kind, source, n in db.execute(
+        "SELECT kind, source, count(*) FROM documents WHERE profile_id = ? GROUP BY kind, source", [profile_id]
+    ):
+        out["documents"] += n
+        out["by_kind"][kind] = out["by_kind"].get(kind, 0) + n
+        out["by_source"][source] = out["by_source"].get(source, 0) + n
+    return out

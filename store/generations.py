@@ -1,0 +1,48 @@
+"""The log of every draft generated: request, exemplars, model, output and the user's final text."""
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import sqlite_utils
+
+from .util import now_iso
+
+
+def log_generation(db: sqlite_utils.Database, profile_id: int, *, instruction: str, incoming: str,
+                   exemplar_ids: list[int], prompt: str, model: str, adapter: str, params: dict, output: str,
+                   prompt_tokens: int, completion_tokens: int, ttft_s: float, total_s: float,
+                   tokens_per_s: float) -> int:
+    """Record one generation; return its id."""
+    with db.atomic():
+        return db["generations"].insert(
+            {
+                "profile_id": profile_id, "instruction": instruction, "incoming": incoming,
+                "exemplar_ids": json.dumps(exemplar_ids), "prompt": prompt, "model": model, "adapter": adapter,
+                "params": json.dumps(params), "output": output, "final_text": None, "document_id": None,
+                "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "ttft_s": ttft_s,
+                "total_s": total_s, "tokens_per_s": tokens_per_s, "created": now_iso(),
+            }
+        ).last_pk
+
+
+def set_final_text(db: sqlite_utils.Database, generation_id: int, final_text: str,
+                   document_id: Optional[int] = None) -> None:
+    """Store what the user finally kept of a generation (the learning loop's feedback)."""
+    with db.atomic():
+        db["generations"].update(generation_id, {"final_text": final_text, "document_id": document_id})
+
+
+def get_generation(db: sqlite_utils.Database, generation_id: int) -> Optional[dict]:
+    """One generation row, with exemplar_ids decoded."""
+    rows = list(db["generations"].rows_where("id = ?", [generation_id]))
+    if not rows:
+        return None
+    row = rows[0]
+    row["exemplar_ids"] = json.loads(row["exemplar_ids"] or "[]")
+    return row
+
+
+def count_generations(db: sqlite_utils.Database, profile_id: int) -> int:
+    """How many drafts were generated for a profile."""
+    return db.execute("SELECT count(*) FROM generations WHERE profile_id = ?", [profile_id]).fetchone()[0]

@@ -1,0 +1,97 @@
+"""Shared fixtures: a private temp data home per test, real models loaded once per session."""
+from __future__ import annotations
+
+import mailbox
+import os
+from email.message import EmailMessage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "samples"
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    """A fresh OWNVOICE_HOME for this test."""
+    h = tmp_path / "ovhome"
+    monkeypatch.setenv("OWNVOICE_HOME", str(h))
+    return h
+
+
+@pytest.fixture
+def app(home):
+    """An OwnVoice app on the temp home (models are process-cached, so only the first test pays)."""
+    from ownvoice.assistant.app import OwnVoice
+
+    a = OwnVoice(home)
+    yield a
+    a.close()
+
+
+def _plain(sender: str, subject: str, body: str, to: str = "Bob <bob@example.com>", charset: str = "utf-8",
+           msgid: str = "") -> bytes:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = "Tue, 04 Mar 2025 10:00:00 +0000"
+    if msgid:
+        msg["Message-ID"] = msgid
+    msg.set_content(body, charset=charset)
+    return bytes(msg)
+
+
+def make_mixed_mbox(path: Path) -> Path:
+    """An mbox with the user's mail and others', HTML-only, Latin-1, quoted reply and a signature."""
+    me = "Alice Example <alice@example.com>"
+    raw: list[bytes] = []
+    raw.append(_plain(me, "Lunch", "Hi Bob,\n\nLunch on Friday at noon?\n\nCheers,\nAlice"))
+    raw.append(_plain("Bob <bob@example.com>", "Re: Lunch", "Sure!\n\nBob", to=me))
+    html = MIMEMultipart("alternative")
+    html["From"] = me
+    html["To"] = "Carol <carol@example.com>"
+    html["Subject"] = "Report"
+    html.attach(MIMEText("<html><body><p>Hi Carol,</p><p>The report is <b>done</b>.</p>"
+                         "<p>Cheers,<br>Alice</p><style>p{}</style></body></html>", "html", "utf-8"))
+    raw.append(html.as_bytes())
+    latin = ("Hi Bob,\n\nThe caf\xe9 on Rue de la Paix is closed, na\xefve me.\n\nCheers,\nAlice").encode("latin-1")
+    raw.append(b"From: " + me.encode() + b"\nTo: bob@example.com\nSubject: Cafe\n"
+               b"Content-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: 8bit\n\n" + latin)
+    raw.append(_plain(me, "Re: Plans", "Sounds good, see you there.\n\nCheers,\nAlice\n\n"
+                      "On Mon, 3 Mar 2025 at 09:00, Bob <bob@example.com> wrote:\n> Shall we meet at 6?\n> Bob\n"))
+    raw.append(_plain(me, "Signature", "Hi Dan,\n\nSee you at the board meeting.\n\nCheers,\nAlice\n-- \n"
+                      "Alice Example | ACME Corp | +1 555 0100\n"))
+    raw.append(_plain("Newsletter <news@example.com>", "Weekly news", "Ten things you missed."))
+    box = mailbox.mbox(str(path))
+    for data in raw:
+        box.add(mailbox.mboxMessage(data))
+    box.flush()
+    box.close()
+    return path
+
+
+@pytest.fixture
+def mixed_mbox(tmp_path) -> Path:
+    """Path of a generated mixed mbox."""
+    return make_mixed_mbox(tmp_path / "mixed.mbox")
+
+
+@pytest.fixture
+def persona_mbox() -> Path:
+    """The sample persona mailbox the project ships."""
+    return SAMPLES / "persona.mbox"
+
+
+@pytest.fixture
+def persona_app(app, persona_mbox):
+    """An app with the sample persona imported and embedded."""
+    app.import_paths([persona_mbox], "priya", ["priya@example.org"])
+    return app

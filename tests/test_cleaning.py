@@ -1,0 +1,69 @@
+"""Quote stripping, HTML conversion and draft clean-up on hand-made cases."""
+from __future__ import annotations
+
+from ownvoice.assistant.importers.cleaning import html_to_text, split_reply, unwrap_paragraphs
+from ownvoice.assistant.postprocess import addressee_from_instruction, clean_lines, finish_draft, fill_placeholders
+from ownvoice.assistant.style import compute_style
+
+
+def test_split_reply_outlook_and_forward():
+    body = "Yes, fine by me.\n\nBest,\nAl\n\n-----Original Message-----\nFrom: Bo\nSent: Monday\n\nCan we?"
+    own, ctx = split_reply(body)
+    assert own == "Yes, fine by me.\n\nBest,\nAl" and "Can we?" in ctx
+    own, ctx = split_reply("FYI\n\n---------- Forwarded message ---------\nFrom: x\nold text")
+    assert own == "FYI" and "old text" in ctx
+    own, ctx = split_reply("Top\n\nFrom: Bo <b@x.org>\nSent: Tue\nTo: Al\nSubject: q\n\nquestion")
+    assert own == "Top" and "question" in ctx
+
+
+def test_split_reply_two_line_attribution_and_inline_quotes():
+    own, ctx = split_reply("Great.\n\nOn Tue, 4 Mar 2025, Bob Smith <bob@example.com>\nwrote:\n> hi\n")
+    assert own == "Great." and ctx == "hi"
+    own, ctx = split_reply("> question one?\nAnswer one.\n> question two?\nAnswer two.")
+    assert own == "Answer one.\nAnswer two." and "question two?" in ctx
+
+
+def test_unwrap_joins_hard_wrapped_paragraphs_only():
+    text = ("I have accepted the offer and am really very excited to start with you all\n"
+            "next month, truly.\n\nBest,\nIsabel")
+    assert unwrap_paragraphs(text) == ("I have accepted the offer and am really very excited to start with you all "
+                                       "next month, truly.\n\nBest,\nIsabel")
+
+
+def test_html_to_text():
+    assert html_to_text("<div>Hi&nbsp;there</div><script>x()</script><br>Bye") == "Hi\xa0there\n\nBye"
+
+
+def test_placeholders_filled_or_removed():
+    assert fill_placeholders("Best regards, [Your Name]", "Ann", None) == "Best regards, Ann"
+    assert fill_placeholders("Dear [Recipient's Name],", "Ann", "Bob") == "Dear Bob,"
+    assert fill_placeholders("Dear [Recipient's Name],", "Ann", None) == "Dear,"
+    assert fill_placeholders("at [Company Name] today", "Ann", None) == "at today"
+
+
+def test_clean_lines_stops_at_signoff_and_drops_preamble():
+    raw = "Sure! Here's an email for you:\nSubject: Hello\nHi Bob,\n\nSee you.\n\nBest,\nAnn\n\nSubject: Another"
+    text, finished = clean_lines(raw, "Ann")
+    assert finished and text.strip() == "Hi Bob,\n\nSee you.\n\nBest,\nAnn"
+
+
+def test_greeting_to_users_own_name_is_readdressed():
+    text, _ = clean_lines("Dear Ann,\n\nThanks.", "Ann", "Bob")
+    assert text.startswith("Dear Bob,")
+
+
+def test_finish_adds_usual_signoff_and_fixes_misspelt_name():
+    style = compute_style({"email": ["Hi A,\n\nx y.\n\nBest,\n\nIsabel", "Hi B,\n\nz.\n\nBest,\n\nIsabel", "Hey C,\n\nw.\n\nBest,\n\nIsabel"]}, "Isabel P")
+    assert style.signoff == "Best,\n\nIsabel" and style.greeting_template == "Hi {name},"
+    assert finish_draft("Hi C,\n\nSure thing.", style.name, "C", style.signoff).endswith("Sure thing.\n\nBest,\n\nIsabel")
+    assert finish_draft("Hi C,\n\nOk.\n\nBest,\nIsabella", style.name, "C", style.signoff).endswith("Best,\nIsabel")
+
+
+def test_addressee_from_instruction():
+    assert addressee_from_instruction("thank John for the kind words about Sam") == "John"
+    assert addressee_from_instruction("write a note about the budget") is None
+
+
+def test_signature_with_someone_elses_name_is_signed_by_the_user():
+    assert finish_draft("Hey Marco,\n\nSee you.\n\nCheers,\nMarco", "Priya", "Marco", "Cheers,\nPriya").endswith(
+        "Cheers,\nPriya")

@@ -1,0 +1,77 @@
+"""Drafting with the real embedded GGUF: streamed, cleaned, logged, exemplars in the prompt."""
+from __future__ import annotations
+
+import pytest
+
+from ownvoice.assistant.errors import EmptyCorpusError, ModelError
+from ownvoice.assistant.jobs import CancelToken
+from ownvoice.assistant.prompts import DraftRequest
+from ownvoice.store import generations as G
+
+
+def test_draft_is_streamed_logged_and_uses_exemplars(persona_app):
+    app = persona_app
+    updates: list[str] = []
+    result = app.draft(DraftRequest("ask Marco about the Tuesday site visit", k=3, seed=1), "priya",
+                       on_update=updates.append)
+    assert result.text.strip() and len(updates) >= 2
+    assert updates[-1] == result.text
+    assert len(result.exemplars) == 3
+    for ex in result.exemplars:  # every exemplar's text is in the prompt
+        assert ex.doc.body.split("\n")[2][:40] in result.prompt
+    row = G.get_generation(app.db, result.generation_id)
+    assert row["exemplar_ids"] == [e.doc.id for e in result.exemplars]
+    assert row["output"] == result.text and row["completion_tokens"] == result.stats.completion_tokens > 0
+    assert row["model"].endswith(".gguf") and row["prompt"] == result.prompt
+    # the user's own greeting and sign-off
+    assert result.text.startswith("Hey Marco —")
+    assert result.text.rstrip().endswith("Priya")
+    assert "[" not in result.text
+
+
+def test_same_seed_same_draft(persona_app):
+    req = DraftRequest("tell Lena the sensor data is in the shared folder", seed=7)
+    a = persona_app.draft(req, "priya").text
+    b = persona_app.draft(req, "priya").text
+    assert a == b
+
+
+def test_no_rag_has_no_exemplars(persona_app):
+    result = persona_app.draft(DraftRequest("a note about trees", use_rag=False, max_tokens=40), "priya")
+    assert result.exemplars == [] and "Cheers" not in result.prompt.split("<|im_start|>user")[0]
+
+
+def test_reply_puts_incoming_in_prompt(persona_app):
+    from ownvoice.assistant.email_io import read_incoming
+    from tests.conftest import SAMPLES
+
+    inc = read_incoming(SAMPLES / "incoming.eml")
+    result = persona_app.draft(DraftRequest("say yes, suggest a Thursday", incoming=inc.prompt_text(),
+                                            recipient=inc.first_name), "priya")
+    assert "parents' association" in result.prompt
+    assert result.text.startswith("Hey Ana —")
+
+
+def test_empty_profile_is_a_clear_error(app):
+    with pytest.raises(EmptyCorpusError, match="import some mail first"):
+        app.draft(DraftRequest("hello"), "nobody")
+
+
+def test_cancel_stops_generation(persona_app):
+    token = CancelToken()
+    seen = []
+
+    def on_update(text):
+        seen.append(text)
+        token.cancel()
+
+    result = persona_app.draft(DraftRequest("write a long update about the budget", max_tokens=300), "priya",
+                               on_update=on_update, cancel=token)
+    assert result.cancelled and result.stats.completion_tokens < 300
+
+
+def test_wrong_model_file_is_refused(persona_app, tmp_path):
+    fake = tmp_path / "model.gguf"
+    fake.write_bytes(b"PK\x03\x04 not a gguf at all")
+    with pytest.raises(ModelError, match="not a GGUF"):
+        persona_app.draft(DraftRequest("hi"), "priya", model_path=str(fake))

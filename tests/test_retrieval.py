@@ -1,0 +1,59 @@
+"""Exemplar retrieval with the real MiniLM embedder and SQLite FTS5."""
+from __future__ import annotations
+
+import numpy as np
+
+from ownvoice.assistant.retrieval import search
+from ownvoice.store import documents as D
+from ownvoice.store import embeddings as E
+
+
+def test_exemplars_come_from_the_right_profile_and_differ(persona_app, mixed_mbox):
+    app = persona_app
+    app.import_paths([mixed_mbox], "alice", ["alice@example.com"])
+    results = app.search("lunch talk about the school streets", "priya", k=4)
+    priya = app.profile("priya")
+    assert len(results) == 4
+    assert all(r.doc.profile_id == priya.id for r in results)
+    assert len({r.doc.id for r in results}) == 4
+    assert results[0].doc.subject == "Re: Lunch talk"
+    assert all(results[i].score >= 0 for i in range(4))
+
+
+def test_near_duplicates_are_dropped_and_mmr_diversifies(app):
+    prof = app.profile("p")
+    texts = [
+        ("Budget", "The riverside budget is 8% over because of the lighting."),
+        ("Budget again", "The riverside budget is 8% over because of the lighting!"),
+        ("Budget third", "The riverside budget is 8% over, because of the lighting."),
+        ("Trees", "We can plant nine trees on Elm Street, not twelve."),
+        ("Coffee", "Coffee by the canal on Wednesday?"),
+    ]
+    D.insert_documents(app.db, prof.id, [D.Document(body=b, subject=s) for s, b in texts])
+    app.embed(prof)
+    res = search(app.db, prof.id, "riverside budget lighting", app.embedder(), k=3)
+    subjects = [r.doc.subject for r in res]
+    assert sum(s.startswith("Budget") for s in subjects) == 1, subjects
+    assert len(subjects) == 3
+
+
+def test_embeddings_are_incremental_and_normalised(app):
+    prof = app.profile("p")
+    D.insert_documents(app.db, prof.id, [D.Document(body="one two three")])
+    assert app.embed(prof) == 1
+    assert app.embed(prof) == 0
+    D.insert_documents(app.db, prof.id, [D.Document(body="four five six")])
+    assert app.embed(prof) == 1
+    ids, mat = E.load_matrix(app.db, prof.id, app.embedder().name)
+    assert mat.shape == (2, 384) and np.allclose(np.linalg.norm(mat, axis=1), 1.0, atol=1e-4)
+
+
+def test_exclude_and_recency(persona_app):
+    app = persona_app
+    prof = app.profile("priya")
+    first = search(app.db, prof.id, "lunch talk", app.embedder(), k=1)[0]
+    again = search(app.db, prof.id, "lunch talk", app.embedder(), k=1, exclude={first.doc.id})[0]
+    assert again.doc.id != first.doc.id
+    recent = search(app.db, prof.id, "thanks", app.embedder(), k=3, recency_weight=5.0)
+    dates = [r.doc.sent_at for r in recent]
+    assert dates == sorted(dates, reverse=True)

@@ -1,0 +1,65 @@
+"""The SQLite store: schema, privacy, dedupe, revisions, generation log."""
+from __future__ import annotations
+
+import os
+import stat
+
+from ownvoice.store import open_db
+from ownvoice.store import documents as D
+from ownvoice.store import generations as G
+from ownvoice.store.profiles import delete_profile, ensure_profile
+
+
+def test_open_db_applies_migrations_wal_and_private(tmp_path):
+    path = tmp_path / "sub" / "o.db"
+    db = open_db(path)
+    names = set(db.table_names())
+    assert {"profiles", "documents", "revisions", "embeddings", "generations", "documents_fts", "models"} <= names
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    applied = [r["name"] for r in db["_sqlite_migrations"].rows]
+    assert applied[0] == "m001_profiles"
+    db.close()
+    db2 = open_db(path)  # reopening applies nothing twice
+    assert [r["name"] for r in db2["_sqlite_migrations"].rows] == applied
+
+
+def test_insert_dedupes_per_profile_and_fts(tmp_path):
+    db = open_db(tmp_path / "o.db")
+    a, b = ensure_profile(db, "a"), ensure_profile(db, "b")
+    docs = [D.Document(body="Hello there  Bob", subject="Hi"), D.Document(body="hello there bob", subject="hi")]
+    assert len(D.insert_documents(db, a.id, docs)) == 1  # same text modulo case/space
+    assert len(D.insert_documents(db, a.id, docs)) == 0
+    assert len(D.insert_documents(db, b.id, docs)) == 1  # another profile may hold the same text
+    hits = D.search_fts(db, a.id, "bob")
+    assert len(hits) == 1 and D.get_document(db, hits[0][0]).profile_id == a.id
+
+
+def test_save_draft_keeps_every_revision(tmp_path):
+    db = open_db(tmp_path / "o.db")
+    p = ensure_profile(db, "me")
+    doc_id = D.save_draft(db, p.id, None, "Subj", "First")
+    assert D.save_draft(db, p.id, doc_id, "Subj", "First words") == doc_id
+    revs = D.revisions(db, doc_id)
+    assert [r["body"] for r in revs] == ["First", "First words"]
+    assert D.get_document(db, doc_id).body == "First words"
+
+
+def test_generation_log_and_final_text(tmp_path):
+    db = open_db(tmp_path / "o.db")
+    p = ensure_profile(db, "me")
+    gid = G.log_generation(db, p.id, instruction="x", incoming="", exemplar_ids=[3, 1], prompt="P", model="m",
+                           adapter="", params={"seed": 1}, output="out", prompt_tokens=5, completion_tokens=2,
+                           ttft_s=0.1, total_s=0.2, tokens_per_s=10.0)
+    G.set_final_text(db, gid, "final")
+    row = G.get_generation(db, gid)
+    assert row["exemplar_ids"] == [3, 1] and row["final_text"] == "final" and row["output"] == "out"
+
+
+def test_delete_profile_erases_everything(tmp_path):
+    db = open_db(tmp_path / "o.db")
+    p = ensure_profile(db, "me")
+    doc_id = D.save_draft(db, p.id, None, "S", "Body")
+    delete_profile(db, p.id)
+    assert db["documents"].count == 0 and db["revisions"].count == 0 and db["profiles"].count == 0
+    assert D.get_document(db, doc_id) is None

@@ -1,0 +1,1 @@
+"""OwnVoice desktop app (PySide6). Nothing outside this package imports it."""
