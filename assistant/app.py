@@ -4,6 +4,7 @@ Heavy things (llama.cpp model, sentence-transformers, torch) load on first use, 
 """
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Optional
@@ -18,12 +19,25 @@ from .backends.base import Embedder, Generator
 from .backends.defaults import DEFAULT_EMBEDDER_NAME, default_embedder_path, default_gguf_path
 from .compose import Composer, DraftResult
 from .config import Settings, load_settings, save_settings
-from .errors import EmptyCorpusError, ProfileError
+from .errors import EmptyCorpusError, ModelError, ProfileError
 from .ingest import ImportSummary, import_paths
 from .jobs import CancelToken, ProgressFn
 from .paths import DB_FILENAME, data_home
 from .prompts import DraftRequest
 from .retrieval import Exemplar, embed_missing, search
+
+_SHA_CACHE: dict[tuple, str] = {}
+
+
+def model_sha256(path: str) -> str:
+    """sha256 of a model file, cached by (path, size, mtime)."""
+    from ownvoice.adapters.base_model import file_sha256
+
+    st = Path(path).stat()
+    key = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _SHA_CACHE:
+        _SHA_CACHE[key] = file_sha256(Path(path))
+    return _SHA_CACHE[key]
 
 
 class OwnVoice:
@@ -98,8 +112,42 @@ class OwnVoice:
 
     def composer(self, model_path: Optional[str] = None) -> Composer:
         """A Composer over the current models."""
+        from ownvoice.store.adapters import get_playback
+
         return Composer(self.db, self.generator(model_path), self.embedder(), temperature=self.settings.temperature,
-                        recency_weight=self.settings.recency_weight)
+                        recency_weight=self.settings.recency_weight,
+                        playback_lookup=lambda ids: get_playback(self.db, ids))
+
+    def apply_adapter(self, prof: Profile, use: bool = True, model_path: Optional[str] = None) -> str:
+        """Put the profile's active adapter on the generator (or none); return its path or ''."""
+        from ownvoice.store.adapters import active_adapter
+
+        gen = self.generator(model_path)
+        row = active_adapter(self.db, prof.id) if use else None
+        if row is None:
+            if gen.adapter_name:
+                gen.adapters.activate(None)  # type: ignore[attr-defined]
+            return ""
+        if row.base_sha256 != model_sha256(gen.model_path):
+            raise ModelError(f"the active adapter (v{row.version}) was trained for another base model "
+                             f"({Path(row.base_gguf).name}); draft with --no-adapter or pick that model")
+        gen.adapters.activate(row.path)  # type: ignore[attr-defined]
+        return row.path
+
+    def train(self, profile: Optional[str] = None, progress: Optional[ProgressFn] = None,
+              cancel: Optional[CancelToken] = None, **kw):
+        """Train a new adapter version for a profile (see assistant.training.train_profile)."""
+        from .paths import ADAPTERS_DIRNAME, CACHE_DIRNAME, subdir
+        from .training import train_profile
+
+        prof = self.profile(profile)
+        self.embed(prof, progress, cancel)
+        gen = self.generator()
+        cache = Path(os.environ["OWNVOICE_CACHE"]) if os.environ.get("OWNVOICE_CACHE") else subdir(self.home, CACHE_DIRNAME)
+        style_name = self.composer().style_name(prof)
+        return train_profile(self.db, prof, gen, self.embedder(), subdir(self.home, ADAPTERS_DIRNAME),
+                             cache, model_sha256(gen.model_path), progress=progress,
+                             cancel=cancel, name=style_name, **kw)
 
     def draft(self, request: DraftRequest, profile: Optional[str] = None, model_path: Optional[str] = None,
               on_update=None, cancel: Optional[CancelToken] = None) -> DraftResult:
@@ -111,7 +159,16 @@ class OwnVoice:
                     f"profile {prof.name!r} has no writing of yours yet: import some mail first "
                     "(ownvoice import PATH), or draft with --no-rag")
             self.embed(prof)
+        self.apply_adapter(prof, request.use_adapter, model_path)
         return self.composer(model_path).draft(prof, request, on_update=on_update, cancel=cancel)
+
+    def delete_adapter(self, adapter_id: int) -> None:
+        """Delete an adapter version: files, row, and its handle on the loaded model."""
+        from .training import delete_adapter
+
+        path = delete_adapter(self.db, adapter_id)
+        if path and self._generator is not None and hasattr(self._generator, "adapters"):
+            self._generator.adapters.unload(path)  # type: ignore[attr-defined]
 
     def stats(self) -> list[dict]:
         """Per-profile counts."""

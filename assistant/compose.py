@@ -88,6 +88,10 @@ class Composer:
         self.recency_weight = recency_weight
         self.playback_lookup = playback_lookup
 
+    def style_name(self, profile: Profile) -> str:
+        """The name the profile signs with (used in prompts)."""
+        return profile_style(self.db, profile).name or profile.display_name
+
     def retrieve(self, profile: Profile, request: DraftRequest, allowed: Optional[set[int]] = None) -> list[Exemplar]:
         """Exemplars for a request (empty when RAG is off)."""
         if not request.use_rag or request.k <= 0:
@@ -111,7 +115,7 @@ class Composer:
         budget = self.generator.context_length - max_tokens - 16
 
         def build(n: int) -> list[dict]:
-            return build_messages(profile.display_name, request, docs[:n], target, playback)
+            return build_messages(style.name or profile.display_name, request, docs[:n], target, playback)
 
         messages, used = fit_messages(build, lambda m: self.generator.count_tokens(self.generator.format_chat(m)),
                                       len(docs), budget)

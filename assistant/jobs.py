@@ -63,6 +63,10 @@ class TqdmProgress:
         from tqdm import tqdm
 
         bar = self._bars.get(event.stage)
+        if bar is None and not event.total and not event.done:
+            if event.message:  # a one-off status line, not a bar
+                tqdm.write(f"{event.stage}: {event.message}")
+            return
         if bar is None:
             bar = tqdm(total=event.total or None, desc=event.stage, unit="it", disable=self._disable, leave=True)
             self._bars[event.stage] = bar

@@ -115,6 +115,27 @@ def m006_models(db: sqlite_utils.Database) -> None:
     db["models"].create_index(["path"], unique=True)
 
 
+@migrations()
+def m007_adapters(db: sqlite_utils.Database) -> None:
+    db["adapters"].create(
+        {"id": int, "profile_id": int, "version": int, "path": str, "base_sha256": str, "base_gguf": str,
+         "metrics": str, "active": int, "created": str},
+        pk="id",
+        foreign_keys=[("profile_id", "profiles", "id")],
+        defaults={"active": 0},
+    )
+    db["adapters"].create_index(["profile_id", "version"], unique=True)
+
+
+@migrations()
+def m008_playback(db: sqlite_utils.Database) -> None:
+    db["playback"].create(
+        {"document_id": int, "profile_id": int, "instruction": str, "method": str, "model": str, "created": str},
+        pk="document_id",
+        foreign_keys=[("document_id", "documents", "id")],
+    )
+
+
 def open_db(path: Path | str) -> sqlite_utils.Database:
     """Open (creating if needed) the store at ``path``, private to the user, schema up to date."""
     path = Path(path)

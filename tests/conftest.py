@@ -95,3 +95,25 @@ def persona_app(app, persona_mbox):
     """An app with the sample persona imported and embedded."""
     app.import_paths([persona_mbox], "priya", ["priya@example.org"])
     return app
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory) -> Path:
+    """A session-wide cache for the dequantized base model (training tests share it)."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
+@pytest.fixture(scope="session")
+def base_dir(model_cache) -> Path:
+    """The embedded GGUF dequantized to safetensors once per session."""
+    from ownvoice.adapters.base_model import cached_base_dir
+    from ownvoice.assistant.backends.defaults import default_gguf_path
+
+    return cached_base_dir(default_gguf_path(), model_cache)
+
+
+@pytest.fixture
+def shared_cache(model_cache, monkeypatch) -> Path:
+    """Point the app's training cache at the session cache."""
+    monkeypatch.setenv("OWNVOICE_CACHE", str(model_cache))
+    return model_cache

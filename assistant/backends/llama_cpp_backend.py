@@ -94,12 +94,10 @@ class LlamaCppGenerator(Generator):
         stop = list(dict.fromkeys([*params.stop, *( [self._eos_text] if self._eos_text else [])]))
         with self._lock:
             start = time.perf_counter()
-            processors = None
-            if params.min_tokens > 0:
-                import llama_cpp
+            import llama_cpp
 
-                processors = llama_cpp.LogitsProcessorList([_MinTokens(stats.prompt_tokens, params.min_tokens,
-                                                                       self._end_ids())])
+            processors = llama_cpp.LogitsProcessorList([_TurnGuard(stats.prompt_tokens, params.min_tokens,
+                                                                    self._end_ids(), self._start_ids())])
             pieces = self.llm.create_completion(
                 prompt, max_tokens=params.max_tokens, logits_processor=processors, temperature=params.temperature, top_p=params.top_p,
                 top_k=params.top_k, repeat_penalty=params.repeat_penalty, seed=params.seed, stop=stop, stream=True,
@@ -128,14 +126,24 @@ class LlamaCppGenerator(Generator):
                 ids.add(toks[0])
         return [i for i in ids if i >= 0]
 
+    def _start_ids(self) -> list[int]:
+        ids = set()
+        for text in ("<|im_start|>", "<|start_header_id|>", "<start_of_turn>"):
+            toks = self.llm.tokenize(text.encode(), add_bos=False, special=True)
+            if len(toks) == 1:
+                ids.add(toks[0])
+        return sorted(ids - set(self._end_ids()))
 
-class _MinTokens:
-    """Logits processor: no end-of-text before ``min_tokens`` generated tokens."""
 
-    def __init__(self, n_prompt: int, min_tokens: int, end_ids: list[int]) -> None:
-        self.n_prompt, self.min_tokens, self.end_ids = n_prompt, min_tokens, end_ids
+class _TurnGuard:
+    """Logits processor: never open a new chat turn; no end-of-text before ``min_tokens`` tokens."""
+
+    def __init__(self, n_prompt: int, min_tokens: int, end_ids: list[int], start_ids: list[int]) -> None:
+        self.n_prompt, self.min_tokens, self.end_ids, self.start_ids = n_prompt, min_tokens, end_ids, start_ids
 
     def __call__(self, input_ids, scores):
+        if self.start_ids:
+            scores[self.start_ids] = -float("inf")
         if len(input_ids) - self.n_prompt < self.min_tokens:
             scores[self.end_ids] = -float("inf")
         return scores

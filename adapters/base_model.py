@@ -1,0 +1,111 @@
+"""The base model for training, taken from the very GGUF used for drafting.
+
+transformers dequantizes the GGUF (~15-20 s for 135M); the result is cached as safetensors under
+the file's sha256, so later runs load in ~2 s. The GGUF quantizer marker is cleared first, since
+transformers refuses to save or train a model it believes is "quantized with gguf".
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from .layout import BASE_CACHE_PREFIX
+
+
+def file_sha256(path: Path, chunk: int = 1 << 22) -> str:
+    """sha256 of a file, hex."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while True:
+            block = fh.read(chunk)
+            if not block:
+                break
+            h.update(block)
+    return h.hexdigest()
+
+
+def gguf_architecture(path: Path) -> dict:
+    """Architecture facts of a GGUF model: name, layers, heads, kv heads."""
+    from gguf import GGUFReader
+
+    reader = GGUFReader(str(path))
+
+    def val(key):
+        f = reader.fields.get(key)
+        if f is None or not f.data:
+            return None
+        part = f.parts[f.data[0]]
+        try:
+            return bytes(part).decode("utf-8") if part.dtype.kind == "u" and part.dtype.itemsize == 1 else part.tolist()[0]
+        except Exception:
+            return part.tolist()[0]
+
+    arch = val("general.architecture")
+    return {
+        "architecture": arch,
+        "n_layers": val(f"{arch}.block_count"),
+        "n_head": val(f"{arch}.attention.head_count"),
+        "n_head_kv": val(f"{arch}.attention.head_count_kv") or val(f"{arch}.attention.head_count"),
+    }
+
+
+def cached_base_dir(gguf_path: Path, cache_dir: Path, sha256: str = "") -> Path:
+    """Folder of the dequantized safetensors copy of ``gguf_path`` (created on first use)."""
+    sha = sha256 or file_sha256(gguf_path)
+    target = Path(cache_dir) / f"{BASE_CACHE_PREFIX}{sha[:16]}"
+    if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
+        return target
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tmp = target.with_name(target.name + ".partial")
+    tmp.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tok = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
+    model = AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name, dtype=torch.float32)
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.save_pretrained(str(tmp), safe_serialization=True)
+    tok.save_pretrained(str(tmp))
+    (tmp / "source.json").write_text(json.dumps({"gguf": str(gguf_path), "sha256": sha}))
+    if target.exists():
+        import shutil
+
+        shutil.rmtree(target)
+    os.replace(tmp, target)
+    return target
+
+
+def load_base(base_dir: Path, device: str, quantize_nf4: bool, gradient_checkpointing: bool = False):
+    """(model, tokenizer) from the cached folder: fp32 on CPU, bf16 on CUDA, or 4-bit NF4 (QLoRA)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(base_dir))
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    kwargs: dict = {}
+    if quantize_nf4:
+        from transformers import BitsAndBytesConfig
+
+        compute = torch.bfloat16 if device == "cuda" else torch.float32
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=compute)
+        kwargs["device_map"] = {"": 0} if device == "cuda" else {"": "cpu"}
+        kwargs["dtype"] = compute
+    else:
+        kwargs["dtype"] = torch.bfloat16 if device == "cuda" else torch.float32
+    model = AutoModelForCausalLM.from_pretrained(str(base_dir), **kwargs)
+    if quantize_nf4:
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=gradient_checkpointing)
+    else:
+        model.to(device)
+        if gradient_checkpointing:
+            model.gradient_checkpointing_enable()
+            model.enable_input_require_grads()
+    return model, tok

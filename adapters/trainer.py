@@ -1,0 +1,241 @@
+"""The LoRA/QLoRA training loop. Runs in the training child process (see worker.py), never in the app.
+
+Plain PyTorch loop over peft: AdamW, linear warm-up/decay, gradient accumulation, loss on response
+tokens only, seeded. Progress goes to an ``emit`` callback as dicts (the worker prints them as JSON
+lines). Checkpoints hold the adapter and optimizer state as safetensors plus a JSON step record
+(never pickle), so ``resume`` continues where a cancelled run stopped.
+"""
+from __future__ import annotations
+
+import json
+import math
+
+import resource
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+from .config import TrainConfig
+from .dataset import Encoded, batches, collate, encode, end_of_turn, read_examples
+from .layout import CHECKPOINT_DIR, CHECKPOINT_OPTIM, CHECKPOINT_STATE, PEFT_DIR
+
+Emit = Callable[[dict], None]
+MIN_TRAIN_EXAMPLES = 8
+
+
+class TrainingError(Exception):
+    """A training problem with a kind: data, arch, oom, device."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process (MB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def choose_device(pref: str) -> str:
+    """cpu or cuda, from a preference (auto picks CUDA when present)."""
+    import torch
+
+    if pref == "cuda" and not torch.cuda.is_available():
+        raise TrainingError("device", "CUDA was asked for but no CUDA GPU is available")
+    if pref in ("cpu", "cuda"):
+        return pref
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def choose_nf4(quantize: str, device: str, model_bytes: int) -> bool:
+    """QLoRA (4-bit NF4) or not: on CUDA when the bf16 model would not fit comfortably."""
+    if quantize == "nf4":
+        return True
+    if quantize == "none" or device == "cpu":
+        return False
+    import torch
+
+    free, _total = torch.cuda.mem_get_info()
+    return model_bytes // 2 * 4 > free  # bf16 weights + LoRA states + activations ~ 4x the weights
+
+
+def _lora_model(model, cfg: TrainConfig):
+    from peft import LoraConfig, get_peft_model
+
+    lcfg = LoraConfig(r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout, target_modules=cfg.target_modules,
+                      bias="none", task_type="CAUSAL_LM")
+    return get_peft_model(model, lcfg)
+
+
+def eval_loss(model, items: list[Encoded], pad_id: int, device: str, batch_size: int = 4) -> Optional[float]:
+    """Token-weighted mean loss on response tokens."""
+    import torch
+
+    if not items:
+        return None
+    model.eval()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for batch in batches(items, batch_size, 0, 0, shuffle=False):
+            ids, mask, labels = (t.to(device) for t in collate(batch, pad_id))
+            logits = model(input_ids=ids, attention_mask=mask).logits.float()
+            shift_logits, shift_labels = logits[:, :-1], labels[:, 1:]
+            loss = torch.nn.functional.cross_entropy(shift_logits.reshape(-1, shift_logits.size(-1)),
+                                                     shift_labels.reshape(-1), ignore_index=-100, reduction="sum")
+            n = int((shift_labels != -100).sum())
+            total += float(loss)
+            count += n
+    model.train()
+    return total / max(count, 1)
+
+
+def _save_checkpoint(model, optimizer, scheduler, step: int, epoch: int, out: Path) -> None:
+    from safetensors.torch import save_file
+
+    ck = out / CHECKPOINT_DIR
+    ck.mkdir(parents=True, exist_ok=True, mode=0o700)
+    model.save_pretrained(str(ck / PEFT_DIR), safe_serialization=True)
+    tensors, meta = {}, {}
+    for i, (pid, st) in enumerate(optimizer.state_dict()["state"].items()):
+        for name, val in st.items():
+            if hasattr(val, "shape") and val.dim() > 0:
+                tensors[f"{pid}.{name}"] = val.detach().cpu().contiguous()
+            else:
+                meta[f"{pid}.{name}"] = float(val)
+    save_file(tensors, str(ck / CHECKPOINT_OPTIM))
+    (ck / CHECKPOINT_STATE).write_text(json.dumps({"step": step, "epoch": epoch, "scalars": meta,
+                                                   "scheduler": scheduler.state_dict()}))
+
+
+def _load_checkpoint(model, optimizer, scheduler, out: Path) -> tuple[int, int]:
+    import torch
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    ck = out / CHECKPOINT_DIR
+    if not (ck / CHECKPOINT_STATE).is_file():
+        return 0, 0
+    state = json.loads((ck / CHECKPOINT_STATE).read_text())
+    weights = load_file(str(ck / PEFT_DIR / "adapter_model.safetensors"))
+    set_peft_model_state_dict(model, weights)
+    tensors = load_file(str(ck / CHECKPOINT_OPTIM))
+    opt_state = optimizer.state_dict()
+    new_state: dict = {}
+    for key, val in tensors.items():
+        pid, name = key.split(".", 1)
+        new_state.setdefault(int(pid), {})[name] = val
+    for key, val in state["scalars"].items():
+        pid, name = key.split(".", 1)
+        new_state.setdefault(int(pid), {})[name] = torch.tensor(val)
+    opt_state["state"] = new_state
+    optimizer.load_state_dict(opt_state)
+    scheduler.load_state_dict(state["scheduler"])
+    return int(state["step"]), int(state["epoch"])
+
+
+def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
+    """Train a LoRA on cfg.train_file; save peft weights under cfg.out_dir/peft; return the metrics."""
+    import torch
+
+    torch.manual_seed(cfg.seed)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    device = choose_device(cfg.device)
+    model_bytes = sum(f.stat().st_size for f in Path(base_dir).glob("*.safetensors"))
+    nf4 = choose_nf4(cfg.quantize, device, model_bytes)
+    emit({"event": "loading", "device": device, "quantized": nf4})
+    from .base_model import load_base
+
+    try:
+        model, tok = load_base(base_dir, device, nf4, cfg.gradient_checkpointing)
+    except torch.cuda.OutOfMemoryError as exc:  # pragma: no cover - CUDA only
+        raise TrainingError("oom", f"the GPU ran out of memory loading the model ({exc})") from exc
+    eot = end_of_turn(tok)
+    train_items = [encode(tok, ex, cfg.max_length, eot) for ex in read_examples(Path(cfg.train_file))]
+    eval_items = [encode(tok, ex, cfg.max_length, eot) for ex in read_examples(Path(cfg.eval_file))] \
+        if cfg.eval_file else []
+    if len(train_items) < MIN_TRAIN_EXAMPLES:
+        raise TrainingError("data", f"only {len(train_items)} training examples; at least {MIN_TRAIN_EXAMPLES} needed")
+    pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
+    out = Path(cfg.out_dir)
+    metrics: dict = {"device": device, "quantized": nf4, "train_examples": len(train_items),
+                     "eval_examples": len(eval_items)}
+    metrics["eval_loss_base"] = eval_loss(model, eval_items, pad_id, device)
+    emit({"event": "eval", "which": "base", "loss": metrics["eval_loss_base"]})
+    if cfg.compare_adapter_dir and Path(cfg.compare_adapter_dir).is_dir():
+        from peft import PeftModel
+
+        prev = PeftModel.from_pretrained(model, cfg.compare_adapter_dir)
+        metrics["eval_loss_previous"] = eval_loss(prev, eval_items, pad_id, device)
+        model = prev.unload()
+        emit({"event": "eval", "which": "previous", "loss": metrics["eval_loss_previous"]})
+    model = _lora_model(model, cfg)
+    model.train()
+    steps_per_epoch = math.ceil(len(train_items) / cfg.batch_size / cfg.grad_accum)
+    total = cfg.max_steps or max(1, int(math.ceil(steps_per_epoch * cfg.epochs)))
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+    warm = max(1, int(total * cfg.warmup_ratio))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (total - s) / max(1, total - warm)) if s >= warm
+        else (s + 1) / warm)
+    step, epoch = (_load_checkpoint(model, optimizer, scheduler, out) if cfg.resume else (0, 0))
+    if step:
+        emit({"event": "resumed", "step": step, "epoch": epoch})
+    start, tokens, losses = time.perf_counter(), 0, []
+    done_tokens_at_start = 0
+    while step < total:
+        for bi, batch_group in enumerate(_grouped(batches(train_items, cfg.batch_size, cfg.seed, epoch), cfg.grad_accum)):
+            if step >= total:
+                break
+            if bi < (step - epoch * steps_per_epoch) and cfg.resume and bi < steps_per_epoch:
+                continue  # skip batches already seen in this epoch before the resume point
+            optimizer.zero_grad(set_to_none=True)
+            n_target = sum(e.n_target for b in batch_group for e in b)
+            step_loss = 0.0
+            try:
+                for batch in batch_group:
+                    ids, mask, labels = (t.to(device) for t in collate(batch, pad_id))
+                    logits = model(input_ids=ids, attention_mask=mask).logits.float()
+                    loss = torch.nn.functional.cross_entropy(
+                        logits[:, :-1].reshape(-1, logits.size(-1)), labels[:, 1:].reshape(-1), ignore_index=-100,
+                        reduction="sum") / max(n_target, 1)
+                    loss.backward()
+                    step_loss += float(loss)
+                    tokens += int(mask.sum())
+            except torch.cuda.OutOfMemoryError as exc:  # pragma: no cover - CUDA only
+                raise TrainingError("oom", "the GPU ran out of memory: lower the batch size or max length") from exc
+            except RuntimeError as exc:
+                if "out of memory" in str(exc).lower() or "not enough memory" in str(exc).lower():
+                    raise TrainingError("oom", f"out of memory during training ({exc})") from exc
+                raise
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            losses.append(step_loss)
+            elapsed = time.perf_counter() - start
+            tps = (tokens - done_tokens_at_start) / elapsed if elapsed > 0 else 0.0
+            eta = elapsed / max(1, len(losses)) * (total - step)
+            emit({"event": "step", "step": step, "total": total, "loss": round(step_loss, 4), "tokens_per_s": round(tps, 1),
+                  "eta_s": round(eta, 1), "lr": scheduler.get_last_lr()[0]})
+            if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < total:
+                _save_checkpoint(model, optimizer, scheduler, step, epoch, out)
+                emit({"event": "checkpoint", "step": step})
+        epoch += 1
+    train_s = time.perf_counter() - start
+    model.save_pretrained(str(out / PEFT_DIR), safe_serialization=True)
+    metrics["eval_loss_adapter"] = eval_loss(model, eval_items, pad_id, device)
+    emit({"event": "eval", "which": "adapter", "loss": metrics["eval_loss_adapter"]})
+    metrics.update(steps=step, epochs=cfg.epochs, train_seconds=round(train_s, 2),
+                   tokens_per_s=round(tokens / train_s, 1) if train_s > 0 else 0.0, peak_rss_mb=round(peak_rss_mb(), 1),
+                   final_loss=losses[-1] if losses else None)
+    if device == "cuda":  # pragma: no cover - CUDA only
+        metrics["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+    return metrics
+
+
+def _grouped(items: list, n: int) -> list[list]:
+    return [items[i:i + n] for i in range(0, len(items), n)]
+
+

@@ -1,0 +1,82 @@
+"""Training child process: ``python -m ownvoice.adapters.worker CONFIG.json``.
+
+Runs on its own process (a crash or OOM cannot take the app down; cancel = kill). Prints one JSON
+object per line on stdout: loading / eval / step / checkpoint / exported / done, or error with a
+kind (data, arch, oom, device, internal) and a message meant for the user.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+
+
+def _emit(obj: dict) -> None:
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def run(config_path: Path) -> int:
+    """Train, export to GGUF, write the manifest; return the exit code."""
+    import os
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import logging
+
+    logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
+    from .base_model import cached_base_dir, file_sha256, gguf_architecture
+    from .config import AdapterManifest, TrainConfig
+    from .export import ExportError, export_gguf, lora_tensors
+    from .layout import ADAPTER_GGUF, MANIFEST, PEFT_DIR
+    from .trainer import TrainingError, train
+
+    cfg = TrainConfig.load(config_path)
+    try:
+        gguf = Path(cfg.base_gguf)
+        sha = cfg.base_sha256 or file_sha256(gguf)
+        arch = gguf_architecture(gguf)
+        # refuse early if llama.cpp could not take an adapter for this architecture
+        try:
+            probe = {f"base_model.model.model.layers.0.self_attn.{m}.lora_A.weight": [[0.0]]
+                     for m in ("q_proj",) if "q_proj" in cfg.target_modules}
+            if probe:
+                lora_tensors(probe, arch["architecture"], arch["n_layers"], arch["n_head"], arch["n_head_kv"], False)
+        except ExportError as exc:
+            raise TrainingError("arch", str(exc)) from exc
+        _emit({"event": "preparing", "message": "dequantizing the GGUF (cached after the first time)"})
+        base_dir = cached_base_dir(gguf, Path(cfg.cache_dir), sha)
+        metrics = train(cfg, base_dir, _emit)
+        out = Path(cfg.out_dir)
+        try:
+            export_gguf(out / PEFT_DIR, out / ADAPTER_GGUF, arch, cfg.alpha)
+        except ExportError as exc:
+            raise TrainingError("arch", str(exc)) from exc
+        _emit({"event": "exported", "path": str(out / ADAPTER_GGUF)})
+        manifest = AdapterManifest(
+            base_gguf=str(gguf), base_sha256=sha, architecture=arch["architecture"], r=cfg.r, alpha=cfg.alpha,
+            target_modules=cfg.target_modules, train_examples=metrics["train_examples"],
+            eval_examples=metrics["eval_examples"], steps=metrics["steps"], epochs=cfg.epochs, device=metrics["device"],
+            quantized=metrics["quantized"], eval_loss_base=metrics["eval_loss_base"],
+            eval_loss_adapter=metrics["eval_loss_adapter"], eval_loss_previous=metrics.get("eval_loss_previous"),
+            train_seconds=metrics["train_seconds"], tokens_per_s=metrics["tokens_per_s"],
+            peak_rss_mb=metrics["peak_rss_mb"], created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        manifest.save(out / MANIFEST)
+        _emit({"event": "done", "metrics": metrics, "manifest": str(out / MANIFEST)})
+        return 0
+    except TrainingError as exc:
+        _emit({"event": "error", "kind": exc.kind, "message": str(exc)})
+        return 3
+    except MemoryError:
+        _emit({"event": "error", "kind": "oom", "message": "out of memory: close other programs or lower max length"})
+        return 3
+    except Exception as exc:  # report, never hang the parent
+        _emit({"event": "error", "kind": "internal", "message": f"{type(exc).__name__}: {exc}",
+               "traceback": traceback.format_exc()})
+        return 4
+
+
+if __name__ == "__main__":
+    sys.exit(run(Path(sys.argv[1])))

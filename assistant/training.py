@@ -1,0 +1,223 @@
+"""Training orchestration: data playback -> time split -> RAFT examples -> child trainer -> register.
+
+The newest ~15% of a profile (by date, else import order) is held out and never trained on: it
+measures held-out loss before/after, and a new adapter becomes active only if it beats both the
+base model and the adapter active now. Training runs in a child process (a crash or OOM cannot
+take the app down; cancel kills it); a cancelled run keeps its checkpoint for ``--resume``.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import sqlite_utils
+
+from ownvoice.adapters.config import AdapterManifest, TrainConfig
+from ownvoice.adapters.layout import ADAPTER_GGUF, EVAL_DATA, LOG, MANIFEST, PEFT_DIR, TRAIN_CONFIG, TRAIN_DATA
+from ownvoice.store import adapters as adapters_table
+from ownvoice.store import documents as docs_table
+from ownvoice.store.documents import Document
+from ownvoice.store.profiles import Profile
+
+from .backends.base import Embedder, Generator
+from .errors import Cancelled, EmptyCorpusError, OwnVoiceError
+from .jobs import CancelToken, Progress, ProgressFn, report
+from .playback import ensure_playback
+from .prompts import DraftRequest, build_messages
+from .retrieval import search
+
+MIN_DOCUMENTS = 12  # below this, a style adapter learns noise: use retrieval alone
+HOLDOUT_FRACTION = 0.15
+RAFT_P = 0.5
+RAFT_K = 2
+
+
+class TrainingFailed(OwnVoiceError):
+    """Training stopped with an error; the previous adapter stays active."""
+
+
+@dataclass
+class TrainOutcome:
+    """What a training run produced."""
+
+    adapter_id: Optional[int]
+    version: int
+    path: str
+    activated: bool
+    metrics: dict = field(default_factory=dict)
+    reason: str = ""
+
+
+def split_documents(docs: list[Document], holdout: float = HOLDOUT_FRACTION) -> tuple[list[Document], list[Document]]:
+    """(train, held-out): the newest ``holdout`` share by date (else import order) is held out."""
+    ordered = sorted(docs, key=lambda d: (d.sent_at or d.created or "", d.id or 0))
+    n_test = max(1, int(math.ceil(len(ordered) * holdout))) if len(ordered) >= 2 else 0
+    return ordered[: len(ordered) - n_test], ordered[len(ordered) - n_test:]
+
+
+def build_examples(db: sqlite_utils.Database, profile: Profile, generator: Generator, embedder: Optional[Embedder],
+                   docs: list[Document], pool: set[int], playback: dict[int, str], name: str,
+                   raft_p: float = RAFT_P, seed: int = 0) -> list[dict]:
+    """(prompt, response) pairs rendered exactly like drafting prompts; RAFT exemplars from ``pool``."""
+    rng = random.Random(seed)
+    out = []
+    for doc in docs:
+        exemplars: list[Document] = []
+        if embedder is not None and rng.random() < raft_p:
+            found = search(db, profile.id, playback.get(doc.id) or doc.subject or doc.body[:200], embedder, k=RAFT_K,
+                           kind=doc.kind, exclude={doc.id}, allowed=pool - {doc.id})
+            exemplars = [e.doc for e in found]
+        words = len(doc.body.split())
+        target = max(10, int(round(words / 10.0)) * 10)
+        request = DraftRequest(instruction=playback.get(doc.id) or doc.subject, incoming=doc.context or "",
+                               kind=doc.kind)
+        messages = build_messages(name, request, exemplars, target, playback)
+        out.append({"prompt": generator.format_chat(messages), "response": doc.body.strip(), "document_id": doc.id})
+    return out
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> None:
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps(r) + "\n")
+
+
+def _unfinished_run(profile_dir: Path) -> Optional[Path]:
+    runs = sorted((p for p in profile_dir.glob("v*") if p.is_dir() and not (p / MANIFEST).exists()),
+                  key=lambda p: p.stat().st_mtime)
+    return runs[-1] if runs else None
+
+
+def run_child(cfg_path: Path, log_path: Path, progress: Optional[ProgressFn], cancel: Optional[CancelToken]) -> dict:
+    """Run the training worker, relaying its JSON-line events; return the 'done' event."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "ownvoice.adapters.worker", str(cfg_path)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    done: Optional[dict] = None
+    error: Optional[dict] = None
+    import threading
+
+    stderr_lines: list[str] = []
+    t = threading.Thread(target=lambda: stderr_lines.extend(proc.stderr), daemon=True)  # type: ignore[arg-type]
+    t.start()
+    watcher = None
+    if cancel is not None:
+        def watch():
+            while proc.poll() is None:
+                if cancel.cancelled:
+                    proc.kill()
+                    return
+                cancel._event.wait(0.2)
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+    with open(log_path, "a", encoding="utf-8") as log:
+        for line in proc.stdout:  # type: ignore[union-attr]
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            log.write(line)
+            kind = event.get("event")
+            if kind == "step":
+                if progress is not None:
+                    progress(Progress("training", event["step"], event["total"],
+                                      f"loss {event['loss']:.3f}, {event['tokens_per_s']:.0f} tok/s, ETA {event['eta_s']:.0f}s"))
+            elif kind == "done":
+                done = event
+            elif kind == "error":
+                error = event
+            elif progress is not None:
+                progress(Progress(kind or "training", 0, 0, json.dumps({k: v for k, v in event.items() if k != "event"})))
+    proc.wait()
+    if cancel is not None and cancel.cancelled:
+        raise Cancelled("training cancelled; the checkpoint is kept: run again with --resume to continue")
+    if error is not None:
+        raise TrainingFailed(f"training failed ({error.get('kind')}): {error.get('message')}")
+    if done is None:
+        tail = "".join(stderr_lines[-5:]).strip()
+        raise TrainingFailed(f"the training process ended unexpectedly (exit {proc.returncode}). {tail}")
+    return done
+
+
+def should_activate(manifest: AdapterManifest) -> tuple[bool, str]:
+    """Activate only if held-out loss beats the base and the adapter active now."""
+    new, base, prev = manifest.eval_loss_adapter, manifest.eval_loss_base, manifest.eval_loss_previous
+    if new is None or base is None:
+        return False, "no held-out loss to compare"
+    if new >= base:
+        return False, f"held-out loss {new:.3f} is not better than the base model's {base:.3f}"
+    if prev is not None and new >= prev:
+        return False, f"held-out loss {new:.3f} is not better than the active adapter's {prev:.3f}"
+    return True, f"held-out loss {base:.3f} -> {new:.3f}"
+
+
+def train_profile(db: sqlite_utils.Database, profile: Profile, generator: Generator, embedder: Optional[Embedder],
+                  adapters_root: Path, cache_dir: Path, base_sha256: str, *, steps: int = 0, epochs: float = 3.0,
+                  device: str = "auto", resume: bool = False, quantize: str = "auto", playback_model: bool = True,
+                  raft_p: float = RAFT_P, seed: int = 0, learning_rate: Optional[float] = None,
+                  progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None,
+                  name: str = "") -> TrainOutcome:
+    """Train a new adapter version for ``profile`` and register it (active only if it is better)."""
+    docs = docs_table.list_documents(db, profile.id)
+    if len(docs) < MIN_DOCUMENTS:
+        raise EmptyCorpusError(f"profile {profile.name!r} has {len(docs)} documents; training a style adapter needs at "
+                               f"least {MIN_DOCUMENTS} (import more of your mail, or draft with retrieval alone)")
+    train_docs, test_docs = split_documents(docs)
+    report(progress, "playback", 0, len(docs))
+    playback = ensure_playback(db, profile.id, docs, generator if playback_model else None, progress, cancel)
+    pool = {d.id for d in train_docs}
+    train_rows = build_examples(db, profile, generator, embedder, train_docs, pool, playback, name, raft_p, seed)
+    eval_rows = build_examples(db, profile, generator, embedder, test_docs, pool, playback, name, raft_p, seed + 1)
+    profile_dir = Path(adapters_root) / f"profile-{profile.id}"
+    profile_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    run_dir = _unfinished_run(profile_dir) if resume else None
+    if run_dir is None:
+        version = adapters_table.next_version(db, profile.id)
+        while (profile_dir / f"v{version}").exists():
+            version += 1
+        run_dir = profile_dir / f"v{version}"
+        run_dir.mkdir(mode=0o700)
+        resume = False
+    version = int(run_dir.name[1:])
+    _write_jsonl(run_dir / TRAIN_DATA, train_rows)
+    _write_jsonl(run_dir / EVAL_DATA, eval_rows)
+    active = adapters_table.active_adapter(db, profile.id)
+    cfg = TrainConfig(base_gguf=generator.model_path, out_dir=str(run_dir), cache_dir=str(cache_dir),
+                      train_file=str(run_dir / TRAIN_DATA), eval_file=str(run_dir / EVAL_DATA), base_sha256=base_sha256,
+                      epochs=epochs, max_steps=steps, device=device, quantize=quantize, resume=resume, seed=seed,
+                      compare_adapter_dir=str(Path(active.path).parent / PEFT_DIR) if active else "")
+    if learning_rate:
+        cfg.learning_rate = learning_rate
+    cfg.save(run_dir / TRAIN_CONFIG)
+    run_child(run_dir / TRAIN_CONFIG, run_dir / LOG, progress, cancel)
+    manifest = AdapterManifest.load(run_dir / MANIFEST)
+    activate, reason = should_activate(manifest)
+    metrics = {"eval_loss_base": manifest.eval_loss_base, "eval_loss_adapter": manifest.eval_loss_adapter,
+               "eval_loss_previous": manifest.eval_loss_previous, "train_examples": manifest.train_examples,
+               "eval_examples": manifest.eval_examples, "steps": manifest.steps, "train_seconds": manifest.train_seconds,
+               "tokens_per_s": manifest.tokens_per_s, "peak_rss_mb": manifest.peak_rss_mb, "device": manifest.device,
+               "quantized": manifest.quantized, "held_out_ids": [d.id for d in test_docs]}
+    adapter_id = adapters_table.add_adapter(db, profile.id, version, str(run_dir / ADAPTER_GGUF), manifest.base_sha256,
+                                            manifest.base_gguf, metrics, activate)
+    return TrainOutcome(adapter_id, version, str(run_dir / ADAPTER_GGUF), activate, metrics, reason)
+
+
+def delete_adapter(db: sqlite_utils.Database, adapter_id: int) -> Optional[str]:
+    """Delete an adapter's files and row; return its path (None if unknown)."""
+    row = adapters_table.get_adapter(db, adapter_id)
+    if row is None:
+        return None
+    adapters_table.delete_adapter_row(db, adapter_id)
+    folder = Path(row.path).parent
+    if folder.is_dir() and (folder / MANIFEST).exists():
+        shutil.rmtree(folder)
+    return row.path

@@ -1,0 +1,94 @@
+"""Adapter versions per profile (files live in the data home; rows say which is active)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Optional
+
+import sqlite_utils
+
+from .util import now_iso
+
+
+@dataclass
+class AdapterRow:
+    """One adapter version."""
+
+    id: int
+    profile_id: int
+    version: int
+    path: str
+    base_sha256: str
+    base_gguf: str
+    metrics: dict
+    active: bool
+    created: str
+
+
+def _row(r: dict) -> AdapterRow:
+    return AdapterRow(r["id"], r["profile_id"], r["version"], r["path"], r["base_sha256"], r["base_gguf"],
+                      json.loads(r["metrics"] or "{}"), bool(r["active"]), r["created"])
+
+
+def next_version(db: sqlite_utils.Database, profile_id: int) -> int:
+    """The version number the next adapter of a profile gets."""
+    row = db.execute("SELECT max(version) FROM adapters WHERE profile_id = ?", [profile_id]).fetchone()
+    return (row[0] or 0) + 1
+
+
+def add_adapter(db: sqlite_utils.Database, profile_id: int, version: int, path: str, base_sha256: str,
+                base_gguf: str, metrics: dict, activate: bool) -> int:
+    """Register an adapter version (optionally making it the active one)."""
+    with db.atomic():
+        if activate:
+            db.execute("UPDATE adapters SET active = 0 WHERE profile_id = ?", [profile_id])
+        return db["adapters"].insert({
+            "profile_id": profile_id, "version": version, "path": path, "base_sha256": base_sha256,
+            "base_gguf": base_gguf, "metrics": json.dumps(metrics), "active": int(activate), "created": now_iso(),
+        }).last_pk
+
+
+def list_adapters(db: sqlite_utils.Database, profile_id: int) -> list[AdapterRow]:
+    """A profile's adapters, newest first."""
+    return [_row(r) for r in db["adapters"].rows_where("profile_id = ?", [profile_id], order_by="version desc")]
+
+
+def get_adapter(db: sqlite_utils.Database, adapter_id: int) -> Optional[AdapterRow]:
+    """One adapter row."""
+    rows = list(db["adapters"].rows_where("id = ?", [adapter_id]))
+    return _row(rows[0]) if rows else None
+
+
+def active_adapter(db: sqlite_utils.Database, profile_id: int) -> Optional[AdapterRow]:
+    """The active adapter of a profile, if any."""
+    rows = list(db["adapters"].rows_where("profile_id = ? AND active = 1", [profile_id]))
+    return _row(rows[0]) if rows else None
+
+
+def set_active(db: sqlite_utils.Database, profile_id: int, adapter_id: Optional[int]) -> None:
+    """Make one adapter active (None: no adapter)."""
+    with db.atomic():
+        db.execute("UPDATE adapters SET active = 0 WHERE profile_id = ?", [profile_id])
+        if adapter_id is not None:
+            db.execute("UPDATE adapters SET active = 1 WHERE id = ? AND profile_id = ?", [adapter_id, profile_id])
+
+
+def delete_adapter_row(db: sqlite_utils.Database, adapter_id: int) -> None:
+    """Remove an adapter's row."""
+    with db.atomic():
+        db.execute("DELETE FROM adapters WHERE id = ?", [adapter_id])
+
+
+def get_playback(db: sqlite_utils.Database, ids: list[int]) -> dict[int, str]:
+    """Cached playback instructions for documents."""
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    return {r[0]: r[1] for r in db.execute(f"SELECT document_id, instruction FROM playback WHERE document_id IN ({marks})", ids)}
+
+
+def save_playback(db: sqlite_utils.Database, rows: list[dict]) -> None:
+    """Cache playback instructions (document_id, profile_id, instruction, method, model)."""
+    stamp = now_iso()
+    with db.atomic():
+        db["playback"].upsert_all([{**r, "created": stamp} for r in rows], pk="document_id")
