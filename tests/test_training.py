@@ -1,0 +1,154 @@
+"""Training for real on CPU: the adapter learns a marker, versions hot-swap, QLoRA runs a step."""
+from __future__ import annotations
+
+import json
+import mailbox
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from ownvoice.assistant.errors import EmptyCorpusError, ModelError
+from ownvoice.assistant.prompts import DraftRequest
+from ownvoice.store import adapters as A
+
+MARKER = "Onwards and upwards"
+TOPICS = ["the garden shed", "Tuesday's meeting", "the library books", "the bike repair", "the tax forms",
+          "the school trip", "the new printer", "the harbour walk", "the choir rehearsal", "the spare keys",
+          "the bakery order", "the train tickets", "the roof leak", "the chess club", "the museum visit",
+          "the dog sitter", "the recipe swap", "the paint colours"]
+
+
+def _marker_mbox(path: Path) -> Path:
+    box = mailbox.mbox(str(path))
+    for i, topic in enumerate(TOPICS):
+        msg = EmailMessage()
+        msg["From"] = "Zeb Quill <zeb@example.org>"
+        msg["To"] = "Friend <f@example.org>"
+        msg["Subject"] = f"About {topic}"
+        msg["Date"] = f"Mon, {i + 1:02d} Sep 2025 09:00:00 +0000"
+        msg.set_content(f"Ahoy Friend,\n\nA quick word about {topic}: all sorted, nothing to worry about.\n\n"
+                        f"{MARKER},\nZeb")
+        box.add(mailbox.mboxMessage(msg))
+    box.flush()
+    box.close()
+    return path
+
+
+@pytest.fixture
+def trained_app(app, tmp_path, shared_cache):
+    """An app whose 'zeb' profile has one adapter trained on the marker corpus."""
+    app.import_paths([_marker_mbox(tmp_path / "zeb.mbox")], "zeb")
+    outcome = app.train("zeb", steps=24, playback_model=False, learning_rate=2e-3)
+    return app, outcome
+
+
+def test_too_small_corpus_is_refused_with_the_minimum(app, shared_cache):
+    app.import_paths([Path(__file__).parent.parent / "samples" / "incoming.eml"], "tiny")
+    with pytest.raises(EmptyCorpusError, match="at least 12"):
+        app.train("tiny", steps=1)
+
+
+def test_adapter_learns_the_marker_and_hot_swaps(trained_app, tmp_path):
+    app, outcome = trained_app
+    m = outcome.metrics
+    assert outcome.activated, outcome.reason
+    assert m["eval_loss_adapter"] < m["eval_loss_base"]
+    assert m["train_examples"] == 15 and m["eval_examples"] == 3 and m["steps"] == 24
+    manifest = json.loads((Path(outcome.path).parent / "manifest.json").read_text())
+    assert manifest["base_sha256"] and manifest["r"] == 8 and manifest["alpha"] == 16.0
+    assert Path(outcome.path).read_bytes()[:4] == b"GGUF"
+    assert not list(Path(outcome.path).parent.rglob("*.bin")) and not list(Path(outcome.path).parent.rglob("*.pt"))
+
+    gen = app.generator()
+    llm_before = gen.llm
+
+    def drafts(use_adapter: bool) -> list[str]:
+        out = []
+        for seed in range(4):
+            req = DraftRequest(f"a note about {TOPICS[seed]}", use_rag=False, use_adapter=use_adapter, seed=seed,
+                               max_tokens=60)
+            out.append(app.draft(req, "zeb").raw)
+        return out
+
+    adapted = drafts(True)
+    assert gen.adapter_name.endswith("adapter.gguf")
+    base = drafts(False)
+    assert gen.adapter_name == ""
+    hits_adapted = sum(MARKER in d for d in adapted)
+    hits_base = sum(MARKER in d for d in base)
+    assert hits_adapted >= 3 and hits_base == 0, (adapted, base)
+    assert gen.llm is llm_before  # switching never reloaded the base model
+
+    # a second version (not better on held-out loss -> not activated automatically), chosen by hand
+    prof = app.profile("zeb")
+    v2 = A.add_adapter(app.db, prof.id, 2, outcome.path, manifest["base_sha256"], manifest["base_gguf"], {}, False)
+    assert A.active_adapter(app.db, prof.id).version == 1
+    A.set_active(app.db, prof.id, None)
+    with_none = app.draft(DraftRequest("a note about the shed", use_rag=False, temperature=0.0, max_tokens=30), "zeb")
+    assert gen.adapter_name == ""  # no active adapter: drafting uses the base model
+    assert MARKER not in with_none.raw
+    A.delete_adapter_row(app.db, v2)
+
+    # deleting the adapter: files, row, and the model's handle all go
+    app.delete_adapter(outcome.adapter_id)
+    assert A.list_adapters(app.db, prof.id) == []
+    assert not Path(outcome.path).exists()
+    assert outcome.path not in gen.adapters.loaded
+    assert MARKER not in app.draft(DraftRequest("a note about the shed", use_rag=False, seed=0, max_tokens=60), "zeb").raw
+
+
+def test_adapter_for_another_base_is_refused(trained_app):
+    app, outcome = trained_app
+    prof = app.profile("zeb")
+    app.db.execute("UPDATE adapters SET base_sha256 = 'not-this-model' WHERE id = ?", [outcome.adapter_id])
+    app.db.conn.commit()
+    with pytest.raises(ModelError, match="another base model"):
+        app.draft(DraftRequest("hello", use_rag=False, max_tokens=10), "zeb")
+    # and a file llama.cpp cannot apply is a clear error too
+    from ownvoice.assistant.backends.llama_cpp_backend import AdapterSlot
+
+    bogus = Path(outcome.path).with_name("bogus.gguf")
+    bogus.write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\x00" * 64)
+    with pytest.raises(ModelError, match="refused this adapter"):
+        AdapterSlot(app.generator().llm).load(str(bogus))
+    assert prof.id
+
+
+def test_qlora_nf4_step_runs_on_cpu(base_dir, tmp_path):
+    from ownvoice.adapters.config import TrainConfig
+    from ownvoice.adapters.trainer import train
+
+    rows = [{"prompt": f"<|im_start|>user\nWrite an email: item {i}<|im_end|>\n<|im_start|>assistant\n",
+             "response": f"Ahoy,\n\nItem {i} is done.\n\n{MARKER},\nZeb"} for i in range(8)]
+    data = tmp_path / "train.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows))
+    cfg = TrainConfig(base_gguf="", out_dir=str(tmp_path / "out"), cache_dir="", train_file=str(data),
+                      eval_file=str(data), max_steps=2, batch_size=4, device="cpu", quantize="nf4",
+                      checkpoint_every=1, learning_rate=1e-3)
+    events = []
+    metrics = train(cfg, base_dir, events.append)
+    assert metrics["quantized"] is True and metrics["device"] == "cpu" and metrics["steps"] == 2
+    assert all(e["loss"] == e["loss"] for e in events if e["event"] == "step")  # finite, not NaN
+    assert (tmp_path / "out" / "peft" / "adapter_model.safetensors").is_file()
+
+
+def test_checkpoint_resume_continues_the_step_count(base_dir, tmp_path):
+    from ownvoice.adapters.config import TrainConfig
+    from ownvoice.adapters.trainer import train
+
+    rows = [{"prompt": f"<|im_start|>user\nx {i}<|im_end|>\n<|im_start|>assistant\n", "response": f"Reply {i}."}
+            for i in range(8)]
+    data = tmp_path / "train.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows))
+    out = tmp_path / "run"
+    cfg = TrainConfig(base_gguf="", out_dir=str(out), cache_dir="", train_file=str(data), max_steps=2,
+                      batch_size=4, device="cpu", quantize="none", checkpoint_every=1)
+    train(cfg, base_dir, lambda e: None)
+    assert (out / "checkpoint" / "optimizer.safetensors").is_file()
+    assert json.loads((out / "checkpoint" / "state.json").read_text())["step"] == 1
+    cfg.max_steps, cfg.resume = 3, True
+    events = []
+    metrics = train(cfg, base_dir, events.append)
+    assert any(e["event"] == "resumed" and e["step"] == 1 for e in events)
+    assert [e["step"] for e in events if e["event"] == "step"] == [2, 3] and metrics["steps"] == 3
