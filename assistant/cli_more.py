@@ -75,8 +75,24 @@ def cmd_adapters(args) -> int:
     return 0
 
 
+def cmd_gui(args) -> int:
+    """ownvoice gui / ownvoice quick: the desktop app (quick = the tray's quick-compose popup)."""
+    try:
+        from ownvoice.ui.app import run  # the one allowed assistant -> ui import (pyproject ignore_imports)
+    except ImportError as exc:
+        from .errors import OwnVoiceError
+
+        raise OwnVoiceError(f"the desktop app needs PySide6 (pip install 'ownvoice[gui]'): {exc}") from exc
+    return run(args.home, "quick" if args.command == "quick" else "show")
+
+
 def register(sub, common) -> None:
     """Add the extra sub-commands to the parser."""
+    p = sub.add_parser("gui", help="open the desktop app (the default with no command)")
+    p.set_defaults(func=cmd_gui)
+    p = sub.add_parser("quick", help="quick compose: opens the popup in the running app (or starts it)")
+    p.set_defaults(func=cmd_gui)
+
     p = sub.add_parser("train", help="train your style adapter (LoRA) on your own writing, locally")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--steps", type=int, help="optimizer steps (overrides --epochs)")

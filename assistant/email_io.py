@@ -143,3 +143,17 @@ def mailto_url(body: str, to: str = "", subject: str = "") -> str:
     return f"mailto:{quote(addr)}?subject={quote(subject)}&body={quote(body)}"
 
 
+
+
+_LEAD = ("ask", "tell", "thank", "reply", "write", "email", "let", "say", "remind", "invite", "send", "to")
+
+
+def suggest_subject(instruction: str, max_words: int = 7) -> str:
+    """A subject line for a new mail from its instruction ('ask Maria about the form' -> 'About the form')."""
+    words = instruction.strip().rstrip(".!?").split()
+    while words and words[0].lower() in _LEAD:
+        words = words[1:]
+        if words and words[0][:1].isupper() and len(words) > 1:  # the addressee's name
+            words = words[1:]
+    text = " ".join(words[:max_words])
+    return text[:1].upper() + text[1:] if text else ""

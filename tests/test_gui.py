@@ -1,0 +1,123 @@
+"""The desktop app with real widgets (offscreen Qt), a real temp store and the real embedded model."""
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+from ownvoice.store import documents as D  # noqa: E402
+from ownvoice.store import generations as G  # noqa: E402
+from tests.conftest import SAMPLES  # noqa: E402
+
+
+@pytest.fixture
+def gui(qtbot, home, persona_mbox):
+    """The running GUI on a temp home with the persona imported."""
+    from ownvoice.assistant.app import OwnVoice
+    from ownvoice.assistant.config import save_settings
+
+    pre = OwnVoice(home)
+    pre.import_paths([persona_mbox], "priya", ["priya@example.org"])
+    pre.settings.default_profile = "priya"
+    save_settings(pre.home, pre.settings)
+    pre.close()
+    from ownvoice.ui.app import OwnVoiceGui
+
+    g = OwnVoiceGui(str(home))
+    qtbot.addWidget(g.window)
+    yield g
+    g.runner.wait(60000)
+    g.server.close()
+    g.window.close()
+    g.popup.close()
+
+
+def test_typing_in_the_editor_is_autosaved_with_revisions(gui, qtbot):
+    ed = gui.window.editor
+    ed.subject.setText("Garden")
+    qtbot.keyClicks(ed.body, "Tomatoes by the wall")
+    qtbot.waitUntil(lambda: ed.document_id is not None, timeout=3000)
+    qtbot.keyClicks(ed.body, ", basil by the door.")
+    qtbot.waitUntil(lambda: D.get_document(gui.app.db, ed.document_id).body.endswith("door."), timeout=3000)
+    revs = D.revisions(gui.app.db, ed.document_id)
+    assert len(revs) >= 2 and revs[-1]["body"] == "Tomatoes by the wall, basil by the door."
+    doc = D.get_document(gui.app.db, ed.document_id)
+    assert doc.source == "typed" and doc.subject == "Garden"
+
+
+def test_compose_with_pasted_mail_streams_a_draft_with_exemplars_then_accept(gui, qtbot):
+    panel, ed = gui.window.compose, gui.window.editor
+    panel.incoming_box.setPlainText((SAMPLES / "incoming.eml").read_text())
+    assert ed.to.text() == "Ana Costa <ana@example.org>"
+    assert ed.subject.text() == "Re: Workshop on the school-street pilot"
+    panel.instruction.setText("say yes and suggest a Thursday")
+    updates = []
+    panel.runner  # the worker streams into the editor through signals
+    ed.body.textChanged.connect(lambda: updates.append(ed.body.toPlainText()))
+    with qtbot.waitSignal(panel.drafted, timeout=120000) as blocker:
+        qtbot.mouseClick(panel.draft_btn, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton)
+        assert panel.stop_btn.isEnabled()  # the event loop is free while the model runs
+    result = blocker.args[0]
+    assert len(set(updates)) >= 3  # streamed, not pasted at the end
+    assert ed.body.toPlainText() == result.text and result.text.startswith("Hey Ana —")
+    assert panel.exemplars.count() == len(result.exemplars) == 4
+    assert "parents' association" in result.prompt
+    # the user edits, then accepts: the final text is stored with the generation, as their own writing
+    ed.body.setPlainText(result.text + "\nP.S. I'll bring the photos.")
+    qtbot.mouseClick(panel.accept_btn, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton)
+    row = G.get_generation(gui.app.db, result.generation_id)
+    assert row["final_text"].endswith("P.S. I'll bring the photos.")
+    doc = D.get_document(gui.app.db, row["document_id"])
+    assert doc.source == "accepted" and doc.body == row["final_text"]
+    # exported .eml parses back with the right headers
+    msg = email.message_from_bytes(bytes(panel.reply_message("priya@example.org", "Priya Raman")),
+                                   policy=email.policy.default)
+    assert msg["Subject"] == "Re: Workshop on the school-street pilot" and msg["In-Reply-To"] == "<incoming-1@example.org>"
+    assert msg["References"] == "<incoming-1@example.org>" and msg["To"] == "Ana Costa <ana@example.org>"
+    assert msg.get_content().rstrip("\n") == ed.body.toPlainText()
+
+
+def test_quick_command_reaches_the_running_instance(gui, qtbot, home):
+    assert not gui.popup.isVisible()
+    env = {**os.environ, "OWNVOICE_HOME": str(home), "QT_QPA_PLATFORM": "offscreen"}
+    proc = subprocess.Popen([sys.executable, "-m", "ownvoice.assistant.cli", "quick"], env=env)
+    qtbot.waitUntil(gui.popup.isVisible, timeout=30000)
+    assert proc.wait(30) == 0  # it handed over and exited instead of starting a second app
+
+
+def test_quick_popup_drafts_saves_and_copies(gui, qtbot):
+    from PySide6.QtGui import QGuiApplication
+
+    pop = gui.popup
+    pop.popup()
+    pop.instruction.setText("tell Lena the counts are in the shared folder")
+    pop.start()
+    qtbot.waitUntil(lambda: pop.result is not None, timeout=120000)
+    assert pop.output.toPlainText() == pop.result.text
+    saved = D.get_document(gui.app.db, pop.saved_document)
+    assert saved.body == pop.result.text
+    pop.copy_and_close()
+    assert QGuiApplication.clipboard().text() == pop.result.text and not pop.isVisible()
+
+
+def test_tray_menu_and_training_page(gui):
+    labels = [a.text() for a in gui.tray_menu.actions() if a.text()]
+    assert labels[:2] == ["Quick compose", "Open OwnVoice"] and "Quit" in labels
+    assert [a.text() for a in gui.profile_menu.actions()] == ["priya"]
+    page = gui.window.show_training()
+    assert page.table.rowCount() == 0 and page.start_btn.isEnabled()
+
+
+def test_gui_start_up_imports_no_torch(home):
+    code = ("import sys, os; os.environ['QT_QPA_PLATFORM']='offscreen'; from ownvoice.ui.app import OwnVoiceGui; "
+            "g = OwnVoiceGui(os.environ['OWNVOICE_HOME']); g.qapp.processEvents(); "
+            "print([m for m in ('torch','transformers','peft','sentence_transformers','llama_cpp') if m in sys.modules]); "
+            "g.server.close()")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "OWNVOICE_HOME": str(home)}).stdout
+    assert out.strip().splitlines()[-1] == "[]"

@@ -1,0 +1,214 @@
+"""Compose panel: instruction (+ the mail being answered), streamed drafting into the editor,
+the exemplars used, and Accept / Regenerate / export (.eml, mailto:, clipboard, Drafts mbox)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QMessageBox,
+                               QPlainTextEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget)
+
+from ownvoice.assistant import email_io
+from ownvoice.assistant.prompts import DraftRequest
+from ownvoice.store import generations as G
+
+from .editor import Editor
+from .workers import Runner
+
+
+class ComposePanel(QWidget):
+    """Drives drafting for the editor next to it (Qt thread; the model runs on the worker thread)."""
+
+    exemplar_opened = Signal(int)
+    drafted = Signal(object)  # DraftResult
+
+    def __init__(self, runner: Runner, editor: Editor, profile_name: str, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.runner, self.editor, self.profile_name = runner, editor, profile_name
+        self.incoming: Optional[email_io.Incoming] = None
+        self.generation_id: Optional[int] = None
+        self.op = None
+        self.instruction = QLineEdit(placeholderText="What should the mail say? e.g. 'say yes, suggest Thursday'")
+        self.incoming_box = QPlainTextEdit(placeholderText="Paste the mail you are answering (optional), "
+                                                           "open a .eml, or drop one on the window")
+        self.incoming_box.setMaximumHeight(140)
+        self.open_btn = QPushButton("Open .eml…")
+        self.draft_btn = QPushButton("Draft")
+        self.draft_btn.setDefault(True)
+        self.stop_btn = QPushButton("Stop")
+        self.stop_btn.setEnabled(False)
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.busy.setVisible(False)
+        self.exemplars = QListWidget()
+        self.exemplars.setMaximumHeight(110)
+        self.accept_btn = QPushButton("Accept")
+        self.regen_btn = QPushButton("Regenerate")
+        self.export_btn = QPushButton("Save .eml…")
+        self.copy_btn = QPushButton("Copy")
+        self.mailto_btn = QPushButton("Open in mail app")
+        self.drafts_btn = QPushButton("Add to Drafts mbox…")
+        self.status = QLabel("")
+        row1 = QHBoxLayout()
+        for w in (self.draft_btn, self.stop_btn, self.open_btn):
+            row1.addWidget(w)
+        row2 = QHBoxLayout()
+        for w in (self.accept_btn, self.regen_btn, self.copy_btn, self.export_btn, self.mailto_btn, self.drafts_btn):
+            row2.addWidget(w)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.instruction)
+        layout.addWidget(self.incoming_box)
+        layout.addLayout(row1)
+        layout.addWidget(self.busy)
+        layout.addWidget(QLabel("Your past mail used as examples (click to open):"))
+        layout.addWidget(self.exemplars)
+        layout.addLayout(row2)
+        layout.addWidget(self.status)
+        self.draft_btn.clicked.connect(self.start_draft)
+        self.regen_btn.clicked.connect(lambda: self.start_draft(seed_bump=True))
+        self.instruction.returnPressed.connect(self.start_draft)
+        self.stop_btn.clicked.connect(self.stop)
+        self.open_btn.clicked.connect(self._open_dialog)
+        self.accept_btn.clicked.connect(self.accept)
+        self.copy_btn.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.editor.body.toPlainText()))
+        self.export_btn.clicked.connect(self._export_dialog)
+        self.mailto_btn.clicked.connect(self.open_mailto)
+        self.drafts_btn.clicked.connect(self._drafts_dialog)
+        self.incoming_box.textChanged.connect(self._incoming_changed)
+        self.exemplars.itemClicked.connect(lambda it: self.exemplar_opened.emit(it.data(Qt.ItemDataRole.UserRole)))
+        self._seed = 0
+
+    # incoming mail ---------------------------------------------------------------------------
+    def load_eml(self, path: Path) -> None:
+        """Answer the mail in a .eml file."""
+        try:
+            inc = email_io.read_incoming(Path(path))
+        except Exception as exc:
+            QMessageBox.warning(self, "OwnVoice", str(exc))
+            return
+        self.incoming_box.setPlainText(inc.prompt_text())
+        self.incoming = inc
+        self._prefill(inc)
+
+    def _open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open the mail to answer", "", "Email (*.eml);;All files (*)")
+        if path:
+            self.load_eml(Path(path))
+
+    def _incoming_changed(self) -> None:
+        text = self.incoming_box.toPlainText()
+        if not text.strip():
+            self.incoming = None
+            return
+        if self.incoming is None or self.incoming.prompt_text() != text:
+            self.incoming = email_io.parse_pasted(text)
+            self._prefill(self.incoming)
+
+    def _prefill(self, inc: email_io.Incoming) -> None:
+        if inc.sender and not self.editor.to.text():
+            self.editor.to.setText(inc.sender)
+        if inc.subject and not self.editor.subject.text():
+            self.editor.subject.setText(email_io.reply_subject(inc.subject))
+
+    # drafting --------------------------------------------------------------------------------
+    def request(self) -> DraftRequest:
+        """The DraftRequest for the current inputs."""
+        inc = self.incoming
+        return DraftRequest(instruction=self.instruction.text().strip(), incoming=inc.prompt_text() if inc else "",
+                            recipient=inc.first_name if inc else "", seed=self._seed)
+
+    def start_draft(self, seed_bump: bool = False) -> None:
+        """Start drafting on the worker thread."""
+        if self.op is not None:
+            return
+        if not self.instruction.text().strip():
+            self.status.setText("Say what the mail should do first.")
+            return
+        if seed_bump:
+            self._seed += 1
+        if not self.incoming and not self.editor.subject.text():
+            self.editor.subject.setText(email_io.suggest_subject(self.instruction.text()))
+        self.editor.save_now()
+        self.editor.new_document()
+        self.editor.to.setText(self.incoming.sender if self.incoming else "")
+        if self.incoming:
+            self.editor.subject.setText(email_io.reply_subject(self.incoming.subject))
+        elif not self.editor.subject.text():
+            self.editor.subject.setText(email_io.suggest_subject(self.instruction.text()))
+        req, profile = self.request(), self.profile_name
+        self.exemplars.clear()
+        self._set_busy(True)
+        self.status.setText("Drafting…")
+        self.op = self.runner.start(
+            lambda app, op: app.draft(req, profile, on_update=op.update, cancel=op.cancel),
+            on_done=self._done, on_failed=self._failed, on_update=lambda t: self.editor.set_body(t))
+
+    def stop(self) -> None:
+        """Cancel the running draft."""
+        if self.op is not None:
+            self.op.cancel.cancel()
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+        self.draft_btn.setEnabled(not busy)
+        self.regen_btn.setEnabled(not busy)
+        self.stop_btn.setEnabled(busy)
+
+    def _done(self, result) -> None:
+        self.op = None
+        self._set_busy(False)
+        self.generation_id = result.generation_id
+        self.editor.set_body(result.text)
+        for ex in result.exemplars:
+            item = QListWidgetItem(f"{ex.doc.subject or '(no subject)'} — {' '.join(ex.doc.body.split())[:60]}")
+            item.setData(Qt.ItemDataRole.UserRole, ex.doc.id)
+            self.exemplars.addItem(item)
+        s = result.stats
+        self.status.setText(f"{len(result.text.split())} words · {s.tokens_per_s:.0f} tokens/s · "
+                            f"first token {s.ttft_s:.2f}s" + (" · stopped" if result.cancelled else ""))
+        self.drafted.emit(result)
+
+    def _failed(self, message: str) -> None:
+        self.op = None
+        self._set_busy(False)
+        self.status.setText(message.split("\n")[0])
+
+    def accept(self) -> None:
+        """Keep the editor's text: stored as the user's own writing and as the draft's feedback."""
+        self.editor.source = "accepted"
+        doc_id = self.editor.save_now()
+        if doc_id is None:
+            return
+        db = self.editor.db
+        with db.atomic():
+            db["documents"].update(doc_id, {"source": "accepted"})
+        if self.generation_id:
+            G.set_final_text(db, self.generation_id, self.editor.body.toPlainText(), doc_id)
+        self.editor.source = "typed"
+        self.status.setText("Accepted: saved as your own writing.")
+
+    # export ------------------------------------------------------------------------------------
+    def reply_message(self, from_addr: str = "", from_name: str = ""):
+        """The editor's text as an email message (reply headers when answering)."""
+        return email_io.build_reply(self.editor.body.toPlainText(), self.incoming, from_addr, from_name,
+                                    to=self.editor.to.text(), subject=self.editor.subject.text())
+
+    def _export_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the draft as .eml", "reply.eml", "Email (*.eml)")
+        if path:
+            email_io.write_eml(self.reply_message(), Path(path))
+            self.status.setText(f"Saved {path}")
+
+    def _drafts_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Append to a Drafts mbox", "Drafts", "mbox (*)",
+                                              options=QFileDialog.Option.DontConfirmOverwrite)
+        if path:
+            email_io.append_to_mbox(self.reply_message(), Path(path))
+            self.status.setText(f"Added to {path}")
+
+    def open_mailto(self) -> None:
+        """Open the user's mail client with the draft."""
+        QDesktopServices.openUrl(QUrl(email_io.mailto_url(self.editor.body.toPlainText(), self.editor.to.text(),
+                                                          self.editor.subject.text())))

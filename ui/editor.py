@@ -1,0 +1,90 @@
+"""The editor: subject, recipients and body; every keystroke is autosaved (debounced) with revisions."""
+from __future__ import annotations
+
+from typing import Optional
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QFormLayout, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
+
+from ownvoice.store import documents as D
+
+AUTOSAVE_MS = 700  # at most this much typing can be lost to a crash or power cut
+
+
+class Editor(QWidget):
+    """Edits one document of the current profile; autosaves into the store (Qt thread, tiny writes)."""
+
+    saved = Signal(int)  # document id
+
+    def __init__(self, db, profile_id: int, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.profile_id = profile_id
+        self.document_id: Optional[int] = None
+        self.kind = "email"
+        self.source = "typed"
+        self._loading = False
+        self.to = QLineEdit(placeholderText="To")
+        self.subject = QLineEdit(placeholderText="Subject")
+        self.body = QPlainTextEdit(placeholderText="Write here. Everything you write is saved and teaches OwnVoice your style.")
+        form = QFormLayout()
+        form.addRow("To", self.to)
+        form.addRow("Subject", self.subject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.body, 1)
+        self.timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
+        self.timer.timeout.connect(self.save_now)
+        for w in (self.to, self.subject):
+            w.textChanged.connect(self._changed)
+        self.body.textChanged.connect(self._changed)
+
+    def _changed(self, *_):
+        if not self._loading:
+            self.timer.start()
+
+    def set_profile(self, profile_id: int) -> None:
+        """Switch profile (saves pending text first) and clear the editor."""
+        self.save_now()
+        self.profile_id = profile_id
+        self.new_document()
+
+    def new_document(self, kind: str = "email") -> None:
+        """Start an empty draft."""
+        self.save_now()
+        self._load(None, "", "", "", kind)
+
+    def open_document(self, document_id: int) -> None:
+        """Load a stored document for reading/editing."""
+        self.save_now()
+        doc = D.get_document(self.db, document_id)
+        if doc is not None:
+            self._load(doc.id, doc.recipients, doc.subject, doc.body, doc.kind)
+
+    def _load(self, doc_id, to, subject, body, kind) -> None:
+        self._loading = True
+        self.document_id, self.kind = doc_id, kind
+        self.to.setText(to or "")
+        self.subject.setText(subject or "")
+        self.body.setPlainText(body or "")
+        self._loading = False
+
+    def set_body(self, text: str, save: bool = False) -> None:
+        """Replace the body (used by streaming); saved when ``save``."""
+        self._loading = not save
+        self.body.setPlainText(text)
+        self.body.moveCursor(self.body.textCursor().MoveOperation.End)
+        self._loading = False
+        if save:
+            self.save_now()
+
+    def save_now(self) -> Optional[int]:
+        """Write the current text (if any) as a new revision; return the document id."""
+        self.timer.stop()
+        body = self.body.toPlainText()
+        if not body.strip() and self.document_id is None:
+            return None
+        self.document_id = D.save_draft(self.db, self.profile_id, self.document_id, self.subject.text(), body,
+                                        kind=self.kind, source=self.source, recipients=self.to.text())
+        self.saved.emit(self.document_id)
+        return self.document_id

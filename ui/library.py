@@ -1,0 +1,62 @@
+"""The library: a profile's documents, full-text searchable, filtered by kind and source, newest first."""
+from __future__ import annotations
+
+from typing import Optional
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+from ownvoice.store import documents as D
+
+
+class Library(QWidget):
+    """Lists documents; emits ``opened(id)`` on double-click / Enter."""
+
+    opened = Signal(int)
+
+    def __init__(self, db, profile_id: int, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.profile_id = profile_id
+        self.search = QLineEdit(placeholderText="Search your writing…")
+        self.kind = QComboBox()
+        self.kind.addItems(["all kinds", "email", "note"])
+        self.source = QComboBox()
+        self.source.addItems(["all sources", "typed", "imported", "accepted"])
+        self.list = QListWidget()
+        top = QHBoxLayout()
+        top.addWidget(self.kind)
+        top.addWidget(self.source)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.search)
+        layout.addLayout(top)
+        layout.addWidget(self.list, 1)
+        self.search.textChanged.connect(self.refresh)
+        self.kind.currentIndexChanged.connect(self.refresh)
+        self.source.currentIndexChanged.connect(self.refresh)
+        self.list.itemActivated.connect(lambda item: self.opened.emit(item.data(Qt.ItemDataRole.UserRole)))
+        self.list.itemDoubleClicked.connect(lambda item: self.opened.emit(item.data(Qt.ItemDataRole.UserRole)))
+        self.refresh()
+
+    def set_profile(self, profile_id: int) -> None:
+        """Show another profile."""
+        self.profile_id = profile_id
+        self.refresh()
+
+    def refresh(self, *_) -> None:
+        """Reload the list from the store."""
+        kind = self.kind.currentText() if self.kind.currentIndex() > 0 else None
+        source = self.source.currentText() if self.source.currentIndex() > 0 else None
+        text = self.search.text().strip()
+        if text:
+            ids = [i for i, _ in D.search_fts(self.db, self.profile_id, text, limit=200, kind=kind)]
+            docs = [d for d in (D.get_documents(self.db, ids).get(i) for i in ids) if d and (not source or d.source == source)]
+        else:
+            docs = list(reversed(D.list_documents(self.db, self.profile_id, kind=kind, source=source)))
+        self.list.clear()
+        for doc in docs[:2000]:
+            when = (doc.sent_at or doc.updated or "")[:10]
+            first = " ".join(doc.body.split())[:80]
+            item = QListWidgetItem(f"{doc.subject or '(no subject)'}  ·  {when}  ·  {doc.kind}/{doc.source}\n{first}")
+            item.setData(Qt.ItemDataRole.UserRole, doc.id)
+            self.list.addItem(item)

@@ -1,0 +1,92 @@
+"""The main window: Write (library | editor | compose), Training and Settings tabs; .eml drop target."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMainWindow, QSplitter, QTabWidget, QWidget
+
+from .compose_panel import ComposePanel
+from .editor import Editor
+from .icons import app_icon
+from .library import Library
+from .settings_page import SettingsPage
+from .workers import Runner
+
+
+class MainWindow(QMainWindow):
+    """Top-level window (Qt thread). The Training page is built on first view (pyqtgraph stays unloaded)."""
+
+    def __init__(self, app, runner: Runner, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.app, self.runner = app, runner
+        self.setWindowTitle("OwnVoice")
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        prof = app.profile()
+        self.library = Library(app.db, prof.id)
+        self.editor = Editor(app.db, prof.id)
+        self.compose = ComposePanel(runner, self.editor, prof.name)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.library)
+        split.addWidget(self.editor)
+        split.addWidget(self.compose)
+        split.setSizes([280, 420, 360])
+        self.tabs = QTabWidget()
+        self.tabs.addTab(split, "Write")
+        self.training: Optional[QWidget] = None
+        self._training_holder = QWidget()
+        self.tabs.addTab(self._training_holder, "Training")
+        self.settings = SettingsPage(app)
+        self.tabs.addTab(self.settings, "Settings")
+        self.setCentralWidget(self.tabs)
+        self.resize(1100, 680)
+        self.library.opened.connect(self.editor.open_document)
+        self.compose.exemplar_opened.connect(self.editor.open_document)
+        self.editor.saved.connect(lambda *_: self.library.refresh())
+        self.compose.drafted.connect(lambda *_: self.library.refresh())
+        self.settings.profile_changed.connect(self.switch_profile)
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self.statusBar().showMessage(f"Profile: {prof.name} · data in {app.home}")
+
+    def _tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self._training_holder and self.training is None:
+            self.show_training()
+
+    def show_training(self):
+        """Build (once) and show the training page."""
+        if self.training is None:
+            from .training_page import TrainingPage
+
+            prof = self.app.profile()
+            self.training = TrainingPage(self.runner, self.app.db, prof.name, prof.id)
+            idx = self.tabs.indexOf(self._training_holder)
+            self.tabs.removeTab(idx)
+            self.tabs.insertTab(idx, self.training, "Training")
+        self.tabs.setCurrentWidget(self.training)
+        return self.training
+
+    def switch_profile(self, name: str) -> None:
+        """Show another profile everywhere."""
+        prof = self.app.profile(name)
+        self.library.set_profile(prof.id)
+        self.editor.set_profile(prof.id)
+        self.compose.profile_name = prof.name
+        if self.training is not None:
+            self.training.set_profile(prof.name, prof.id)
+        self.statusBar().showMessage(f"Profile: {prof.name} · data in {self.app.home}")
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if event.mimeData().hasUrls() and any(u.toLocalFile().endswith(".eml") for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        for url in event.mimeData().urls():
+            if url.toLocalFile().endswith(".eml"):
+                self.compose.load_eml(Path(url.toLocalFile()))
+                break
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self.editor.save_now()
+        super().closeEvent(event)

@@ -1,0 +1,147 @@
+"""Settings: profiles (create, rename, delete after confirmation), model, data folder, own addresses, hotkey."""
+from __future__ import annotations
+
+from typing import Optional
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QInputDialog, QLabel,
+                               QLineEdit, QMessageBox, QPushButton, QWidget)
+
+from ownvoice.assistant.models import find_gguf_files, list_models
+from ownvoice.store.profiles import delete_profile, ensure_profile, list_profiles, rename_profile, update_profile
+
+
+class SettingsPage(QWidget):
+    """Edits the settings and profiles (Qt thread; all writes are tiny)."""
+
+    profile_changed = Signal(str)
+
+    def __init__(self, app, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.app = app
+        self.profiles = QComboBox()
+        self.new_btn, self.rename_btn, self.delete_btn = QPushButton("New…"), QPushButton("Rename…"), QPushButton("Delete…")
+        self.model = QComboBox()
+        self.browse_btn = QPushButton("Choose GGUF…")
+        self.scan_btn = QPushButton("Find models on this computer")
+        self.addresses = QLineEdit(placeholderText="you@example.org, other@example.org")
+        self.hotkey = QCheckBox("Global quick-compose hotkey (needs pynput)")
+        self.hotkey_keys = QLineEdit()
+        prow = QHBoxLayout()
+        for w in (self.profiles, self.new_btn, self.rename_btn, self.delete_btn):
+            prow.addWidget(w)
+        mrow = QHBoxLayout()
+        for w in (self.model, self.browse_btn, self.scan_btn):
+            mrow.addWidget(w)
+        form = QFormLayout(self)
+        form.addRow("Profile", prow)
+        form.addRow("Model", mrow)
+        form.addRow("Data folder", QLabel(str(app.home)))
+        form.addRow("My addresses", self.addresses)
+        form.addRow(self.hotkey, self.hotkey_keys)
+        self.reload()
+        self.profiles.currentTextChanged.connect(self._switch)
+        self.new_btn.clicked.connect(self._new)
+        self.rename_btn.clicked.connect(self._rename)
+        self.delete_btn.clicked.connect(self._delete)
+        self.model.currentIndexChanged.connect(self._model_chosen)
+        self.browse_btn.clicked.connect(self._browse)
+        self.scan_btn.clicked.connect(self._scan)
+        self.addresses.editingFinished.connect(self._save_addresses)
+        self.hotkey.toggled.connect(self._save_hotkey)
+        self.hotkey_keys.editingFinished.connect(self._save_hotkey)
+
+    def reload(self) -> None:
+        """Refill every field from the store and settings."""
+        s = self.app.settings
+        self.profiles.blockSignals(True)
+        self.profiles.clear()
+        names = [p.name for p in list_profiles(self.app.db)] or [s.default_profile]
+        self.profiles.addItems(names)
+        self.profiles.setCurrentText(s.default_profile)
+        self.profiles.blockSignals(False)
+        self.model.blockSignals(True)
+        self.model.clear()
+        for m in list_models(self.app.db):
+            self.model.addItem(m.name, m.path)
+        idx = self.model.findData(self.app.model_path)
+        self.model.setCurrentIndex(max(idx, 0))
+        self.model.blockSignals(False)
+        prof = self.app.profile()
+        self.addresses.setText(", ".join(prof.addresses))
+        self.hotkey.setChecked(s.hotkey_enabled)
+        self.hotkey_keys.setText(s.hotkey)
+
+    def _switch(self, name: str) -> None:
+        if name:
+            self.app.settings.default_profile = name
+            self.app.save_settings()
+            self.reload()
+            self.profile_changed.emit(name)
+
+    def _new(self) -> None:
+        name, ok = QInputDialog.getText(self, "New profile", "Name:")
+        if ok and name.strip():
+            ensure_profile(self.app.db, name.strip())
+            self._switch(name.strip())
+
+    def _rename(self) -> None:
+        prof = self.app.profile()
+        name, ok = QInputDialog.getText(self, "Rename profile", "New name:", text=prof.name)
+        if ok and name.strip() and name.strip() != prof.name:
+            rename_profile(self.app.db, prof.id, name.strip())
+            self._switch(name.strip())
+
+    def _delete(self) -> None:
+        prof = self.app.profile()
+        answer = QMessageBox.question(self, "Delete profile", f"Erase profile '{prof.name}' with all its documents, "
+                                      "embeddings and adapters? This cannot be undone.")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        from ownvoice.store.adapters import list_adapters
+
+        for row in list_adapters(self.app.db, prof.id):
+            self.app.delete_adapter(row.id)
+        delete_profile(self.app.db, prof.id)
+        remaining = [p.name for p in list_profiles(self.app.db)]
+        self._switch(remaining[0] if remaining else "default")
+
+    def _model_chosen(self, idx: int) -> None:
+        path = self.model.itemData(idx)
+        default = list_models(self.app.db)[0].path
+        self.app.settings.model_path = "" if path == default else path
+        self.app.save_settings()
+
+    def _add_model(self, path: str) -> None:
+        from ownvoice.assistant.models import add_model
+
+        try:
+            add_model(self.app.db, __import__("pathlib").Path(path))
+        except Exception as exc:
+            QMessageBox.warning(self, "OwnVoice", str(exc))
+            return
+        self.reload()
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a GGUF model", "", "GGUF (*.gguf)")
+        if path:
+            self._add_model(path)
+
+    def _scan(self) -> None:
+        found = find_gguf_files()
+        if not found:
+            QMessageBox.information(self, "OwnVoice", "No GGUF files found in the Hugging Face cache, LM Studio, "
+                                                      "Ollama or GPT4All folders.")
+            return
+        item, ok = QInputDialog.getItem(self, "Models found", "Add:", [str(p) for p in found], editable=False)
+        if ok and item:
+            self._add_model(item)
+
+    def _save_addresses(self) -> None:
+        addrs = [a.strip() for a in self.addresses.text().split(",") if "@" in a]
+        update_profile(self.app.db, self.app.profile().id, addresses=addrs)
+
+    def _save_hotkey(self, *_) -> None:
+        self.app.settings.hotkey_enabled = self.hotkey.isChecked()
+        self.app.settings.hotkey = self.hotkey_keys.text().strip() or self.app.settings.hotkey
+        self.app.save_settings()

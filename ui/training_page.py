@@ -1,0 +1,141 @@
+"""Training page: start/cancel, progress with ETA, live loss curve, adapter versions (use/off/delete)."""
+from __future__ import annotations
+
+from typing import Optional
+
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton, QSpinBox, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+from ownvoice.store import adapters as A
+
+from .workers import Runner
+
+
+class TrainingPage(QWidget):
+    """Shows and drives training for the current profile (Qt thread; training runs in a child process)."""
+
+    def __init__(self, runner: Runner, db, profile_name: str, profile_id: int, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.runner, self.db = runner, db
+        self.profile_name, self.profile_id = profile_name, profile_id
+        self.op = None
+        self.steps = QSpinBox(minimum=0, maximum=100000, value=0, specialValueText="3 epochs")
+        self.start_btn = QPushButton("Train my style")
+        self.cancel_btn = QPushButton("Cancel")
+        self.cancel_btn.setEnabled(False)
+        self.bar = QProgressBar()
+        self.eta = QLabel("")
+        import pyqtgraph as pg  # only when the page is built, never at import
+
+        self.plot = pg.PlotWidget(title="training loss")
+        self.plot.setLabel("bottom", "step")
+        self.curve = self.plot.plot([], [], pen=pg.mkPen(width=2))
+        self.losses: list[float] = []
+        self.table = QTableWidget(0, 6)
+        self.table.setHorizontalHeaderLabels(["id", "version", "active", "held-out loss (base → adapter)", "examples",
+                                              "created"])
+        self.use_btn = QPushButton("Use selected")
+        self.off_btn = QPushButton("No adapter")
+        self.delete_btn = QPushButton("Delete selected")
+        top = QHBoxLayout()
+        for w in (QLabel("Steps:"), self.steps, self.start_btn, self.cancel_btn):
+            top.addWidget(w)
+        row = QHBoxLayout()
+        for w in (self.use_btn, self.off_btn, self.delete_btn):
+            row.addWidget(w)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.eta)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(row)
+        self.start_btn.clicked.connect(self.start)
+        self.cancel_btn.clicked.connect(self.cancel)
+        self.use_btn.clicked.connect(lambda: self._use(self._selected()))
+        self.off_btn.clicked.connect(lambda: self._use(None))
+        self.delete_btn.clicked.connect(self._delete)
+        self.refresh()
+
+    def set_profile(self, name: str, profile_id: int) -> None:
+        """Show another profile."""
+        self.profile_name, self.profile_id = name, profile_id
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Reload the adapter table."""
+        rows = A.list_adapters(self.db, self.profile_id)
+        self.table.setRowCount(len(rows))
+        for i, r in enumerate(rows):
+            m = r.metrics
+            vals = [r.id, f"v{r.version}", "●" if r.active else "",
+                    f"{m.get('eval_loss_base') or 0:.3f} → {m.get('eval_loss_adapter') or 0:.3f}",
+                    m.get("train_examples", ""), r.created[:19]]
+            for j, v in enumerate(vals):
+                self.table.setItem(i, j, QTableWidgetItem(str(v)))
+
+    def start(self) -> None:
+        """Start training on the worker thread."""
+        if self.op is not None:
+            return
+        self.losses.clear()
+        self.curve.setData([], [])
+        steps, name = self.steps.value(), self.profile_name
+        self.start_btn.setEnabled(False)
+        self.cancel_btn.setEnabled(True)
+        self.eta.setText("Preparing…")
+        self.op = self.runner.start(lambda app, op: app.train(name, progress=op.progress, cancel=op.cancel, steps=steps),
+                                    on_done=self._done, on_failed=self._failed, on_progress=self._progress)
+
+    def cancel(self) -> None:
+        """Cancel training (the child process is killed; the checkpoint stays)."""
+        if self.op is not None:
+            self.op.cancel.cancel()
+
+    def _progress(self, ev) -> None:
+        if ev.stage == "training" and ev.total:
+            self.bar.setRange(0, ev.total)
+            self.bar.setValue(ev.done)
+            self.eta.setText(ev.message)
+            try:
+                self.losses.append(float(ev.message.split("loss ")[1].split(",")[0]))
+                self.curve.setData(list(range(1, len(self.losses) + 1)), self.losses)
+            except (IndexError, ValueError):
+                pass
+        elif ev.total:
+            self.bar.setRange(0, ev.total)
+            self.bar.setValue(ev.done)
+            self.eta.setText(f"{ev.stage}: {ev.done}/{ev.total}")
+        else:
+            self.eta.setText(f"{ev.stage}…")
+
+    def _finish(self) -> None:
+        self.op = None
+        self.start_btn.setEnabled(True)
+        self.cancel_btn.setEnabled(False)
+        self.refresh()
+
+    def _done(self, outcome) -> None:
+        self._finish()
+        self.eta.setText(("Activated: " if outcome.activated else "Not activated: ") + outcome.reason)
+
+    def _failed(self, message: str) -> None:
+        self._finish()
+        self.eta.setText(message.split("\n")[0])
+
+    def _selected(self) -> Optional[int]:
+        row = self.table.currentRow()
+        return int(self.table.item(row, 0).text()) if row >= 0 and self.table.item(row, 0) else None
+
+    def _use(self, adapter_id: Optional[int]) -> None:
+        A.set_active(self.db, self.profile_id, adapter_id)
+        self.refresh()
+
+    def _delete(self) -> None:
+        adapter_id = self._selected()
+        if adapter_id is None:
+            return
+        if QMessageBox.question(self, "OwnVoice", "Delete this adapter version (its files too)?") != \
+                QMessageBox.StandardButton.Yes:
+            return
+        self.runner.start(lambda app, op: app.delete_adapter(adapter_id), on_done=lambda *_: self.refresh())
