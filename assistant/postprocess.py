@@ -65,8 +65,10 @@ def clean_lines(text: str, own_name: str = "", recipient: Optional[str] = None) 
             continue  # at most one blank line in a row
         if own_name and line.strip() != own_name and _near_name(line.strip(), own_name) and len(nonblank) >= 2:
             line = own_name  # 'Isabella' for 'Isabel': the model misspelt the signature
-        out.append(line)
         after_closing = bool(nonblank) and ends_with_closing_phrase(nonblank[-1])
+        if own_name and after_closing and line.strip().startswith(own_name):
+            line = own_name  # 'Priya. I'm going to...' after 'Cheers,': the signature ends the mail
+        out.append(line)
         if own_name and len(nonblank) >= 2 and (line.strip(" ,.") == own_name
                                                  or (after_closing and line.strip().startswith(own_name))):
             finished = True

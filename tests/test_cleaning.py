@@ -67,3 +67,8 @@ def test_addressee_from_instruction():
 def test_signature_with_someone_elses_name_is_signed_by_the_user():
     assert finish_draft("Hey Marco,\n\nSee you.\n\nCheers,\nMarco", "Priya", "Marco", "Cheers,\nPriya").endswith(
         "Cheers,\nPriya")
+
+
+def test_text_after_the_signature_name_is_cut():
+    text, finished = clean_lines("Hey Marco —\n\nSee you.\nCheers,\nPriya. I'm going to the drawings.\nMore", "Priya")
+    assert finished and text == "Hey Marco —\n\nSee you.\nCheers,\nPriya"
