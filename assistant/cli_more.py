@@ -86,8 +86,72 @@ def cmd_gui(args) -> int:
     return run(args.home, "quick" if args.command == "quick" else "show")
 
 
+def cmd_eval(args) -> int:
+    """ownvoice eval DATA [--profile P] [--conditions ...] [--limit N] [--out DIR] [--seed S] [--json]."""
+    from pathlib import Path
+
+    from .app import OwnVoice
+    from .evaluation import EvalConfig, run_eval, write_report
+    from .importers import Own, read_path
+    from .jobs import TqdmProgress
+
+    out = Path(args.out)
+    data = Path(args.data)
+    if data.exists():  # evaluate a file in a throw-away data home, never in the user's store
+        app = OwnVoice(out / "home")
+        profile = args.profile or data.stem
+        app.import_paths([data], profile, progress=None)
+    else:
+        app = OwnVoice(args.home)
+        profile = args.data
+    negatives = []
+    for neg in args.negatives or []:
+        negatives += [it.doc.body for it in read_path(Path(neg), set()) if isinstance(it, Own)]
+    cfg = EvalConfig(conditions=[c.strip() for c in args.conditions.split(",") if c.strip()], limit=args.limit,
+                     seed=args.seed, n_best=args.n_best, train_steps=args.steps or 0,
+                     playback_model=not args.heuristic_playback, negative_texts=negatives)
+    bar = TqdmProgress()
+    try:
+        result = run_eval(app, profile, cfg, progress=bar)
+    finally:
+        bar.close()
+    path = write_report(result, out)
+    if args.json:
+        print(json.dumps({k: v for k, v in result.items() if k != "rows"}, indent=2))
+    else:
+        print(path.read_text())
+        print(f"report: {path}  chart: {out / 'chart.png'}  data: {out / 'report.json'}")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    """ownvoice bench [generation retrieval import startup training] [--runs N]."""
+    from .bench import run_benchmarks
+
+    print(run_benchmarks(args.which or None, runs=args.runs, out=args.out, home=args.home))
+    return 0
+
+
 def register(sub, common) -> None:
     """Add the extra sub-commands to the parser."""
+    p = sub.add_parser("eval", help="measure how well drafts match your held-out mail (style evaluation)")
+    p.add_argument("data", help="a file/folder 'import' reads, or an existing profile name")
+    p.add_argument("--profile", "-p")
+    p.add_argument("--conditions", default="base,rag,lora,rag+lora,best-of-n")
+    p.add_argument("--limit", type=int, default=25)
+    p.add_argument("--out", default="eval-out")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n-best", type=int, default=4)
+    p.add_argument("--steps", type=int, help="adapter training steps (default: 3 epochs)")
+    p.add_argument("--negatives", nargs="*", help="other people's writing for the style model (any import format)")
+    p.add_argument("--heuristic-playback", action="store_true")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
+    p = sub.add_parser("bench", help="performance benchmarks against the raw libraries")
+    p.add_argument("which", nargs="*", choices=["generation", "retrieval", "import", "startup", "training", []])
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--out", help="also write the markdown here")
+    p.set_defaults(func=cmd_bench)
     p = sub.add_parser("gui", help="open the desktop app (the default with no command)")
     p.set_defaults(func=cmd_gui)
     p = sub.add_parser("quick", help="quick compose: opens the popup in the running app (or starts it)")

@@ -48,10 +48,9 @@ def heuristic_instruction(doc: Document) -> str:
     topic = exemplar_instruction(doc)
     first_line = doc.body.strip().split("\n", 1)[0]
     m = _NAME_AFTER_GREETING.match(first_line)
-    who = f" to {m.group(1)}" if m else ""
     sentences = _body_sentences(doc.body)
     key = " ".join(sentences[0].split()[:18]) if sentences else ""
-    out = f"{topic}{who}"
+    out = f"Write to {m.group(1)} about: {topic}" if m else topic
     if key and key.lower() not in topic.lower():
         out += f" - {key}"
     return out.strip()
