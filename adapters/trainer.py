@@ -67,6 +67,24 @@ def _lora_model(model, cfg: TrainConfig):
     return get_peft_model(model, lcfg)
 
 
+def response_loss(model, ids, mask, labels):
+    """Summed cross-entropy over response tokens only, and their count.
+
+    The vocabulary projection (49k x hidden for SmolLM2) is applied only at the positions that carry
+    loss (``logits_to_keep``): the prompt's logits are never materialised, which cuts peak memory
+    several-fold, since prompts (exemplars, incoming mail) are much longer than the responses.
+    """
+    import torch
+
+    shift_labels = labels[:, 1:]
+    keep = torch.nonzero((shift_labels != -100).any(dim=0), as_tuple=False).flatten()
+    logits = model(input_ids=ids, attention_mask=mask, logits_to_keep=keep).logits.float()
+    target = shift_labels[:, keep]
+    loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), target.reshape(-1),
+                                             ignore_index=-100, reduction="sum")
+    return loss, int((target != -100).sum())
+
+
 def eval_loss(model, items: list[Encoded], pad_id: int, device: str, batch_size: int = 4) -> Optional[float]:
     """Token-weighted mean loss on response tokens."""
     import torch
@@ -78,11 +96,7 @@ def eval_loss(model, items: list[Encoded], pad_id: int, device: str, batch_size:
     with torch.no_grad():
         for batch in batches(items, batch_size, 0, 0, shuffle=False):
             ids, mask, labels = (t.to(device) for t in collate(batch, pad_id))
-            logits = model(input_ids=ids, attention_mask=mask).logits.float()
-            shift_logits, shift_labels = logits[:, :-1], labels[:, 1:]
-            loss = torch.nn.functional.cross_entropy(shift_logits.reshape(-1, shift_logits.size(-1)),
-                                                     shift_labels.reshape(-1), ignore_index=-100, reduction="sum")
-            n = int((shift_labels != -100).sum())
+            loss, n = response_loss(model, ids, mask, labels)
             total += float(loss)
             count += n
     model.train()
@@ -196,12 +210,10 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
             try:
                 for batch in batch_group:
                     ids, mask, labels = (t.to(device) for t in collate(batch, pad_id))
-                    logits = model(input_ids=ids, attention_mask=mask).logits.float()
-                    loss = torch.nn.functional.cross_entropy(
-                        logits[:, :-1].reshape(-1, logits.size(-1)), labels[:, 1:].reshape(-1), ignore_index=-100,
-                        reduction="sum") / max(n_target, 1)
+                    loss_sum, _ = response_loss(model, ids, mask, labels)
+                    loss = loss_sum / max(n_target, 1)
                     loss.backward()
-                    step_loss += float(loss)
+                    step_loss += float(loss.detach())
                     tokens += int(mask.sum())
             except torch.cuda.OutOfMemoryError as exc:  # pragma: no cover - CUDA only
                 raise TrainingError("oom", "the GPU ran out of memory: lower the batch size or max length") from exc
