@@ -8,7 +8,11 @@ DEMO_HOME ?= .demo-home
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_TILE=OFF
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup demo test lint clean
+.PHONY: setup system-deps demo test screenshots bench clean
+
+# Debian packages for the GUI tests: Qt's xcb plugin under Xvfb, and a tray host (trayer)
+SYSTEM_DEPS := xvfb trayer libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
+	libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libegl1 libfontconfig1 libdbus-1-3
 
 $(BIN)/.setup-done: pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +24,12 @@ $(BIN)/.setup-done: pyproject.toml Makefile
 
 setup: $(BIN)/.setup-done
 
+system-deps:
+	@if command -v xvfb-run >/dev/null && command -v trayer >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_DEPS) >/dev/null; \
+	else echo "please install: $(SYSTEM_DEPS)"; exit 1; fi
+
 demo: setup
 	rm -rf $(DEMO_HOME)
 	OWNVOICE_HOME=$(DEMO_HOME) $(BIN)/ownvoice import samples/persona.mbox --from priya@example.org
@@ -27,8 +37,14 @@ demo: setup
 	OWNVOICE_HOME=$(DEMO_HOME) $(BIN)/ownvoice draft "say yes and suggest a Thursday evening" \
 		--reply-to samples/incoming.eml --out $(DEMO_HOME)/reply.eml
 
-test: setup
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+test: setup system-deps
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider
+
+screenshots: setup system-deps
+	xvfb-run -a env QT_QPA_PLATFORM=xcb $(BIN)/python packaging/screenshots.py docs/screenshots
+
+bench: setup
+	$(BIN)/ownvoice bench --runs 5 --out docs/benchmarks-latest.md
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) *.egg-info

@@ -121,3 +121,38 @@ def test_gui_start_up_imports_no_torch(home):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "OWNVOICE_HOME": str(home)}).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+TRAY_SCRIPT = r"""
+import os, subprocess, sys, time
+tray_host = subprocess.Popen(["trayer", "--edge", "top", "--widthtype", "request", "--height", "24"])
+time.sleep(1.0)
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+app = QApplication(sys.argv[:1])
+assert QSystemTrayIcon.isSystemTrayAvailable(), "no tray host"
+from ownvoice.ui.app import OwnVoiceGui
+g = OwnVoiceGui(os.environ["OWNVOICE_HOME"], show_window=False)
+app.processEvents()
+assert g.tray.isVisible(), "tray icon not shown"
+actions = {a.text(): a for a in g.tray_menu.actions()}
+actions["Quick compose"].trigger()
+app.processEvents()
+assert g.popup.isVisible() and not g.window.isVisible()
+actions["Open OwnVoice"].trigger()
+app.processEvents()
+assert g.window.isVisible()
+print("TRAY-OK", sorted(k for k in actions if k))
+g.server.close()
+tray_host.terminate()
+"""
+
+
+def test_tray_icon_and_menu_under_xvfb_with_a_tray_host(home):
+    import shutil
+
+    assert shutil.which("xvfb-run") and shutil.which("trayer"), "make setup installs xvfb and trayer (Debian)"
+    env = {**os.environ, "OWNVOICE_HOME": str(home), "QT_QPA_PLATFORM": "xcb"}
+    proc = subprocess.run(["xvfb-run", "-a", sys.executable, "-c", TRAY_SCRIPT], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert "TRAY-OK" in proc.stdout, proc.stdout + proc.stderr
+    assert "['Open OwnVoice', 'Profile', 'Quick compose', 'Quit']" in proc.stdout
