@@ -94,3 +94,20 @@ def test_export_metadata_and_names(random_lora, tmp_path):
     names = {t.name for t in reader.tensors}
     assert "blk.0.attn_q.weight.lora_a" in names and "blk.29.ffn_down.weight.lora_b" in names
     assert len(names) == 30 * 7 * 2
+
+
+def test_architecture_llama_cpp_cannot_take_is_refused_clearly():
+    from ownvoice.adapters.export import ExportError, lora_tensors
+
+    state = {"base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight": np.zeros((8, 4), np.float32)}
+    with pytest.raises(ExportError, match="no architecture called 'not-a-real-arch'"):
+        lora_tensors(state, "not-a-real-arch", 2, 2, 2)
+    odd = {"base_model.model.vision_tower.blocks.0.attn.qkv.lora_A.weight": np.zeros((8, 4), np.float32)}
+    with pytest.raises(ExportError, match="cannot take an adapter on"):
+        lora_tensors(odd, "llama", 2, 2, 2)
+    # the permutation only reorders rows: every value is kept
+    b = np.arange(18 * 2, dtype=np.float32).reshape(18, 2)
+    from ownvoice.adapters.export import permute_rows
+
+    p = permute_rows(b, 3)
+    assert sorted(p[:, 0].tolist()) == sorted(b[:, 0].tolist()) and not np.array_equal(p, b)
