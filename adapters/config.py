@@ -11,11 +11,26 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Optional
 
+class JsonFile:
+    """Mixin for dataclasses saved as JSON (unknown keys ignored on load, so old files still load)."""
+
+    def save(self, path: Path) -> None:
+        """Write as JSON."""
+        Path(path).write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")  # type: ignore[call-overload]
+
+    @classmethod
+    def load(cls, path: Path):
+        """Read from JSON."""
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
 TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(JsonFile):
     """Everything the training child process needs (paths are absolute)."""
 
     base_gguf: str
@@ -45,20 +60,9 @@ class TrainConfig:
     compare_adapter_dir: str = ""  # the active adapter's peft dir: its held-out loss is measured too
     threads: int = 0
 
-    def save(self, path: Path) -> None:
-        """Write as JSON."""
-        Path(path).write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
-
-    @classmethod
-    def load(cls, path: Path) -> "TrainConfig":
-        """Read from JSON (unknown keys ignored)."""
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
-
 
 @dataclass
-class AdapterManifest:
+class AdapterManifest(JsonFile):
     """What an exported adapter is, what it was trained on, and how it did."""
 
     base_gguf: str
@@ -81,14 +85,3 @@ class AdapterManifest:
     peak_rss_mb: float = 0.0
     created: str = ""
     extra: dict = field(default_factory=dict)
-
-    def save(self, path: Path) -> None:
-        """Write as JSON."""
-        Path(path).write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
-
-    @classmethod
-    def load(cls, path: Path) -> "AdapterManifest":
-        """Read from JSON."""
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})

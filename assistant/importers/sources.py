@@ -128,15 +128,9 @@ def _from_message_bytes(data: bytes, where: str, addresses: set[str]) -> Item:
     return Own(doc, sender_name(msg))
 
 
-def read_mbox(path: Path, addresses: set[str]) -> Iterator[Item]:
-    """Messages of an mbox file."""
-    try:
-        box = mailbox.mbox(str(path), create=False)
-        keys = box.keys()
-    except (OSError, mailbox.Error) as exc:
-        raise InputError(f"{path}: cannot be read as an mbox ({exc})") from exc
+def _read_box(box: mailbox.Mailbox, keys: list, where_of, addresses: set[str]) -> Iterator[Item]:
     for n, key in enumerate(keys, 1):
-        where = f"{path}#{n}"
+        where = where_of(n, key)
         try:
             data = box.get_bytes(key)
         except Exception as exc:
@@ -146,17 +140,20 @@ def read_mbox(path: Path, addresses: set[str]) -> Iterator[Item]:
     box.close()
 
 
+def read_mbox(path: Path, addresses: set[str]) -> Iterator[Item]:
+    """Messages of an mbox file."""
+    try:
+        box = mailbox.mbox(str(path), create=False)
+        keys = box.keys()
+    except (OSError, mailbox.Error) as exc:
+        raise InputError(f"{path}: cannot be read as an mbox ({exc})") from exc
+    yield from _read_box(box, keys, lambda n, key: f"{path}#{n}", addresses)
+
+
 def read_maildir(path: Path, addresses: set[str]) -> Iterator[Item]:
     """Messages of a Maildir folder."""
     box = mailbox.Maildir(str(path), factory=None, create=False)
-    for key in sorted(box.keys()):
-        where = f"{path}/{key}"
-        try:
-            data = box.get_bytes(key)
-        except Exception as exc:
-            yield Skip(where, f"unreadable ({exc})")
-            continue
-        yield _from_message_bytes(data, where, addresses)
+    yield from _read_box(box, sorted(box.keys()), lambda n, key: f"{path}/{key}", addresses)
 
 
 def read_eml(path: Path, addresses: set[str]) -> Iterator[Item]:
