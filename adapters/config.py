@@ -54,7 +54,7 @@ class TrainConfig(JsonFile):
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda
     quantize: str = "auto"  # auto | nf4 | none  (nf4 = QLoRA)
-    gradient_checkpointing: bool = False
+    gradient_checkpointing: bool = True  # ~2x less peak memory for ~20% fewer tokens/s (measured here)
     resume: bool = False
     checkpoint_every: int = 25
     compare_adapter_dir: str = ""  # the active adapter's peft dir: its held-out loss is measured too

@@ -35,6 +35,10 @@ SHOTS = [
 ]
 
 
+PROBE = 12  # documents tried before judging whether the model writes usable instructions
+MIN_ACCEPT_RATE = 0.25
+
+
 def _body_sentences(body: str) -> list[str]:
     lines = [ln for ln in body.split("\n") if ln.strip()]
     if lines and _GREETING_LINE.match(lines[0].strip()):
@@ -94,13 +98,21 @@ def ensure_playback(db: sqlite_utils.Database, profile_id: int, docs: list[Docum
     cached = get_playback(db, [d.id for d in docs])
     todo = [d for d in docs if d.id not in cached]
     rows, done = [], 0
+    tried = accepted = 0
+    use_model = generator is not None
     for doc in todo:
         if cancel is not None:
             cancel.check()
         method, instruction = "heuristic", ""
-        if generator is not None:
+        if use_model:
             instruction = model_instruction(generator, doc)
             method = "model"
+            tried += 1
+            accepted += usable(instruction, doc)
+            if tried >= PROBE and accepted / tried < MIN_ACCEPT_RATE:
+                use_model = False  # this model cannot do it: stop spending minutes on unusable output
+                report(progress, "playback", done, len(todo),
+                       f"the model's instructions were usable {accepted}/{tried} times: using the heuristic")
         if not usable(instruction, doc):
             instruction, method = heuristic_instruction(doc), "heuristic"
         rows.append({"document_id": doc.id, "profile_id": profile_id, "instruction": instruction, "method": method,

@@ -164,6 +164,7 @@ def train_profile(db: sqlite_utils.Database, profile: Profile, generator: Genera
                   adapters_root: Path, cache_dir: Path, base_sha256: str, *, steps: int = 0, epochs: float = 3.0,
                   device: str = "auto", resume: bool = False, quantize: str = "auto", playback_model: bool = True,
                   raft_p: float = RAFT_P, seed: int = 0, learning_rate: Optional[float] = None,
+                  gradient_checkpointing: bool = True,
                   progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None,
                   name: str = "") -> TrainOutcome:
     """Train a new adapter version for ``profile`` and register it (active only if it is better)."""
@@ -194,6 +195,7 @@ def train_profile(db: sqlite_utils.Database, profile: Profile, generator: Genera
     cfg = TrainConfig(base_gguf=generator.model_path, out_dir=str(run_dir), cache_dir=str(cache_dir),
                       train_file=str(run_dir / TRAIN_DATA), eval_file=str(run_dir / EVAL_DATA), base_sha256=base_sha256,
                       epochs=epochs, max_steps=steps, device=device, quantize=quantize, resume=resume, seed=seed,
+                      gradient_checkpointing=gradient_checkpointing,
                       compare_adapter_dir=str(Path(active.path).parent / PEFT_DIR) if active else "")
     if learning_rate:
         cfg.learning_rate = learning_rate
