@@ -34,8 +34,6 @@ def _text(rng: random.Random, n: int) -> str:
 
 def bench_generation(app, runs: int) -> str:
     """Drafting path vs raw llama-cpp-python on the same GGUF and prompt, with and without adapter."""
-    import llama_cpp
-
     from ownvoice.store import documents as D
 
     prof = app.profile("bench-gen")

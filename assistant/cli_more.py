@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 
 
-
 def cmd_train(args) -> int:
     """ownvoice train [--profile P] [--steps N | --epochs E] [--device auto|cpu|cuda] [--resume]."""
     from .app import OwnVoice

@@ -19,7 +19,7 @@ from ownvoice.store import embeddings as emb_table
 from ownvoice.store.documents import Document
 
 from .backends.base import Embedder
-from .jobs import CancelToken, ProgressFn
+from .jobs import CancelToken, ProgressFn, report
 
 RRF_K = 60
 NEAR_DUPLICATE = 0.95
@@ -54,10 +54,7 @@ def embed_missing(db: sqlite_utils.Database, profile_id: int, embedder: Embedder
         vecs = embedder.encode([document_text(s, b) for _, s, b in batch], batch_size=batch_size)
         emb_table.store_embeddings(db, embedder.name, [i for i, _, _ in batch], vecs)
         done += len(batch)
-        if progress is not None:
-            from .jobs import Progress
-
-            progress(Progress("embedding", done, len(todo)))
+        report(progress, "embedding", done, len(todo))
     if todo:
         _MATRIX_CACHE.clear()
     return done

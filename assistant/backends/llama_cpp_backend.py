@@ -59,10 +59,8 @@ class LlamaCppGenerator(Generator):
         template = meta.get("tokenizer.chat_template")
         if not template:
             raise ModelError(f"{model_path}: the GGUF has no chat template; use an instruction-tuned model")
-        vocab = self.llm._model.vocab if hasattr(self.llm._model, "vocab") else None
         eos = self.llm._model.token_get_text(self.llm.token_eos()) if self.llm.token_eos() >= 0 else ""
         bos = self.llm._model.token_get_text(self.llm.token_bos()) if self.llm.token_bos() >= 0 else ""
-        del vocab
         self._formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos,
                                               add_generation_prompt=True)
         self._eos_text = eos
