@@ -154,13 +154,23 @@ class OwnVoice:
         """Draft in the profile's voice."""
         prof = self.profile(profile)
         if request.use_rag:
-            if docs_table.counts(self.db, prof.id)["documents"] == 0:
+            if not docs_table.list_documents(self.db, prof.id, limit=1):
                 raise EmptyCorpusError(
                     f"profile {prof.name!r} has no writing of yours yet: import some mail first "
                     "(ownvoice import PATH), or draft with --no-rag")
             self.embed(prof)
         self.apply_adapter(prof, request.use_adapter, model_path)
         return self.composer(model_path).draft(prof, request, on_update=on_update, cancel=cancel)
+
+    def accept_draft(self, generation_id: int, final_text: str, profile: Optional[str] = None, *,
+                     document_id: Optional[int] = None, subject: str = "", recipients: str = "",
+                     how: str = "accepted") -> int:
+        """The user approved a draft (accepted, or sent/copied/exported): it becomes their writing."""
+        from .provenance import accept_generation
+
+        prof = self.profile(profile, create=False)
+        return accept_generation(self.db, prof.id, generation_id, final_text, document_id=document_id,
+                                 subject=subject, recipients=recipients, how=how)
 
     def delete_adapter(self, adapter_id: int) -> None:
         """Delete an adapter version: files, row, and its handle on the loaded model."""

@@ -1,8 +1,14 @@
-"""Drafting: retrieve exemplars -> build the prompt -> stream the generation -> clean -> log.
+"""Drafting: retrieve exemplars -> build the prompt -> stream candidates -> check facts -> rerank -> log.
 
 ``Composer.draft`` reports the cleaned text as it grows through ``on_update`` (CLI prints the new
 part, the GUI replaces the editor text) and stops the model as soon as the mail has ended (the
 user's sign-off), instead of letting a small model run on into another message.
+
+A draft must say what was asked. The request's facts (names, days, dates, times, numbers, yes/no)
+are extracted; each candidate is decoded with guidance towards the facts still missing and away from
+weekdays, months and numbers nobody mentioned, then checked (facts stated, specifics invented,
+leaked prompt text, placeholders, a second mail, the recipient's name as signature). The first
+candidate that passes is kept; otherwise the best by fidelity, then style, then length.
 """
 from __future__ import annotations
 
@@ -17,9 +23,12 @@ from ownvoice.store import generations as gen_table
 from ownvoice.store.profiles import Profile
 
 from .backends.base import Embedder, GenParams, GenStats, Generator
+from .facts import Specific, Support, extract_facts, signature_names
+from .guidance import DraftCheck, build_guide, check_draft
 from .jobs import CancelToken
 from .postprocess import addressee_from_instruction, clean_lines, finish_draft, recipient_first_name
 from .prompts import DraftRequest, build_messages, fit_messages
+from .rerank import StyleCentroid, candidate_score
 from .retrieval import Exemplar, search
 from .style import StyleStats, compute_style, greeting_for
 
@@ -40,11 +49,19 @@ class DraftResult:
     target_words: int
     params: dict = field(default_factory=dict)
     cancelled: bool = False
+    check: Optional[DraftCheck] = None
+    attempts: list[dict] = field(default_factory=list)
+
+    @property
+    def unsupported(self) -> list[Specific]:
+        """Specifics the draft states that nobody asked for (to be checked by the user)."""
+        return self.check.unsupported if self.check else []
 
     def as_dict(self) -> dict:
         """JSON-friendly summary."""
+        check = self.check.as_dict() if self.check else {"coverage": None, "unsupported": [], "defects": []}
         return {
-            "draft": self.text, "generation_id": self.generation_id,
+            "draft": self.text, "generation_id": self.generation_id, **check, "attempts": self.attempts,
             "exemplars": [{"id": e.doc.id, "subject": e.doc.subject, "score": round(e.score, 5)} for e in self.exemplars],
             "target_words": self.target_words, "words": len(self.text.split()),
             "timings": {"prompt_tokens": self.stats.prompt_tokens, "completion_tokens": self.stats.completion_tokens,
@@ -54,20 +71,36 @@ class DraftResult:
         }
 
 
-_STYLE_CACHE: dict[tuple, StyleStats] = {}
+_STYLE_CACHE: dict[tuple, tuple[StyleStats, StyleCentroid]] = {}
 
 
-def profile_style(db: sqlite_utils.Database, profile: Profile, allowed: Optional[set[int]] = None) -> StyleStats:
-    """Style statistics of a profile (cached until its documents change)."""
+def _profile_style(db: sqlite_utils.Database, profile: Profile,
+                   allowed: Optional[set[int]] = None) -> tuple[StyleStats, StyleCentroid]:
     stamp = db.execute("SELECT count(*), max(updated) FROM documents WHERE profile_id = ?", [profile.id]).fetchone()
     key = (id(db), profile.id, profile.display_name, tuple(stamp), frozenset(allowed) if allowed else None)
     if key not in _STYLE_CACHE:
+        if len(_STYLE_CACHE) > 16:
+            _STYLE_CACHE.clear()
         by_kind: dict[str, list[str]] = {}
-        for doc in docs_table.list_documents(db, profile.id):
+        for doc in docs_table.list_documents(db, profile.id):  # the user's writing only, never drafts
             if allowed is None or doc.id in allowed:
                 by_kind.setdefault(doc.kind, []).append(doc.body)
-        _STYLE_CACHE[key] = compute_style(by_kind, profile.display_name)
+        texts = [b for bodies in by_kind.values() for b in bodies]
+        _STYLE_CACHE[key] = (compute_style(by_kind, profile.display_name), StyleCentroid(texts[-400:]))
     return _STYLE_CACHE[key]
+
+
+def profile_style(db: sqlite_utils.Database, profile: Profile, allowed: Optional[set[int]] = None) -> StyleStats:
+    """Style statistics of a profile's own writing (cached until its documents change)."""
+    return _profile_style(db, profile, allowed)[0]
+
+
+def _loggable(params: GenParams) -> dict:
+    out = asdict(params)
+    out.pop("guide", None)
+    if params.guide is not None:
+        out["guide_strength"] = params.guide.strength
+    return out
 
 
 def max_tokens_for(target_words: int) -> int:
@@ -103,7 +136,7 @@ class Composer:
     def draft(self, profile: Profile, request: DraftRequest, on_update: Optional[Callable[[str], None]] = None,
               cancel: Optional[CancelToken] = None, allowed: Optional[set[int]] = None, log: bool = True) -> DraftResult:
         """Write a draft for ``request`` in the profile's voice."""
-        style = profile_style(self.db, profile, allowed)
+        style, centroid = _profile_style(self.db, profile, allowed)
         exemplars = self.retrieve(profile, request, allowed)
         docs = [e.doc for e in exemplars]
         target = style.target_words(request.kind)
@@ -115,7 +148,7 @@ class Composer:
         budget = self.generator.context_length - max_tokens - 16
 
         def build(n: int) -> list[dict]:
-            return build_messages(style.name or profile.display_name, request, docs[:n], target, playback)
+            return build_messages(style.name or profile.display_name, request, docs[:n], playback)
 
         messages, used = fit_messages(build, lambda m: self.generator.count_tokens(self.generator.format_chat(m)),
                                       len(docs), budget)
@@ -123,26 +156,48 @@ class Composer:
         recipient = request.recipient or (recipient_first_name(request.incoming.split("\n", 1)[0].partition(":")[2])
                                           if request.incoming.lower().startswith("from:") else None) \
             or addressee_from_instruction(request.instruction)
-        # start the draft the way the user starts theirs: a tiny model keeps a style it has begun
+        # start the draft the way the user starts theirs to this person: a tiny model keeps a style it has begun
         greeting = greeting_for(style, recipient) if (recipient and request.kind == "email") else ""
         prefill = f"{greeting}\n\n" if greeting else ""
         prompt = self.generator.format_chat(messages) + prefill
-        params = GenParams(max_tokens=max_tokens, min_tokens=int(target * 0.6 * TOKENS_PER_WORD), seed=request.seed, stop=list(STOP_STRINGS),
-                           temperature=self.temperature if request.temperature is None else request.temperature)
-        raw, cancelled = self._stream(prompt, params, style.name, recipient, on_update, cancel, prefill)
-        text = finish_draft(raw, style.name, recipient, style.signoff, max_words=int(target * 2.2) + 10)
-        stats = self.generator.last_stats
+        own_name = style.name or (profile.display_name.split()[0] if profile.display_name else "")
+        facts = extract_facts(request.instruction)
+        support = Support.from_texts([request.instruction, request.incoming],
+                                     signature_names(own_name, profile.display_name, profile.addresses)
+                                     + ([recipient] if recipient else []))
+        signoff = style.signoff_for(recipient or "")
+        best: Optional[tuple[float, str, str, DraftCheck, GenParams, GenStats]] = None
+        attempts: list[dict] = []
+        cancelled = False
+        for attempt in range(max(1, request.candidates)):
+            guide = build_guide(facts, support, attempt, prefill) if request.guided else None
+            params = GenParams(max_tokens=max_tokens, min_tokens=int(target * 0.6 * TOKENS_PER_WORD),
+                               seed=request.seed + attempt, stop=list(STOP_STRINGS), guide=guide,
+                               temperature=self.temperature if request.temperature is None else request.temperature)
+            raw, cancelled = self._stream(prompt, params, own_name, recipient, on_update, cancel, prefill)
+            text = finish_draft(raw, own_name, recipient, signoff, max_words=int(target * 2.2) + 10)
+            check = check_draft(text, facts, support, own_name, recipient)
+            score = candidate_score(check, centroid.similarity(text), len(text.split()), target)
+            attempts.append({"seed": params.seed, "strength": guide.strength if guide else 0.0, "score": round(score, 4),
+                             **check.as_dict()})
+            if best is None or score > best[0]:
+                best = (score, text, raw, check, params, self.generator.last_stats)
+            if cancelled or (check.passes and not request.exhaustive):
+                break
+        assert best is not None
+        _, text, raw, check, params, stats = best
         gen_id = 0
         if log:
             gen_id = gen_table.log_generation(
                 self.db, profile.id, instruction=request.instruction, incoming=request.incoming,
                 exemplar_ids=[e.doc.id for e in exemplars], prompt=prompt, model=self.generator.model_path,
-                adapter=self.generator.adapter_name, params=asdict(params), output=text,
+                adapter=self.generator.adapter_name, params=_loggable(params), output=text,
                 prompt_tokens=stats.prompt_tokens, completion_tokens=stats.completion_tokens, ttft_s=stats.ttft_s,
                 total_s=stats.total_s, tokens_per_s=stats.tokens_per_s)
         if on_update:
             on_update(text)
-        return DraftResult(text, raw, exemplars, gen_id, stats, prompt, target, asdict(params), cancelled)
+        return DraftResult(text, raw, exemplars, gen_id, stats, prompt, target, _loggable(params), cancelled, check,
+                           attempts)
 
     def _stream(self, prompt: str, params: GenParams, name: str, recipient: Optional[str],
                 on_update: Optional[Callable[[str], None]], cancel: Optional[CancelToken],

@@ -20,6 +20,15 @@ _PREAMBLE = re.compile(r"^(sure|certainly|of course|here('s| is)|absolutely)\b.{
 _SUBJECT = re.compile(r"^\s*subject\s*:", re.I)
 _GREET_NAME = re.compile(r"^(dear|hi|hello|hey)\s+([A-Z][\w'\-]+)", re.I)
 _RUN_ON = re.compile(r"^\s*(subject|from|to|date|sent)\s*:|^\s*-{3,}\s*$|^<\|", re.I)
+# lines that are the model talking about the mail, or the prompt's own words coming back
+_CHATTER = re.compile(r"^\s*[*(]+\s*note\b|^\s*(the answer is|answer:|explanation:|output:)|^\s*(#\w+\s*)+$|"
+                      r"^\s*length\s*:|\babout \d+ words\.?\s*$|^\s*write an? (email|note)\b.*:|"
+                      r"^\s*it replies to this message|\bas an ai\b", re.I)
+_TRAILING_TAGS = re.compile(r"(\s+#[A-Za-z]\w*)+\s*$")
+_GREETING_LINE = re.compile(r"^\s*(dear|hi|hello|hey)\s+[A-Z][^\n]{0,30}$")
+_CLOSING_WITH_NAME = re.compile(r"^\s*((?:best|thanks|thank you|cheers|regards|kind regards|best regards|warm regards|"
+                                r"warmly|all the best|many thanks|take care|love|talk soon)[,!.]?)\s+([A-Z][\w'\-]+)[.!]?\s*$",
+                                re.I)
 
 
 def fill_placeholders(line: str, own_name: str, recipient: Optional[str]) -> str:
@@ -53,6 +62,18 @@ def clean_lines(text: str, own_name: str = "", recipient: Optional[str] = None) 
         if nonblank and _RUN_ON.match(line):
             finished = True
             break
+        if nonblank and len(nonblank) >= 2 and _GREETING_LINE.match(line):
+            finished = True  # a second mail begins
+            break
+        if _CHATTER.search(line):
+            continue
+        line = _TRAILING_TAGS.sub("", line)
+        cm = _CLOSING_WITH_NAME.match(line)
+        if nonblank and cm and own_name and cm.group(2).lower() != own_name.split()[0].lower():
+            out.append(cm.group(1) if cm.group(1)[-1] in ",!." else cm.group(1) + ",")
+            out.append(own_name)  # 'Thanks, John' (the recipient): the user signs their own mail
+            finished = True
+            break
         line = fill_placeholders(line, own_name, recipient)
         if not nonblank:
             m = _GREET_NAME.match(line)
@@ -68,6 +89,8 @@ def clean_lines(text: str, own_name: str = "", recipient: Optional[str] = None) 
         after_closing = bool(nonblank) and ends_with_closing_phrase(nonblank[-1])
         if own_name and after_closing and line.strip().startswith(own_name):
             line = own_name  # 'Priya. I'm going to...' after 'Cheers,': the signature ends the mail
+        elif own_name and after_closing and _NAME_LINE.match(line.strip()):
+            line = own_name  # signed with another name (often the recipient's): the user signs their own mail
         out.append(line)
         if own_name and len(nonblank) >= 2 and (line.strip(" ,.") == own_name
                                                  or (after_closing and line.strip().startswith(own_name))):

@@ -30,7 +30,10 @@ class DraftRequest:
     temperature: Optional[float] = None
     recipient: str = ""  # display name of the addressee when known
     use_adapter: bool = True
-    exclude_ids: set = field(default_factory=set)
+    exclude_ids: set = field(default_factory=set)  # e.g. the document being edited: never its own exemplar
+    candidates: int = 3  # drafts tried at most; the first that states every fact and invents nothing wins
+    exhaustive: bool = False  # try all candidates and keep the best (best-of-n)
+    guided: bool = True  # steer decoding towards the request's facts
 
 
 def system_text(name: str, kind: str) -> str:
@@ -57,29 +60,29 @@ def _clip(text: str, words: int) -> str:
     return "\n".join(out)
 
 
-def instruction_text(instruction: str, kind: str = "email", incoming: str = "", target_words: Optional[int] = None) -> str:
-    """The user-turn text for one request (shared by exemplars, drafting and training)."""
+def instruction_text(instruction: str, kind: str = "email", incoming: str = "") -> str:
+    """The user-turn text for one request (shared by exemplars, drafting and training).
+
+    No length hint: a small model copies such lines into the draft ('Length: 41 words.'); length is
+    controlled while decoding instead.
+    """
     what = "an email" if kind == "email" else "a note"
-    text = f"Write {what}: {instruction.strip()}"
-    if incoming.strip():
-        text += f"\n\nIt replies to this message:\n{_clip(incoming, MAX_INCOMING_WORDS)}"
-    if target_words:
-        text += f"\n\nLength: about {target_words} words."
-    return text
+    ask = f"Write {what}: {instruction.strip()}"
+    if incoming.strip():  # the request last: a small model follows what it read most recently
+        return f"It replies to this message:\n{_clip(incoming, MAX_INCOMING_WORDS)}\n\n{ask}"
+    return ask
 
 
 def exemplar_instruction(doc: Document, playback: Optional[str] = None) -> str:
-    """The instruction an exemplar 'answers': its cached playback instruction, else its subject."""
+    """The instruction an exemplar 'answers': its cached playback instruction, else its heuristic intent."""
     if playback:
         return playback
-    subject = (doc.subject or "").strip()
-    for prefix in ("re:", "fwd:", "fw:", "aw:"):
-        while subject.lower().startswith(prefix):
-            subject = subject[len(prefix):].strip()
-    return subject or _clip(doc.body.split("\n\n")[1] if doc.body.count("\n\n") >= 1 else doc.body, 12)
+    from .intents import intent_for
+
+    return intent_for(doc)
 
 
-def build_messages(name: str, request: DraftRequest, exemplars: Sequence[Document], target_words: Optional[int],
+def build_messages(name: str, request: DraftRequest, exemplars: Sequence[Document],
                    playback: Optional[dict[int, str]] = None) -> list[dict]:
     """Chat messages: system, exemplar turns (most relevant last), then the request."""
     playback = playback or {}
@@ -88,8 +91,7 @@ def build_messages(name: str, request: DraftRequest, exemplars: Sequence[Documen
         messages.append({"role": "user", "content": instruction_text(
             exemplar_instruction(doc, playback.get(doc.id or -1)), doc.kind, doc.context and _clip(doc.context, 80) or "")})
         messages.append({"role": "assistant", "content": _clip(doc.body, MAX_EXEMPLAR_WORDS)})
-    messages.append({"role": "user", "content": instruction_text(request.instruction, request.kind, request.incoming,
-                                                                 target_words)})
+    messages.append({"role": "user", "content": instruction_text(request.instruction, request.kind, request.incoming)})
     return messages
 
 

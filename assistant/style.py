@@ -13,6 +13,7 @@ from typing import Iterable
 
 _GREETING = re.compile(r"^(dear|hi|hello|hey|good (morning|afternoon|evening)|greetings)\b", re.I)
 _NAME_IN_GREETING = re.compile(r"^((?:dear|hi|hello|hey|good morning|good afternoon|good evening))\s+[A-Z][\w'\-]*", re.I)
+_TITLES = {"prof", "prof.", "dr", "dr.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "professor", "sir", "madam", "and", "all"}
 _CLOSING = re.compile(r"^(best|thanks|thank you|cheers|regards|kind regards|best regards|warm regards|warmly|"
                       r"sincerely|yours|all the best|many thanks|take care|love|talk soon|speak soon|bw|br)\b[^\n]{0,25}$",
                       re.I)
@@ -28,6 +29,8 @@ class StyleStats:
     closing: str = ""
     name: str = ""  # the name the user signs with (e.g. 'Priya', not 'Priya Raman')
     documents: int = 0
+    greetings_by_name: dict[str, str] = field(default_factory=dict)  # 'tom' -> 'Dear Tom,'
+    closings_by_name: dict[str, str] = field(default_factory=dict)  # 'tom' -> 'Best regards,'
 
     def target_words(self, kind: str = "email") -> int:
         """Typical length of this kind of document (words)."""
@@ -36,8 +39,13 @@ class StyleStats:
     @property
     def signoff(self) -> str:
         """The user's usual sign-off block, e.g. 'Best,\\n\\nIsabel'."""
-        if self.closing and self.name:
-            return f"{self.closing}\n\n{self.name}" if self._blank_before_name else f"{self.closing}\n{self.name}"
+        return self.signoff_for("")
+
+    def signoff_for(self, recipient: str = "") -> str:
+        """The sign-off block the user uses with ``recipient`` (their usual one when unknown)."""
+        closing = _by_name(self.closings_by_name, recipient) or self.closing
+        if closing and self.name:
+            return f"{closing}\n\n{self.name}" if self._blank_before_name else f"{closing}\n{self.name}"
         return self.name
 
     _blank_before_name: bool = True
@@ -65,9 +73,16 @@ def compute_style(bodies_by_kind: dict[str, list[str]], name: str = "") -> Style
         stats.median_words["all"] = int(statistics.median(word_count(b) for b in all_bodies))
     greetings, closings, templates = collections.Counter(), collections.Counter(), collections.Counter()
     blank_before, signed = collections.Counter(), collections.Counter()
+    greet_by: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    close_by: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     for body in bodies_by_kind.get("email", all_bodies):
         lines = _lines(body)
+        names: list[str] = []
         if lines and _GREETING.match(lines[0]):
+            names = greeting_names(lines[0])
+            for n in names:
+                if len(lines[0]) <= 40 and len(lines[0].split()) <= 5:
+                    greet_by[n][lines[0]] += 1
             greetings[_GREETING.match(lines[0]).group(1).capitalize()] += 1
             templ = _NAME_IN_GREETING.sub(r"\1 {name}", lines[0], count=1)
             if "{name}" in templ and len(templ) <= 40:
@@ -75,6 +90,8 @@ def compute_style(bodies_by_kind: dict[str, list[str]], name: str = "") -> Style
         for i, ln in enumerate(lines[-3:]):
             if _CLOSING.match(ln):
                 closings[ln] += 1
+                for n in names:
+                    close_by[n][ln] += 1
                 after = lines[-3:][i + 1:]
                 if after and len(after[0].split()) <= 3:
                     signed[after[0]] += 1
@@ -92,7 +109,26 @@ def compute_style(bodies_by_kind: dict[str, list[str]], name: str = "") -> Style
         stats.closing = closings.most_common(1)[0][0]
     if blank_before:
         stats._blank_before_name = blank_before.most_common(1)[0][0]
+    stats.greetings_by_name = {n: c.most_common(1)[0][0] for n, c in greet_by.items()}
+    stats.closings_by_name = {n: c.most_common(1)[0][0] for n, c in close_by.items()}
     return stats
+
+
+def greeting_names(line: str) -> list[str]:
+    """Lower-case names addressed by a greeting line ('Dear Prof. Aman,' -> ['aman'])."""
+    m = _GREETING.match(line.strip())
+    if not m:
+        return []
+    rest = line.strip()[m.end():]
+    return [w.lower() for w in re.findall(r"[A-Z][\w'\-]+\.?", rest) if w.lower() not in _TITLES][:3]
+
+
+def _by_name(table: dict[str, str], recipient: str) -> str:
+    for part in (recipient or "").split():
+        key = part.lower().strip(".,")
+        if key in table:
+            return table[key]
+    return ""
 
 
 def has_closing(text: str, name: str = "") -> bool:
@@ -113,7 +149,10 @@ def ends_with_closing_phrase(text: str) -> bool:
 
 
 def greeting_for(stats: StyleStats, recipient: str) -> str:
-    """The user's usual greeting line addressed to ``recipient`` ('' when unknown)."""
+    """The user's greeting line for ``recipient``: how they greeted that person before, else their usual form."""
+    known = _by_name(stats.greetings_by_name, recipient)
+    if known:
+        return known
     if stats.greeting_template:
         return stats.greeting_template.replace("{name}", recipient)
     return f"{stats.greeting} {recipient}," if stats.greeting else ""

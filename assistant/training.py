@@ -75,11 +75,9 @@ def build_examples(db: sqlite_utils.Database, profile: Profile, generator: Gener
             found = search(db, profile.id, playback.get(doc.id) or doc.subject or doc.body[:200], embedder, k=RAFT_K,
                            kind=doc.kind, exclude={doc.id}, allowed=pool - {doc.id})
             exemplars = [e.doc for e in found]
-        words = len(doc.body.split())
-        target = max(10, int(round(words / 10.0)) * 10)
         request = DraftRequest(instruction=playback.get(doc.id) or doc.subject, incoming=doc.context or "",
                                kind=doc.kind)
-        messages = build_messages(name, request, exemplars, target, playback)
+        messages = build_messages(name, request, exemplars, playback)
         out.append({"prompt": generator.format_chat(messages), "response": doc.body.strip(), "document_id": doc.id})
     return out
 

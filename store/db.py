@@ -136,6 +136,30 @@ def m008_playback(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m009_provenance(db: sqlite_utils.Database) -> None:
+    """Model output is not the user's writing: drafts link to their generation; old leaky playback goes."""
+    db["documents"].add_column("generation_id", int)
+    db["generations"].add_column("edit_distance", int)
+    db["generations"].add_column("status", str)  # new | accepted | sent
+    # editor/quick-compose documents that are a generation's text, verbatim or as first saved, were never
+    # approved: they become drafts (never exemplars, never training data)
+    db.execute("""
+        UPDATE documents SET source = 'draft', generation_id = (
+            SELECT g.id FROM generations g WHERE g.profile_id = documents.profile_id AND (
+                trim(g.output) = trim(documents.body) OR trim(g.output) = (
+                    SELECT trim(r.body) FROM revisions r WHERE r.document_id = documents.id ORDER BY r.id LIMIT 1))
+            ORDER BY g.id DESC LIMIT 1)
+        WHERE source = 'typed' AND EXISTS (
+            SELECT 1 FROM generations g WHERE g.profile_id = documents.profile_id AND (
+                trim(g.output) = trim(documents.body) OR trim(g.output) = (
+                    SELECT trim(r.body) FROM revisions r WHERE r.document_id = documents.id ORDER BY r.id LIMIT 1)))
+    """)
+    db.execute("UPDATE generations SET status = CASE WHEN final_text IS NULL THEN 'new' ELSE 'accepted' END")
+    # heuristic playback instructions used to carry the mail's first sentence (the answer's own text)
+    db.execute("DELETE FROM playback WHERE method = 'heuristic'")
+
+
 def open_db(path: Path | str) -> sqlite_utils.Database:
     """Open (creating if needed) the store at ``path``, private to the user, schema up to date."""
     path = Path(path)

@@ -10,7 +10,11 @@ import sqlite_utils
 from .util import content_hash, now_iso
 
 KINDS = ("email", "note")
-SOURCES = ("typed", "imported", "accepted")
+# provenance: 'draft' is model output the user has not accepted or sent; it is shown in the library but is never
+# the user's writing (no exemplar, no style statistic, no training example)
+SOURCES = ("typed", "imported", "accepted", "sent", "draft")
+USER_SOURCES = ("typed", "imported", "accepted", "sent")
+USER_WRITING_SQL = "source IN ('typed', 'imported', 'accepted', 'sent')"
 
 
 @dataclass
@@ -32,12 +36,13 @@ class Document:
     created: str = ""
     updated: str = ""
     content_hash: str = ""
+    generation_id: Optional[int] = None
     extra: dict = field(default_factory=dict, compare=False)
 
 
 _COLUMNS = [
     "profile_id", "kind", "subject", "body", "recipients", "context", "message_id", "in_reply_to",
-    "source", "origin", "sent_at", "created", "updated", "content_hash",
+    "source", "origin", "sent_at", "created", "updated", "content_hash", "generation_id",
 ]
 
 
@@ -90,23 +95,31 @@ def add_document(db: sqlite_utils.Database, profile_id: int, doc: Document) -> i
 
 
 def save_draft(db: sqlite_utils.Database, profile_id: int, document_id: Optional[int], subject: str, body: str,
-               kind: str = "email", source: str = "typed", recipients: str = "", context: str = "") -> int:
-    """Autosave: create or update a document and append a revision; return the document id."""
+               kind: str = "email", source: str = "typed", recipients: str = "", context: str = "",
+               generation_id: Optional[int] = None) -> int:
+    """Autosave: create or update a document and append a revision; return the document id.
+
+    A document holding a generation's text (``generation_id``) is saved as a 'draft' until it is accepted or sent.
+    """
     stamp = now_iso()
+    if generation_id is not None and source == "typed":
+        source = "draft"
     with db.atomic():
         if document_id is None:
             doc = Document(body=body, subject=subject, kind=kind, source=source, recipients=recipients,
-                           context=context)
+                           context=context, generation_id=generation_id)
             row = _row(doc, profile_id)
             # a typed draft may legitimately repeat older text: make its hash unique per row
             row["content_hash"] = f"{row['content_hash']}:{stamp}"
             document_id = db["documents"].insert(row).last_pk
         else:
-            db["documents"].update(
-                document_id,
-                {"subject": subject, "body": body, "updated": stamp, "recipients": recipients,
-                 "content_hash": f"{content_hash(subject, body)}:{document_id}"},
-            )
+            changes = {"subject": subject, "body": body, "updated": stamp, "recipients": recipients,
+                       "content_hash": f"{content_hash(subject, body)}:{document_id}"}
+            if generation_id is not None:
+                changes["generation_id"] = generation_id
+                if source == "draft":
+                    changes["source"] = "draft"
+            db["documents"].update(document_id, changes)
         db["revisions"].insert({"document_id": document_id, "subject": subject, "body": body, "saved_at": stamp})
     return document_id
 
@@ -130,10 +143,22 @@ def get_documents(db: sqlite_utils.Database, ids: list[int]) -> dict[int, Docume
     return {r["id"]: row_to_document(r) for r in db["documents"].rows_where(f"id IN ({marks})", list(ids))}
 
 
+def set_source(db: sqlite_utils.Database, document_id: int, source: str) -> None:
+    """Change a document's provenance (e.g. a draft the user accepted)."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}")
+    with db.atomic():
+        db["documents"].update(document_id, {"source": source, "updated": now_iso()})
+
+
 def list_documents(db: sqlite_utils.Database, profile_id: int, kind: Optional[str] = None,
-                   source: Optional[str] = None, limit: Optional[int] = None) -> list[Document]:
-    """A profile's documents, oldest first (by original date, else by insertion)."""
+                   source: Optional[str] = None, limit: Optional[int] = None,
+                   writing_only: bool = True) -> list[Document]:
+    """A profile's documents, oldest first (by original date, else by insertion); drafts only when not
+    ``writing_only``."""
     where, args = ["profile_id = ?"], [profile_id]
+    if writing_only:
+        where.append(USER_WRITING_SQL)
     if kind:
         where.append("kind = ?")
         args.append(kind)
@@ -167,7 +192,7 @@ def fts_query(text: str, max_terms: int = 32) -> str:
 
 
 def search_fts(db: sqlite_utils.Database, profile_id: int, text: str, limit: int = 50,
-               kind: Optional[str] = None) -> list[tuple[int, float]]:
+               kind: Optional[str] = None, writing_only: bool = True) -> list[tuple[int, float]]:
     """BM25 full-text search: (document id, bm25 score, higher is better), best first."""
     query = fts_query(text)
     if not query:
@@ -178,6 +203,8 @@ def search_fts(db: sqlite_utils.Database, profile_id: int, text: str, limit: int
         "WHERE documents_fts MATCH ? AND d.profile_id = ?"
     )
     args: list = [query, profile_id]
+    if writing_only:
+        sql += " AND d." + USER_WRITING_SQL
     if kind:
         sql += " AND d.kind = ?"
         args.append(kind)

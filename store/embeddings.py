@@ -12,7 +12,7 @@ def missing_embeddings(db: sqlite_utils.Database, profile_id: int, model: str) -
     sql = (
         "SELECT d.id, d.subject, d.body FROM documents d LEFT JOIN embeddings e "
         "ON e.document_id = d.id AND e.model = ? "
-        "WHERE d.profile_id = ? AND (e.document_id IS NULL OR e.content_hash != d.content_hash) ORDER BY d.id"
+        "WHERE d.profile_id = ? AND d.source != 'draft' AND (e.document_id IS NULL OR e.content_hash != d.content_hash) ORDER BY d.id"
     )
     return [(r[0], r[1] or "", r[2] or "") for r in db.execute(sql, [model, profile_id])]
 
@@ -38,7 +38,7 @@ def load_matrix(db: sqlite_utils.Database, profile_id: int, model: str,
                 kind: Optional[str] = None) -> tuple[np.ndarray, np.ndarray]:
     """All of a profile's vectors for ``model``: (ids [n], matrix [n, dim])."""
     sql = "SELECT e.document_id, e.vector, e.dim FROM embeddings e JOIN documents d ON d.id = e.document_id " \
-          "WHERE d.profile_id = ? AND e.model = ?"
+          "WHERE d.profile_id = ? AND e.model = ? AND d.source != 'draft'"
     args: list = [profile_id, model]
     if kind:
         sql += " AND d.kind = ?"

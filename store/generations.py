@@ -20,6 +20,7 @@ def log_generation(db: sqlite_utils.Database, profile_id: int, *, instruction: s
                 "profile_id": profile_id, "instruction": instruction, "incoming": incoming,
                 "exemplar_ids": json.dumps(exemplar_ids), "prompt": prompt, "model": model, "adapter": adapter,
                 "params": json.dumps(params), "output": output, "final_text": None, "document_id": None,
+                "status": "new",
                 "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "ttft_s": ttft_s,
                 "total_s": total_s, "tokens_per_s": tokens_per_s, "created": now_iso(),
             }
@@ -27,10 +28,18 @@ def log_generation(db: sqlite_utils.Database, profile_id: int, *, instruction: s
 
 
 def set_final_text(db: sqlite_utils.Database, generation_id: int, final_text: str,
-                   document_id: Optional[int] = None) -> None:
+                   document_id: Optional[int] = None, edit_distance: Optional[int] = None,
+                   status: str = "accepted") -> None:
     """Store what the user finally kept of a generation (the learning loop's feedback)."""
     with db.atomic():
-        db["generations"].update(generation_id, {"final_text": final_text, "document_id": document_id})
+        db["generations"].update(generation_id, {"final_text": final_text, "document_id": document_id,
+                                                 "edit_distance": edit_distance, "status": status})
+
+
+def generation_outputs(db: sqlite_utils.Database, profile_id: int) -> set[str]:
+    """The whitespace-normalised texts a model generated for a profile (for provenance checks)."""
+    return {" ".join((r[0] or "").split()) for r in
+            db.execute("SELECT output FROM generations WHERE profile_id = ?", [profile_id])}
 
 
 def get_generation(db: sqlite_utils.Database, generation_id: int) -> Optional[dict]:

@@ -11,6 +11,26 @@ from ..jobs import CancelToken, ProgressFn
 
 
 @dataclass
+class Guide:
+    """Soft constraints on decoding, built from the request's facts (see assistant.guidance).
+
+    ``require``: one tuple of surface forms per fact the text must state; while a fact is missing its first tokens
+    get ``strength`` added to their logits (after ``delay_tokens``, ramping up over ``ramp_tokens``), and a fact
+    once begun is completed. ``lead`` facts get the push from the first token.
+    ``avoid``: words never to produce (weekdays and months nobody mentioned). ``avoid_digits``: no digits at all
+    (nothing in the request has a number, so any number would be invented).
+    """
+
+    require: list[tuple[str, ...]] = field(default_factory=list)
+    lead: list[tuple[str, ...]] = field(default_factory=list)  # said first (yes/no): pushed from the first token
+    avoid: list[str] = field(default_factory=list)
+    avoid_digits: bool = False
+    strength: float = 0.0
+    delay_tokens: int = 6
+    ramp_tokens: int = 16
+
+
+@dataclass
 class GenParams:
     """Sampling settings for one generation."""
 
@@ -22,6 +42,7 @@ class GenParams:
     repeat_penalty: float = 1.1
     seed: int = 0
     stop: list[str] = field(default_factory=list)
+    guide: Optional[Guide] = None
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import Iterator, Optional, Sequence
 
 from ..errors import ModelError
 from ..jobs import CancelToken
-from .base import GenParams, GenStats, Generator
+from .base import GenParams, GenStats, Generator, Guide
 
 _CACHE: dict[tuple[str, int], "object"] = {}
 _CACHE_LOCK = threading.Lock()
@@ -94,8 +94,10 @@ class LlamaCppGenerator(Generator):
             start = time.perf_counter()
             import llama_cpp
 
-            processors = llama_cpp.LogitsProcessorList([_TurnGuard(stats.prompt_tokens, params.min_tokens,
-                                                                    self._end_ids(), self._start_ids())])
+            guards: list = [_TurnGuard(stats.prompt_tokens, params.min_tokens, self._end_ids(), self._start_ids())]
+            if params.guide is not None:
+                guards.append(_FactGuide(self, params.guide, stats.prompt_tokens))
+            processors = llama_cpp.LogitsProcessorList(guards)
             pieces = self.llm.create_completion(
                 prompt, max_tokens=params.max_tokens, logits_processor=processors, temperature=params.temperature, top_p=params.top_p,
                 top_k=params.top_k, repeat_penalty=params.repeat_penalty, seed=params.seed, stop=stop, stream=True,
@@ -115,6 +117,31 @@ class LlamaCppGenerator(Generator):
                 stats.total_s = time.perf_counter() - start
                 self.last_stats = stats
 
+
+    def token_ids(self, text: str) -> list[int]:
+        """Tokens of ``text`` (no BOS, special tokens not parsed)."""
+        return list(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def token_text(self, ids: Sequence[int]) -> str:
+        """Text of a token sequence."""
+        return self.llm.detokenize(list(ids)).decode("utf-8", errors="ignore")
+
+    @property
+    def digit_token_ids(self) -> list[int]:
+        """Ids of the tokens that are digits (optionally after a space), computed once per model."""
+        cached = getattr(self.llm, "_ownvoice_digit_ids", None)
+        if cached is None:
+            cached = []
+            for i in range(self.llm.n_vocab()):
+                try:
+                    t = self.llm._model.token_get_text(i)
+                except Exception:  # noqa: BLE001 - odd vocab entries
+                    continue
+                t = t.replace("\u0120", " ").replace("Ġ", " ").replace("▁", " ").strip()
+                if t and t.isdigit():
+                    cached.append(i)
+            self.llm._ownvoice_digit_ids = cached
+        return cached
 
     def _end_ids(self) -> list[int]:
         ids = {self.llm.token_eos()}
@@ -144,6 +171,54 @@ class _TurnGuard:
             scores[self.start_ids] = -float("inf")
         if len(input_ids) - self.n_prompt < self.min_tokens:
             scores[self.end_ids] = -float("inf")
+        return scores
+
+
+class _FactGuide:
+    """Logits processor: steer towards the request's facts, away from invented days/months/numbers."""
+
+    BEGUN_BOOST = 8.0
+
+    def __init__(self, gen: LlamaCppGenerator, guide: Guide, n_prompt: int) -> None:
+        self.gen, self.guide, self.n_prompt = gen, guide, n_prompt
+        self.facts: list[tuple[tuple[str, ...], list[list[int]], bool]] = []
+        for variants, lead in [(v, False) for v in guide.require] + [(v, True) for v in guide.lead]:
+            seqs = []
+            for v in variants:
+                for form in dict.fromkeys([v, v[:1].upper() + v[1:]]):
+                    for text in (" " + form, form):
+                        ids = gen.token_ids(text)
+                        if ids and ids not in seqs:
+                            seqs.append(ids)
+            self.facts.append((tuple(v.lower() for v in variants), seqs, lead))
+        avoid: set[int] = set()
+        for word in guide.avoid:
+            for text in (" " + word, word, " " + word + "s"):
+                ids = gen.token_ids(text)
+                if len(ids) == 1:
+                    avoid.add(ids[0])
+        if guide.avoid_digits:
+            avoid.update(gen.digit_token_ids)
+        self.avoid = sorted(avoid)
+
+    def __call__(self, input_ids, scores):
+        if self.avoid:
+            scores[self.avoid] = -float("inf")
+        if not self.facts or self.guide.strength <= 0:
+            return scores
+        produced = list(input_ids[self.n_prompt:])
+        text = self.gen.token_text(produced).lower() if produced else ""
+        ramp = min(1.0, max(0.0, (len(produced) - self.guide.delay_tokens) / max(1, self.guide.ramp_tokens)))
+        for variants, seqs, lead in self.facts:
+            if any(v in text for v in variants):
+                continue
+            push = self.guide.strength * (1.0 if lead else ramp)
+            for first in {seq[0] for seq in seqs}:
+                scores[first] += push
+            for seq in seqs:
+                for k in range(1, len(seq)):  # a fact once begun is finished
+                    if len(produced) >= k and produced[-k:] == seq[:k]:
+                        scores[seq[k]] += self.BEGUN_BOOST
         return scores
 
 

@@ -1,0 +1,85 @@
+"""From a request's facts to decoding guidance and a verdict on each draft.
+
+Drafting tries a few candidates: the first with light guidance, later ones with stronger pushes towards
+the facts still missing; ``check_draft`` judges each (facts stated, specifics invented, defects such as
+leaked prompt text, placeholders, a second mail or the recipient's name as signature) and the reranker
+keeps the best. The same checks feed the CLI/GUI flags and the evaluation's fidelity report.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .backends.base import Guide
+from .facts import MONTHS, WEEKDAYS, Coverage, Fact, Specific, Support, coverage, unsupported_specifics
+
+STRENGTHS = (1.5, 4.0, 7.0, 10.0)  # logit push on a missing fact, per attempt
+
+_PROMPT_TEXT = re.compile(r"(write an? (email|note)\b.*:|it replies to this message|^\s*length\s*:|about \d+ words\.?$|"
+                          r"<\|im_|<\|start|<start_of_turn>|you write as\b|^\s*(key points|instruction|request)\s*:)",
+                          re.I | re.M)
+_PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,40}\]|\{[a-z_ ]{1,30}\}|<(name|date|time|recipient)>", re.I)
+_GREETING_LINE = re.compile(r"^\s*(dear|hi|hello|hey)\b[^\n]{0,40}$", re.I)
+_CHATTER = re.compile(r"^\s*[*(]*\s*(note|explanation|the answer is|answer|output|p\.s\. this email)\b\s*[:\-]|"
+                      r"^\s*(#\w+\s*)+$|\bas an ai\b|^\s*(this|the above) (email|message|draft|reply) (is|was|has)\b", re.I)
+
+
+def build_guide(facts: list[Fact], support: Support, attempt: int, already: str = "") -> Guide:
+    """Guidance for one attempt: push towards facts not stated in ``already``; never invent weekdays or months."""
+    todo = [f for f in facts if f.variants and coverage([f], already).ratio < 1.0]
+    require = [f.variants for f in todo if f.kind not in ("yes", "no")]
+    lead = [f.variants for f in todo if f.kind in ("yes", "no")]
+    avoid = [d.capitalize() for d in WEEKDAYS if d not in support.weekdays]
+    avoid += [m.capitalize() for i, m in enumerate(MONTHS, 1) if i not in support.months and m != "may"]
+    if "tomorrow" not in support.weekdays:
+        avoid.append("tomorrow")
+    strength = STRENGTHS[min(attempt, len(STRENGTHS) - 1)]
+    return Guide(require=require, lead=lead, avoid=avoid, avoid_digits=not (support.numbers or support.times),
+                 strength=strength)
+
+
+@dataclass
+class DraftCheck:
+    """What a draft gets right and wrong against its request."""
+
+    coverage: Coverage
+    unsupported: list[Specific] = field(default_factory=list)
+    defects: list[str] = field(default_factory=list)
+
+    @property
+    def passes(self) -> bool:
+        """Every fact stated, nothing invented, no defect."""
+        return self.coverage.ratio == 1.0 and not self.unsupported and not self.defects
+
+    def as_dict(self) -> dict:
+        """JSON-friendly form."""
+        return {"coverage": self.coverage.as_dict(), "unsupported": [u.as_dict() for u in self.unsupported],
+                "defects": list(self.defects)}
+
+
+def draft_defects(text: str, own_name: str = "", recipient: Optional[str] = None) -> list[str]:
+    """What makes a draft unusable as is: prompt text, placeholders, chatter, a second mail, the wrong signature."""
+    out = []
+    if _PROMPT_TEXT.search(text):
+        out.append("prompt text")
+    if _PLACEHOLDER.search(text):
+        out.append("placeholder")
+    if any(_CHATTER.search(ln) for ln in text.split("\n")):
+        out.append("commentary")
+    lines = [ln.strip() for ln in text.strip().split("\n") if ln.strip()]
+    if sum(1 for ln in lines[1:] if _GREETING_LINE.match(ln)) >= 1:
+        out.append("second mail")
+    if lines and recipient and own_name and recipient.split()[0].lower() != own_name.split()[0].lower():
+        last = re.sub(r"^(best|thanks|cheers|regards|kind regards|best regards|warmly|love|all the best)\W*", "",
+                      lines[-1], flags=re.I).strip(" ,.!-—")
+        if last.lower() == recipient.split()[0].lower():
+            out.append("signed with the recipient's name")
+    return out
+
+
+def check_draft(text: str, facts: list[Fact], support: Support, own_name: str = "",
+                recipient: Optional[str] = None) -> DraftCheck:
+    """Judge one draft against its request."""
+    return DraftCheck(coverage(facts, text), unsupported_specifics(text, support),
+                      draft_defects(text, own_name, recipient))
