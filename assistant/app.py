@@ -19,7 +19,7 @@ from .backends.base import Embedder, Generator
 from .backends.defaults import DEFAULT_EMBEDDER_NAME, default_embedder_path, default_gguf_path
 from .compose import Composer, DraftResult
 from .config import Settings, load_settings, save_settings
-from .errors import EmptyCorpusError, ModelError, ProfileError
+from .errors import EmptyCorpusError, InputError, ModelError, ProfileError
 from .ingest import ImportSummary, import_paths
 from .jobs import CancelToken, ProgressFn
 from .paths import DB_FILENAME, data_home
@@ -171,6 +171,18 @@ class OwnVoice:
         prof = self.profile(profile, create=False)
         return accept_generation(self.db, prof.id, generation_id, final_text, document_id=document_id,
                                  subject=subject, recipients=recipients, how=how)
+
+    def accept_generation(self, generation_id: int, final_text: Optional[str] = None, subject: str = "") -> int:
+        """Keep a logged draft (``final_text`` None: as generated) as the user's writing; return the document id."""
+        from ownvoice.store.profiles import get_profile_by_id
+
+        row = gen_table.get_generation(self.db, generation_id)
+        if row is None:
+            raise InputError(f"no draft #{generation_id}")
+        prof = get_profile_by_id(self.db, row["profile_id"])
+        assert prof is not None
+        return self.accept_draft(generation_id, row["output"] if final_text is None else final_text, prof.name,
+                                 document_id=row["document_id"], subject=subject)
 
     def delete_adapter(self, adapter_id: int) -> None:
         """Delete an adapter version: files, row, and its handle on the loaded model."""

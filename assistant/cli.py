@@ -102,15 +102,38 @@ def cmd_draft(args) -> int:
     if result.text != shown:  # the final clean-up changed the end (sign-off, trimmed run-on)
         rest = result.text[len(shown):] if result.text.startswith(shown) else "\n\n--- final draft ---\n" + result.text
         sys.stdout.write(rest if result.text.startswith(shown) else rest)
+    sys.stdout.write("\n")
+    sys.stdout.flush()
     s = result.stats
-    print(f"\n\n--- {len(result.text.split())} words (target ~{result.target_words}); "
+    print(f"\n--- {len(result.text.split())} words (target ~{result.target_words}); "
           f"{s.completion_tokens} tokens, {s.tokens_per_s:.1f} tokens/s, first token {s.ttft_s:.2f}s", file=sys.stderr)
+    if result.check and result.check.coverage.missing:
+        print("missing from your request: " + ", ".join(f.text for f in result.check.coverage.missing), file=sys.stderr)
+    if result.unsupported:
+        print("check before sending (not in your request or the mail answered): "
+              + ", ".join(f"{u.text} ({u.kind})" for u in result.unsupported), file=sys.stderr)
+    print(f"draft #{result.generation_id}: 'ownvoice accept {result.generation_id}' keeps it as your writing",
+          file=sys.stderr)
     if result.exemplars:
         print("exemplars used (most relevant first):", file=sys.stderr)
         for e in result.exemplars:
             print(f"  [#{e.doc.id}] {e.doc.subject or '(no subject)'}", file=sys.stderr)
     if args.out:
         print(f"saved reply to {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_accept(args) -> int:
+    """ownvoice accept GENERATION_ID [--final FILE|-]: keep a draft (as generated, or edited) as your writing."""
+    app = _app(args)
+    if args.final == "-":
+        final = sys.stdin.read()
+    elif args.final:
+        final = Path(args.final).read_text(encoding="utf-8")
+    else:
+        final = None
+    doc_id = app.accept_generation(args.generation_id, final, subject=args.subject or "")
+    print(f"kept draft #{args.generation_id} as your writing (document #{doc_id})")
     return 0
 
 
@@ -190,6 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", choices=["email", "note"], default="email")
     common(p)
     p.set_defaults(func=cmd_draft)
+
+    p = sub.add_parser("accept", help="keep a draft as your own writing (it then teaches OwnVoice your style)")
+    p.add_argument("generation_id", type=int)
+    p.add_argument("--final", metavar="FILE", help="the text you finally sent ('-' reads standard input)")
+    p.add_argument("--subject", help="its subject")
+    p.set_defaults(func=cmd_accept)
 
     p = sub.add_parser("models", help="list, add or find GGUF models")
     p.add_argument("action", nargs="?", choices=["list", "add", "remove", "scan"], default="list")

@@ -87,7 +87,7 @@ def cmd_gui(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    """ownvoice eval DATA [--profile P] [--conditions ...] [--limit N] [--out DIR] [--seed S] [--json]."""
+    """ownvoice eval DATA [--protocol subject|playback] [--fidelity] [--conditions ...] [--limit N] [--out DIR]."""
     from pathlib import Path
 
     from .app import OwnVoice
@@ -98,7 +98,7 @@ def cmd_eval(args) -> int:
     out = Path(args.out)
     data = Path(args.data)
     if data.exists():  # evaluate a file in a throw-away data home, never in the user's store
-        app = OwnVoice(out / "home")
+        app = OwnVoice(Path(args.work) if args.work else out / "home")
         profile = args.profile or data.stem
         app.import_paths([data], profile, progress=None)
     else:
@@ -108,10 +108,12 @@ def cmd_eval(args) -> int:
     for neg in args.negatives or []:
         negatives += [it.doc.body for it in read_path(Path(neg), set()) if isinstance(it, Own)]
     cfg = EvalConfig(conditions=[c.strip() for c in args.conditions.split(",") if c.strip()], limit=args.limit,
-                     seed=args.seed, n_best=args.n_best, train_steps=args.steps or 0,
+                     seed=args.seed, n_best=args.n_best, train_steps=args.steps or 0, protocol=args.protocol,
                      playback_model=not args.heuristic_playback, negative_texts=negatives)
     bar = TqdmProgress()
     try:
+        if args.fidelity:
+            return _eval_fidelity(app, profile, cfg, out, args, bar)
         result = run_eval(app, profile, cfg, progress=bar)
     finally:
         bar.close()
@@ -121,6 +123,32 @@ def cmd_eval(args) -> int:
     else:
         print(path.read_text())
         print(f"report: {path}  chart: {out / 'chart.png'}  data: {out / 'report.json'}")
+    return 0
+
+
+def _eval_fidelity(app, profile: str, cfg, out, args, bar) -> int:
+    from .evaluation import _ensure_adapter
+    from .fidelity import FIDELITY_CONDITIONS, fidelity_markdown, run_fidelity
+    from .training import split_documents
+    from ownvoice.store import documents as docs_table
+
+    prof = app.profile(profile, create=False)
+    app.embed(prof)
+    conditions = tuple(c for c in cfg.conditions if c in FIDELITY_CONDITIONS) or FIDELITY_CONDITIONS
+    train_docs, _ = split_documents(docs_table.list_documents(app.db, prof.id))
+    if any("lora" in c for c in conditions):
+        _ensure_adapter(app, prof, cfg, {d.id for d in train_docs}, bar)
+    result = run_fidelity(app, profile, conditions, seed=cfg.seed, progress=bar)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "fidelity.json").write_text(json.dumps(result, indent=2))
+    md = fidelity_markdown(result)
+    (out / "fidelity.md").write_text(md)
+    if args.json:
+        print(json.dumps({c: {k: v for k, v in s.items() if k != "rows"} for c, s in result["conditions"].items()},
+                         indent=2))
+    else:
+        print(md)
+        print(f"report: {out / 'fidelity.md'}  data: {out / 'fidelity.json'}")
     return 0
 
 
@@ -145,6 +173,11 @@ def register(sub, common) -> None:
     p.add_argument("--steps", type=int, help="adapter training steps (default: 3 epochs)")
     p.add_argument("--negatives", nargs="*", help="other people's writing for the style model (any import format)")
     p.add_argument("--heuristic-playback", action="store_true")
+    p.add_argument("--protocol", choices=["subject", "playback"], default="subject",
+                   help="subject: leak-free requests (subject, addressee, mail answered); playback: training-style")
+    p.add_argument("--fidelity", action="store_true",
+                   help="instead: draft the shipped hand-written intents and check their facts (conditions rag, rag+lora)")
+    p.add_argument("--work", help="data home for a file's evaluation (default OUT/home; reuse it to reuse the adapter)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
     p = sub.add_parser("bench", help="performance benchmarks against the raw libraries")

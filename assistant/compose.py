@@ -177,9 +177,10 @@ class Composer:
             raw, cancelled = self._stream(prompt, params, own_name, recipient, on_update, cancel, prefill)
             text = finish_draft(raw, own_name, recipient, signoff, max_words=int(target * 2.2) + 10)
             check = check_draft(text, facts, support, own_name, recipient)
-            score = candidate_score(check, centroid.similarity(text), len(text.split()), target)
+            score = candidate_score(check, centroid.similarity(text), len(text.split()), target,
+                                    self.generator.last_stats.mean_logprob)
             attempts.append({"seed": params.seed, "strength": guide.strength if guide else 0.0, "score": round(score, 4),
-                             **check.as_dict()})
+                             "mean_logprob": round(self.generator.last_stats.mean_logprob, 3), **check.as_dict()})
             if best is None or score > best[0]:
                 best = (score, text, raw, check, params, self.generator.last_stats)
             if cancelled or (check.passes and not request.exhaustive):

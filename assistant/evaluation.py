@@ -1,8 +1,19 @@
-"""Style evaluation: time split -> playback instructions -> drafts per condition -> metrics -> report.
+"""Style evaluation: time split -> instructions per protocol -> drafts per condition -> metrics -> report.
 
-Conditions share the held-out instructions, seed and token budget: base (model alone), rag
-(retrieval from the training part only), lora (adapter trained on the training part only),
-rag+lora, best-of-n (n candidates of the best available setup, reranked by the style scorer).
+Protocols (never mixed in one report):
+- ``subject`` (default, leak-free): the instruction for a held-out mail is what a user knows before
+  writing it: the subject, the addressee (the To: header's first name; for data without headers, the
+  name the mail greets) and the mail being answered when it is a reply. Nothing of its body text.
+- ``playback``: the training-style instructions (the model's reverse instruction when usable, else the
+  heuristic intent, which names up to three specifics of the mail). Easier; reported separately.
+
+Conditions share the instructions, seed and token budget: base (model alone), rag (retrieval from
+the training part only), lora (adapter trained on the training part only), rag+lora, best-of-n (n
+candidates of the best setup, picked by the drafting reranker: fidelity + a character 3-gram
+centroid; the authorship classifier that scores the report never picks). Reference rows beside them:
+``instruction-echo`` (the instruction as the draft), ``nearest-past-mail`` (the most similar training
+mail copied), ``reference`` (the user's own held-out mail: the ceiling) and ``other-writers`` (real
+mail by other people, never seen by the style model: the floor).
 """
 from __future__ import annotations
 
@@ -15,15 +26,22 @@ from typing import Optional
 
 from ownvoice.store import adapters as adapters_table
 from ownvoice.store import documents as docs_table
+from ownvoice.store.documents import Document
 
+from .intents import clean_subject
 from .jobs import ProgressFn, report
 from .metrics import bleu_chrf, diversity, greets_self, length_ratio, novelty, paired_bootstrap, rouge, training_ngrams
 from .playback import ensure_playback
+from .postprocess import recipient_first_name
 from .prompts import DraftRequest
+from .retrieval import search
+from .style import greeting_names
 from .stylometry import fit_style_model
 from .training import split_documents
 
 ALL_CONDITIONS = ["base", "rag", "lora", "rag+lora", "best-of-n"]
+PROTOCOLS = ("subject", "playback")
+REFERENCE_ROWS = ["instruction-echo", "nearest-past-mail", "reference", "other-writers"]
 
 
 @dataclass
@@ -31,23 +49,71 @@ class EvalConfig:
     """What to evaluate."""
 
     conditions: list[str] = field(default_factory=lambda: list(ALL_CONDITIONS))
+    protocol: str = "subject"
     limit: int = 25
     seed: int = 0
     n_best: int = 4
-    k: int = 4
     train_steps: int = 0
     train_epochs: float = 3.0
     playback_model: bool = True
     negative_texts: list[str] = field(default_factory=list)
     n_generic: int = 20
 
+    def __post_init__(self) -> None:
+        if self.protocol not in PROTOCOLS:
+            raise ValueError(f"protocol must be one of {PROTOCOLS}, not {self.protocol!r}")
+        unknown = set(self.conditions) - set(ALL_CONDITIONS)
+        if unknown:
+            raise ValueError(f"unknown conditions {sorted(unknown)}; known: {ALL_CONDITIONS}")
 
-def _draft(app, prof, doc, instruction: str, use_rag: bool, use_adapter: bool, seed: int, allowed: set[int],
-           max_tokens: Optional[int] = None) -> str:
-    req = DraftRequest(instruction=instruction, incoming=doc.context or "", use_rag=use_rag, use_adapter=use_adapter,
-                       seed=seed, k=4, max_tokens=max_tokens)
+
+@dataclass
+class Task:
+    """One held-out mail and the request made for it."""
+
+    doc: Document
+    instruction: str
+    incoming: str
+    recipient: str
+
+
+def addressee(doc: Document) -> str:
+    """Whom the user writes to: the To: header's first name, else the name the mail greets."""
+    if doc.recipients:
+        first = recipient_first_name(doc.recipients.split(",")[0])
+        if first:
+            return first
+    first_line = doc.body.strip().split("\n", 1)[0]
+    names = greeting_names(first_line)
+    return names[0].capitalize() if names else ""
+
+
+def subject_instruction(doc: Document) -> str:
+    """The leak-free instruction: subject and addressee only."""
+    who = addressee(doc)
+    topic = clean_subject(doc.subject)
+    if topic:
+        return f"write to {who} about: {topic}" if who else f"write about: {topic}"
+    return f"write a short email to {who}" if who else "write a short email"
+
+
+def make_tasks(docs: list[Document], protocol: str, playback: dict[int, str]) -> list[Task]:
+    """The requests for the held-out mails under a protocol."""
+    out = []
+    for d in docs:
+        instr = subject_instruction(d) if protocol == "subject" else playback[d.id]
+        out.append(Task(d, instr, d.context or "", addressee(d)))
+    return out
+
+
+def _draft(app, prof, task: Task, use_rag: bool, use_adapter: bool, seed: int, allowed: set[int],
+           candidates: Optional[int] = None, exhaustive: bool = False) -> str:
+    req = DraftRequest(instruction=task.instruction, incoming=task.incoming, use_rag=use_rag,
+                       use_adapter=use_adapter, seed=seed, k=4, recipient=task.recipient, exhaustive=exhaustive)
+    if candidates is not None:
+        req.candidates = candidates
     app.apply_adapter(prof, use_adapter)
-    app.generator().llm.reset()  # same prompt cache state for every condition: reproducible drafts
+    app.generator().reset()  # same prompt cache state for every condition: reproducible drafts
     return app.composer().draft(prof, req, allowed=allowed, log=False).text
 
 
@@ -58,6 +124,25 @@ def _aggregate(rows: list[dict]) -> dict:
     out["greets_self"] = sum(r["greets_self"] for r in rows) / len(rows)
     out["copied_8gram"] = sum(r["novelty"] < 1.0 for r in rows) / len(rows)
     return out
+
+
+def _row(task: Task, draft: str, grams: set, own_name: str) -> dict:
+    ref = task.doc.body
+    return {"document_id": task.doc.id, "instruction": task.instruction, "draft": draft, "reference": ref,
+            **rouge(draft, ref), **bleu_chrf(draft, ref), "length_ratio": length_ratio(draft, ref),
+            "novelty": novelty(draft, grams), "greets_self": greets_self(draft, own_name)}
+
+
+def _ensure_adapter(app, prof, cfg: EvalConfig, allowed: set[int], progress) -> dict:
+    active = adapters_table.active_adapter(app.db, prof.id)
+    if active is None or set(active.metrics.get("held_out_ids", [])) & allowed:
+        outcome = app.train(prof.name, progress=progress, steps=cfg.train_steps, epochs=cfg.train_epochs,
+                            playback_model=cfg.playback_model, seed=cfg.seed)
+        if not outcome.activated:  # evaluate it anyway, and say so
+            adapters_table.set_active(app.db, prof.id, outcome.adapter_id)
+        return {"version": outcome.version, "activated_by_rule": outcome.activated, "reason": outcome.reason,
+                **outcome.metrics}
+    return {"version": active.version, **active.metrics}
 
 
 def run_eval(app, profile_name: str, cfg: EvalConfig, progress: Optional[ProgressFn] = None) -> dict:
@@ -72,69 +157,70 @@ def run_eval(app, profile_name: str, cfg: EvalConfig, progress: Optional[Progres
     gen = app.generator()
     playback = ensure_playback(app.db, prof.id, docs, gen if cfg.playback_model else None, progress)
     own_name = app.composer().style_name(prof)
-    # generic model prose as negatives: the base model's drafts for training instructions
-    generic = [_draft(app, prof, d, playback[d.id], False, False, cfg.seed, allowed)
-               for d in train_docs[: cfg.n_generic]]
-    negatives = list(cfg.negative_texts) + generic
+    tasks = make_tasks(test_docs, cfg.protocol, playback)
+    # generic model prose as negatives: the base model's drafts for training-mail requests
+    generic_tasks = make_tasks(train_docs[: cfg.n_generic], cfg.protocol, playback)
+    generic = [_draft(app, prof, t, False, False, cfg.seed, allowed, candidates=1) for t in generic_tasks]
+    # other writers: half trains the style model, the other half is the floor row it has never seen
+    others = list(cfg.negative_texts)
+    others_fit, others_floor = others[0::2], others[1::2]
+    negatives = others_fit + generic
     user_train = [d.body for d in train_docs]
     style_full = fit_style_model(user_train, negatives, masked=False, seed=cfg.seed)
     style_masked = fit_style_model(user_train, negatives, masked=True, seed=cfg.seed)
     grams = training_ngrams(user_train)
     needs_adapter = any("lora" in c for c in cfg.conditions)
-    adapter_info = None
-    if needs_adapter:
-        active = adapters_table.active_adapter(app.db, prof.id)
-        if active is None or set(active.metrics.get("held_out_ids", [])) & allowed:
-            outcome = app.train(prof.name, progress=progress, steps=cfg.train_steps, epochs=cfg.train_epochs,
-                                playback_model=cfg.playback_model, seed=cfg.seed)
-            if not outcome.activated:  # evaluate it anyway, and say so
-                adapters_table.set_active(app.db, prof.id, outcome.adapter_id)
-            adapter_info = {"version": outcome.version, "activated_by_rule": outcome.activated,
-                            "reason": outcome.reason, **outcome.metrics}
-        else:
-            adapter_info = {"version": active.version, **active.metrics}
+    adapter_info = _ensure_adapter(app, prof, cfg, allowed, progress) if needs_adapter else None
     results: dict[str, list[dict]] = {}
-    total = len(test_docs) * len(cfg.conditions)
+    total = len(tasks) * len(cfg.conditions)
     done = 0
     for cond in cfg.conditions:
         rows = []
-        for doc in test_docs:
-            instr = playback[doc.id]
+        for task in tasks:
             if cond == "best-of-n":
-                use_lora = needs_adapter
-                cands = [_draft(app, prof, doc, instr, True, use_lora, cfg.seed + i, allowed) for i in range(cfg.n_best)]
-                draft = max(zip(style_full.score(cands), cands))[1]
+                draft = _draft(app, prof, task, True, needs_adapter, cfg.seed, allowed, candidates=cfg.n_best,
+                               exhaustive=True)
             else:
-                draft = _draft(app, prof, doc, instr, "rag" in cond, "lora" in cond, cfg.seed, allowed)
-            row = {"document_id": doc.id, "instruction": instr, "draft": draft, "reference": doc.body,
-                   **rouge(draft, doc.body), **bleu_chrf(draft, doc.body), "length_ratio": length_ratio(draft, doc.body),
-                   "novelty": novelty(draft, grams), "greets_self": greets_self(draft, own_name)}
-            rows.append(row)
+                draft = _draft(app, prof, task, "rag" in cond, "lora" in cond, cfg.seed, allowed)
+            rows.append(_row(task, draft, grams, own_name))
             done += 1
             report(progress, "drafting", done, total)
-        styles = style_full.score([r["draft"] for r in rows])
-        masked = style_masked.score([r["draft"] for r in rows])
-        for r, s, m in zip(rows, styles, masked):
-            r["style"], r["style_masked"] = s, m
         results[cond] = rows
     app.apply_adapter(prof, False)
-    held = [d.body for d in test_docs]
-    reference = {"style": statistics.fmean(style_full.score(held)),
-                 "style_masked": statistics.fmean(style_masked.score(held))}
+    # reference rows: what trivial strategies and real people score
+    echo = [_row(t, t.instruction, grams, own_name) for t in tasks]
+    nearest = []
+    for t in tasks:
+        hits = search(app.db, prof.id, f"{t.instruction}\n{t.incoming}".strip(), app.embedder(), k=1, allowed=allowed)
+        nearest.append(_row(t, hits[0].doc.body if hits else "", grams, own_name))
+    reference = [_row(t, t.doc.body, grams, own_name) for t in tasks]
+    results["instruction-echo"], results["nearest-past-mail"], results["reference"] = echo, nearest, reference
+    if others_floor:
+        results["other-writers"] = [_row(t, others_floor[i % len(others_floor)], grams, own_name)
+                                    for i, t in enumerate(tasks)]
+    for rows in results.values():
+        styles = style_full.score([r["draft"] or " " for r in rows])
+        masked = style_masked.score([r["draft"] or " " for r in rows])
+        for r, s, m in zip(rows, styles, masked):
+            r["style"], r["style_masked"] = s, m
     summary = {c: _aggregate(rows) for c, rows in results.items()}
     base_rows = results.get("base")
     ci = {}
     if base_rows:
-        for c, rows in results.items():
+        for c in cfg.conditions:
             if c != "base":
-                ci[c] = {m: paired_bootstrap([r[m] for r in rows], [r[m] for r in base_rows], seed=cfg.seed)
+                ci[c] = {m: paired_bootstrap([r[m] for r in results[c]], [r[m] for r in base_rows], seed=cfg.seed)
                          for m in ("rougeL", "style", "style_masked")}
-    trusted = base_rows is None or reference["style"] > summary["base"]["style"]
+    ref_style = summary["reference"]["style"]
+    trusted = (base_rows is None or ref_style > summary["base"]["style"]) and \
+        ("other-writers" not in summary or ref_style > summary["other-writers"]["style"])
     return {
-        "profile": prof.name, "documents": len(docs), "train": len(train_docs), "test": len(test_docs),
-        "conditions": cfg.conditions, "seed": cfg.seed, "n_best": cfg.n_best,
-        "negatives": {"human_texts": len(cfg.negative_texts), "generic_model_texts": len(generic)},
-        "own_name": own_name, "adapter": adapter_info, "summary": summary, "reference_heldout": reference,
+        "profile": prof.name, "protocol": cfg.protocol, "documents": len(docs), "train": len(train_docs),
+        "test": len(test_docs), "conditions": cfg.conditions, "seed": cfg.seed, "n_best": cfg.n_best,
+        "negatives": {"human_texts_fit": len(others_fit), "human_texts_floor": len(others_floor),
+                      "generic_model_texts": len(generic)},
+        "own_name": own_name, "adapter": adapter_info, "summary": summary,
+        "reference_heldout": {"style": ref_style, "style_masked": summary["reference"]["style_masked"]},
         "style_trusted": trusted, "ci_vs_base": ci, "seconds": round(time.perf_counter() - start, 1),
         "rows": results,
     }
@@ -151,18 +237,22 @@ def write_report(report_dict: dict, out: Path) -> Path:
 
 def markdown(r: dict) -> str:
     """The report as a markdown table."""
-    lines = [f"## {r['profile']}: {r['test']} held-out mails (newest), {r['train']} for retrieval/training",
+    lines = [f"## {r['profile']} (protocol: {r['protocol']}): {r['test']} held-out mails (newest), "
+             f"{r['train']} for retrieval/training",
              "", "| condition | ROUGE-1 | ROUGE-L | BLEU | chrF | style | style (masked) | length ratio | novelty | "
              "copied 8-gram | diversity | greets self |", "|---" * 12 + "|"]
     for cond, s in r["summary"].items():
-        lines.append(f"| {cond} | {s['rouge1']:.3f} | {s['rougeL']:.3f} | {s['bleu']:.1f} | {s['chrf']:.1f} | "
+        name = f"*{cond}*" if cond in REFERENCE_ROWS else cond
+        lines.append(f"| {name} | {s['rouge1']:.3f} | {s['rougeL']:.3f} | {s['bleu']:.1f} | {s['chrf']:.1f} | "
                      f"{s['style']:.3f} | {s['style_masked']:.3f} | {s['length_ratio']:.2f} | {s['novelty']:.3f} | "
                      f"{s['copied_8gram']:.0%} | {s['diversity']:.2f} | {s['greets_self']:.0%} |")
-    ref = r["reference_heldout"]
-    lines.append(f"| *user's own held-out mail* | | | | | {ref['style']:.3f} | {ref['style_masked']:.3f} | 1.00 | | | | |")
-    lines += ["", f"Style scores trusted (held-out mail outscores the base model's drafts): **{r['style_trusted']}**.",
-              f"Negatives for the style model: {r['negatives']['human_texts']} texts by other people, "
-              f"{r['negatives']['generic_model_texts']} base-model drafts.", ""]
+    n = r["negatives"]
+    lines += ["", "*Italic rows* are references: the instruction itself as the draft, the most similar training "
+                  "mail copied, the user's own held-out mail (ceiling) and other people's real mail (floor).",
+              f"Style scores trusted (held-out mail outscores the base model's drafts and other writers): "
+              f"**{r['style_trusted']}**.",
+              f"Style model negatives: {n['human_texts_fit']} texts by other people, {n['generic_model_texts']} "
+              f"base-model drafts; {n['human_texts_floor']} further texts by other people form the floor row.", ""]
     if r["ci_vs_base"]:
         lines += ["Paired bootstrap 95% intervals of the difference to base:", "",
                   "| condition | ΔROUGE-L | Δstyle | Δstyle (masked) |", "|---|---|---|---|"]
@@ -184,14 +274,14 @@ def _chart(r: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     conds = list(r["summary"])
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, ax = plt.subplots(figsize=(9, 3.4))
     width = 0.38
     xs = range(len(conds))
     ax.bar([x - width / 2 for x in xs], [r["summary"][c]["rougeL"] for c in conds], width, label="ROUGE-L")
-    ax.bar([x + width / 2 for x in xs], [r["summary"][c]["style"] for c in conds], width, label="style score")
-    ax.axhline(r["reference_heldout"]["style"], color="grey", linestyle="--", label="style of user's held-out mail")
-    ax.set_xticks(list(xs), conds)
-    ax.set_title(f"{r['profile']}: {r['test']} held-out mails")
+    ax.bar([x + width / 2 for x in xs], [r["summary"][c]["style_masked"] for c in conds], width,
+           label="style (masked)")
+    ax.set_xticks(list(xs), conds, rotation=20, fontsize=8)
+    ax.set_title(f"{r['profile']} ({r['protocol']} protocol): {r['test']} held-out mails")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

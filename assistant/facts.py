@@ -108,18 +108,20 @@ def _hour(word: str) -> int:
 
 
 def times_in(text: str) -> list[tuple[str, tuple]]:
-    """(surface, (hour 1-12, minute)) of each clock time in ``text``."""
+    """(surface, (hour 1-12, minute, 'am'|'pm'|'')) of each clock time in ``text``."""
     out = []
     for m in _TIME.finditer(text):
         if m.group("word"):
             w = m.group("word").lower()
-            out.append((m.group(0), (12, 0) if w in ("noon", "midday") else (12, 0, "midnight")))
+            out.append((m.group(0), (12, 0, "am" if w == "midnight" else "pm")))
         elif m.group("hp"):
-            out.append((m.group(0), (_hour(m.group("hp")) % 12 or 12, 30)))
+            out.append((m.group(0), (_hour(m.group("hp")) % 12 or 12, 30, "")))
         else:
             h = int(m.group("h") or m.group("h2"))
             minute = int(m.group("m") or m.group("m2") or 0)
-            out.append((m.group(0), (h % 12 or 12, minute)))
+            ap = (m.group("ap") or "").lower()[:1]
+            ap = "pm" if ap == "p" or h > 12 else ("am" if ap == "a" else "")
+            out.append((m.group(0), (h % 12 or 12, minute, ap)))
     return out
 
 
@@ -228,12 +230,11 @@ def extract_facts(instruction: str, recipient: str = "") -> list[Fact]:
     for surface, key in times_in(instruction):
         h, mnt = key[0], key[1]
         variants = (f"{h}:{mnt:02d}",) if mnt else (f"{h}",)
-        if re.search(r"[ap]\.?m", surface, re.I):
-            ap = "pm" if "p" in surface.lower() else "am"
-            variants = (variants[0] + f" {ap}",) + variants
+        if key[2] and not re.search(r"noon|midday|midnight", surface, re.I):
+            variants = (variants[0] + f" {key[2]}", variants[0] + key[2])
         if "noon" in surface.lower() or "midday" in surface.lower():
             variants = ("noon", "midday")
-        add(Fact("time", surface.strip(), ("time",) + tuple(key), variants))
+        add(Fact("time", surface.strip(), ("time",) + tuple(key), variants))  # key: (h, m, am/pm)
     for surface, key in dates_in(instruction):
         mon, day = key
         mname = MONTHS[mon - 1].capitalize() if mon else ""
@@ -275,12 +276,12 @@ def extract_facts(instruction: str, recipient: str = "") -> list[Fact]:
 def states(fact: Fact, draft: str) -> bool:
     """Whether ``draft`` states ``fact``."""
     if fact.kind == "time":
-        target = fact.key[1:]
-        found = {k for _, k in times_in(draft)}
-        if target in found:
+        h, mnt, ap = fact.key[1:4]
+        found = [k for _, k in times_in(draft)]
+        if any(k[0] == h and k[1] == mnt and (not ap or not k[2] or k[2] == ap) for k in found):
             return True
-        if target[1] == 0:  # '7' asked: '7', 'seven', '7 pm' all state it
-            return any(v == target[0] for _, v in numbers_in(draft)) or any(k[0] == target[0] for k in found)
+        if mnt == 0 and not any(k[0] == h for k in found):  # '7' asked: '7' or 'seven' states it
+            return any(v == h for _, v in numbers_in(draft))
         return False
     if fact.kind == "date":
         mon, day = fact.key[1], fact.key[2]

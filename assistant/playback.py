@@ -2,7 +2,8 @@
 
 The local model writes it ("reverse instruction", as Panza does) and the result is cached in the
 store; when its output is unusable (empty, rambling, a copy of the mail, a refusal) a deterministic
-heuristic takes over: the subject, the addressee and the mail's key sentence.
+intent takes over (assistant.intents): addressee, topic, speech acts and a few specifics, never a
+sentence of the mail, so training does not learn to copy text handed to it.
 """
 from __future__ import annotations
 
@@ -16,10 +17,8 @@ from ownvoice.store.documents import Document
 
 from .backends.base import GenParams, Generator
 from .jobs import CancelToken, ProgressFn, report
-from .prompts import exemplar_instruction
+from .intents import intent_for
 
-_GREETING_LINE = re.compile(r"^(dear|hi|hello|hey|good (morning|afternoon|evening))\b[^\n]{0,40}$", re.I)
-_NAME_AFTER_GREETING = re.compile(r"^(?i:dear|hi|hello|hey)\s+([A-Z][\w'\-]+)")
 IMPERATIVES = set("""accept agree announce answer apologise apologize arrange ask book cancel check clarify confirm
 congratulate decline describe explain follow forward give inform introduce invite let note offer point propose
 remind reply report request reschedule respond review say schedule send share suggest summarise summarize tell thank
@@ -39,25 +38,9 @@ PROBE = 12  # documents tried before judging whether the model writes usable ins
 MIN_ACCEPT_RATE = 0.25
 
 
-def _body_sentences(body: str) -> list[str]:
-    lines = [ln for ln in body.split("\n") if ln.strip()]
-    if lines and _GREETING_LINE.match(lines[0].strip()):
-        lines = lines[1:]
-    text = " ".join(lines)
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if len(s.split()) >= 3]
-
-
 def heuristic_instruction(doc: Document) -> str:
-    """Subject + addressee + key sentence: a deterministic instruction for a document."""
-    topic = exemplar_instruction(doc)
-    first_line = doc.body.strip().split("\n", 1)[0]
-    m = _NAME_AFTER_GREETING.match(first_line)
-    sentences = _body_sentences(doc.body)
-    key = " ".join(sentences[0].split()[:18]) if sentences else ""
-    out = f"Write to {m.group(1)} about: {topic}" if m else topic
-    if key and key.lower() not in topic.lower():
-        out += f" - {key}"
-    return out.strip()
+    """The deterministic intent for a document (see assistant.intents)."""
+    return intent_for(doc)
 
 
 def usable(instruction: str, doc: Document) -> bool:
@@ -114,7 +97,7 @@ def ensure_playback(db: sqlite_utils.Database, profile_id: int, docs: list[Docum
                 report(progress, "playback", done, len(todo),
                        f"the model's instructions were usable {accepted}/{tried} times: using the heuristic")
         if not usable(instruction, doc):
-            instruction, method = heuristic_instruction(doc), "heuristic"
+            instruction, method = heuristic_instruction(doc), "intent"
         rows.append({"document_id": doc.id, "profile_id": profile_id, "instruction": instruction, "method": method,
                      "model": generator.model_path if generator is not None and method == "model" else ""})
         cached[doc.id] = instruction

@@ -31,7 +31,7 @@ class DraftRequest:
     recipient: str = ""  # display name of the addressee when known
     use_adapter: bool = True
     exclude_ids: set = field(default_factory=set)  # e.g. the document being edited: never its own exemplar
-    candidates: int = 3  # drafts tried at most; the first that states every fact and invents nothing wins
+    candidates: int = 4  # drafts tried at most; the first that states every fact and invents nothing wins
     exhaustive: bool = False  # try all candidates and keep the best (best-of-n)
     guided: bool = True  # steer decoding towards the request's facts
 

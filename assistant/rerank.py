@@ -15,6 +15,7 @@ import numpy as np
 from .guidance import DraftCheck
 
 DIM = 1 << 14
+FLUENCY_WEIGHT = 1.0  # per nat of mean token log-probability under the unguided model
 
 
 def _vector(text: str) -> np.ndarray:
@@ -40,8 +41,9 @@ class StyleCentroid:
         return float(_vector(text) @ self.centroid)
 
 
-def candidate_score(check: DraftCheck, style_similarity: float, words: int, target_words: int) -> float:
-    """Higher is better: facts stated, nothing invented, no defect, near the user's style and length."""
+def candidate_score(check: DraftCheck, style_similarity: float, words: int, target_words: int,
+                    mean_logprob: float = 0.0) -> float:
+    """Higher is better: facts stated, nothing invented, no defect, fluent, near the user's style and length."""
     length = -0.5 * abs(math.log(max(1, words) / max(1, target_words)))
     return (4.0 * check.coverage.ratio - 1.5 * len(check.unsupported) - 5.0 * len(check.defects)
-            + style_similarity + length)
+            + style_similarity + length + FLUENCY_WEIGHT * mean_logprob)

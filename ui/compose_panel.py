@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QLis
 
 from ownvoice.assistant import email_io
 from ownvoice.assistant.prompts import DraftRequest
-from ownvoice.store import generations as G
+from ownvoice.assistant.provenance import accept_generation
 
 from .editor import Editor
 from .workers import Runner
@@ -72,13 +72,14 @@ class ComposePanel(QWidget):
         self.stop_btn.clicked.connect(self.stop)
         self.open_btn.clicked.connect(self._open_dialog)
         self.accept_btn.clicked.connect(self.accept)
-        self.copy_btn.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.editor.body.toPlainText()))
+        self.copy_btn.clicked.connect(self.copy_text)
         self.export_btn.clicked.connect(self._export_dialog)
         self.mailto_btn.clicked.connect(self.open_mailto)
         self.drafts_btn.clicked.connect(self._drafts_dialog)
         self.incoming_box.textChanged.connect(self._incoming_changed)
         self.exemplars.itemClicked.connect(lambda it: self.exemplar_opened.emit(it.data(Qt.ItemDataRole.UserRole)))
         self._seed = 0
+        self._editing: Optional[int] = None
 
     # incoming mail ---------------------------------------------------------------------------
     def load_eml(self, path: Path) -> None:
@@ -130,14 +131,17 @@ class ComposePanel(QWidget):
             self._seed += 1
         if not self.incoming and not self.editor.subject.text():
             self.editor.subject.setText(email_io.suggest_subject(self.instruction.text()))
-        self.editor.save_now()
+        self._editing = self.editor.save_now()
         self.editor.new_document()
+        self.editor.highlight([])
         self.editor.to.setText(self.incoming.sender if self.incoming else "")
         if self.incoming:
             self.editor.subject.setText(email_io.reply_subject(self.incoming.subject))
         elif not self.editor.subject.text():
             self.editor.subject.setText(email_io.suggest_subject(self.instruction.text()))
         req, profile = self.request(), self.profile_name
+        if self._editing is not None:
+            req.exclude_ids = {self._editing}  # the text being edited is never its own exemplar
         self.exemplars.clear()
         self._set_busy(True)
         self.status.setText("Drafting…")
@@ -160,14 +164,22 @@ class ComposePanel(QWidget):
         self.op = None
         self._set_busy(False)
         self.generation_id = result.generation_id
-        self.editor.set_body(result.text)
+        self.editor.generation_id = result.generation_id or None
+        self.editor.set_body(result.text, save=bool(result.text.strip()))  # kept as a draft, not as your writing
+        flagged = [u.text for u in result.unsupported]
+        self.editor.highlight(flagged)
         for ex in result.exemplars:
             item = QListWidgetItem(f"{ex.doc.subject or '(no subject)'} — {' '.join(ex.doc.body.split())[:60]}")
             item.setData(Qt.ItemDataRole.UserRole, ex.doc.id)
             self.exemplars.addItem(item)
         s = result.stats
-        self.status.setText(f"{len(result.text.split())} words · {s.tokens_per_s:.0f} tokens/s · "
-                            f"first token {s.ttft_s:.2f}s" + (" · stopped" if result.cancelled else ""))
+        notes = []
+        if result.check and result.check.coverage.missing:
+            notes.append("missing: " + ", ".join(f.text for f in result.check.coverage.missing))
+        if flagged:
+            notes.append("check (not in your request): " + ", ".join(flagged))
+        self.status.setText(" · ".join(notes + [f"{len(result.text.split())} words · {s.tokens_per_s:.0f} tokens/s · "
+                                                f"first token {s.ttft_s:.2f}s"]) + (" · stopped" if result.cancelled else ""))
         self.drafted.emit(result)
 
     def _failed(self, message: str) -> None:
@@ -175,19 +187,30 @@ class ComposePanel(QWidget):
         self._set_busy(False)
         self.status.setText(message.split("\n")[0])
 
-    def accept(self) -> None:
+    def accept(self, how: str = "accepted") -> None:
         """Keep the editor's text: stored as the user's own writing and as the draft's feedback."""
-        self.editor.source = "accepted"
         doc_id = self.editor.save_now()
         if doc_id is None:
             return
-        db = self.editor.db
-        with db.atomic():
-            db["documents"].update(doc_id, {"source": "accepted"})
-        if self.generation_id:
-            G.set_final_text(db, self.generation_id, self.editor.body.toPlainText(), doc_id)
-        self.editor.source = "typed"
-        self.status.setText("Accepted: saved as your own writing.")
+        text = self.editor.body.toPlainText()
+        if self.editor.generation_id:
+            accept_generation(self.editor.db, self.editor.profile_id, self.editor.generation_id, text,
+                              document_id=doc_id, subject=self.editor.subject.text(),
+                              recipients=self.editor.to.text(), kind=self.editor.kind, how=how)
+        self.editor.source = "accepted"
+        if how == "accepted":
+            self.status.setText("Accepted: saved as your own writing.")
+
+    def _sent(self) -> None:
+        """The draft left the app (copied, exported, opened in the mail app): the user approved it."""
+        if self.editor.generation_id and self.editor.source == "draft":
+            self.accept(how="sent")
+
+    def copy_text(self) -> None:
+        """Copy the draft to the clipboard (counts as sending it)."""
+        QGuiApplication.clipboard().setText(self.editor.body.toPlainText())
+        self._sent()
+        self.status.setText("Copied.")
 
     # export ------------------------------------------------------------------------------------
     def reply_message(self, from_addr: str = "", from_name: str = ""):
@@ -199,6 +222,7 @@ class ComposePanel(QWidget):
         path, _ = QFileDialog.getSaveFileName(self, "Save the draft as .eml", "reply.eml", "Email (*.eml)")
         if path:
             email_io.write_eml(self.reply_message(), Path(path))
+            self._sent()
             self.status.setText(f"Saved {path}")
 
     def _drafts_dialog(self) -> None:
@@ -206,9 +230,11 @@ class ComposePanel(QWidget):
                                               options=QFileDialog.Option.DontConfirmOverwrite)
         if path:
             email_io.append_to_mbox(self.reply_message(), Path(path))
+            self._sent()
             self.status.setText(f"Added to {path}")
 
     def open_mailto(self) -> None:
         """Open the user's mail client with the draft."""
         QDesktopServices.openUrl(QUrl(email_io.mailto_url(self.editor.body.toPlainText(), self.editor.to.text(),
                                                           self.editor.subject.text())))
+        self._sent()

@@ -23,6 +23,7 @@ class Editor(QWidget):
         self.document_id: Optional[int] = None
         self.kind = "email"
         self.source = "typed"
+        self.generation_id: Optional[int] = None  # set while the text is (or came from) a model draft
         self._loading = False
         self.to = QLineEdit(placeholderText="To")
         self.subject = QLineEdit(placeholderText="Subject")
@@ -59,15 +60,36 @@ class Editor(QWidget):
         self.save_now()
         doc = D.get_document(self.db, document_id)
         if doc is not None:
-            self._load(doc.id, doc.recipients, doc.subject, doc.body, doc.kind)
+            self._load(doc.id, doc.recipients, doc.subject, doc.body, doc.kind, doc.source, doc.generation_id)
 
-    def _load(self, doc_id, to, subject, body, kind) -> None:
+    def _load(self, doc_id, to, subject, body, kind, source: str = "typed", generation_id=None) -> None:
         self._loading = True
         self.document_id, self.kind = doc_id, kind
+        self.source = source if source in ("accepted", "draft") else "typed"
+        self.generation_id = generation_id
         self.to.setText(to or "")
         self.subject.setText(subject or "")
         self.body.setPlainText(body or "")
         self._loading = False
+
+    def highlight(self, phrases: list[str]) -> None:
+        """Mark each occurrence of ``phrases`` in the body (specifics nobody asked for)."""
+        from PySide6.QtGui import QColor, QTextCharFormat, QTextDocument
+        from PySide6.QtWidgets import QTextEdit
+
+        selections = []
+        fmt = QTextCharFormat()
+        fmt.setBackground(QColor(255, 214, 102))
+        fmt.setForeground(QColor(0, 0, 0))
+        fmt.setToolTip("Not in your request or the mail you answer: check it")
+        for phrase in phrases:
+            cursor = self.body.document().find(phrase, 0, QTextDocument.FindFlag.FindCaseSensitively)
+            while not cursor.isNull():
+                sel = QTextEdit.ExtraSelection()
+                sel.cursor, sel.format = cursor, fmt
+                selections.append(sel)
+                cursor = self.body.document().find(phrase, cursor, QTextDocument.FindFlag.FindCaseSensitively)
+        self.body.setExtraSelections(selections)
 
     def set_body(self, text: str, save: bool = False) -> None:
         """Replace the body (used by streaming); saved when ``save``."""
@@ -85,6 +107,7 @@ class Editor(QWidget):
         if not body.strip() and self.document_id is None:
             return None
         self.document_id = D.save_draft(self.db, self.profile_id, self.document_id, self.subject.text(), body,
-                                        kind=self.kind, source=self.source, recipients=self.to.text())
+                                        kind=self.kind, source=self.source, recipients=self.to.text(),
+                                        generation_id=self.generation_id)
         self.saved.emit(self.document_id)
         return self.document_id

@@ -22,7 +22,7 @@ class Library(QWidget):
         self.kind = QComboBox()
         self.kind.addItems(["all kinds", "email", "note"])
         self.source = QComboBox()
-        self.source.addItems(["all sources", "typed", "imported", "accepted"])
+        self.source.addItems(["all sources", "typed", "imported", "accepted", "draft"])
         self.list = QListWidget()
         top = QHBoxLayout()
         top.addWidget(self.kind)
@@ -49,10 +49,11 @@ class Library(QWidget):
         source = self.source.currentText() if self.source.currentIndex() > 0 else None
         text = self.search.text().strip()
         if text:
-            ids = [i for i, _ in D.search_fts(self.db, self.profile_id, text, limit=200, kind=kind)]
+            ids = [i for i, _ in D.search_fts(self.db, self.profile_id, text, limit=200, kind=kind, writing_only=False)]
             docs = [d for d in (D.get_documents(self.db, ids).get(i) for i in ids) if d and (not source or d.source == source)]
         else:
-            docs = list(reversed(D.list_documents(self.db, self.profile_id, kind=kind, source=source)))
+            docs = list(reversed(D.list_documents(self.db, self.profile_id, kind=kind, source=source,
+                                                                writing_only=False)))
         self.list.clear()
         for doc in docs[:2000]:
             when = (doc.sent_at or doc.updated or "")[:10]

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QPlainTextEdit, QVBoxLayout, QW
 from ownvoice.assistant import email_io
 from ownvoice.assistant.prompts import DraftRequest
 from ownvoice.store import documents as D
-from ownvoice.store import generations as G
+from ownvoice.assistant.provenance import accept_generation
 
 from .workers import Runner
 
@@ -68,9 +68,9 @@ class QuickPopup(QWidget):
         self.result = result
         self.output.setPlainText(result.text)
         subject = email_io.suggest_subject(self.instruction.text())
-        doc_id = D.save_draft(self.db, self.profile_id, None, subject, result.text, source="typed")
-        G.set_final_text(self.db, result.generation_id, result.text, doc_id)
-        self.saved_document = doc_id
+        # kept as a draft: it becomes the user's writing only when copied (Ctrl+Enter)
+        self.saved_document = D.save_draft(self.db, self.profile_id, None, subject, result.text,
+                                           generation_id=result.generation_id or None) if result.text.strip() else None
         self.hint.setText(f"{result.stats.tokens_per_s:.0f} tokens/s · Ctrl+Enter copies and closes")
 
     def _failed(self, message: str) -> None:
@@ -81,8 +81,10 @@ class QuickPopup(QWidget):
         """Copy the (possibly edited) draft to the clipboard and close; edits are stored as the final text."""
         text = self.output.toPlainText()
         QGuiApplication.clipboard().setText(text)
-        if self.result is not None and text != self.result.text:
-            G.set_final_text(self.db, self.result.generation_id, text, getattr(self, "saved_document", None))
-            D.save_draft(self.db, self.profile_id, getattr(self, "saved_document", None), "", text)
+        if self.result is not None and self.result.generation_id and text.strip():
+            self.saved_document = accept_generation(self.db, self.profile_id, self.result.generation_id, text,
+                                                    document_id=getattr(self, "saved_document", None),
+                                                    subject=email_io.suggest_subject(self.instruction.text()),
+                                                    how="sent")
         self.copied.emit(text)
         self.hide()

@@ -53,6 +53,7 @@ class GenStats:
     completion_tokens: int = 0
     ttft_s: float = 0.0
     total_s: float = 0.0
+    mean_logprob: float = 0.0  # of the sampled tokens under the unguided model: how natural the text is
 
     @property
     def tokens_per_s(self) -> float:
@@ -79,6 +80,9 @@ class Generator(ABC):
     @abstractmethod
     def stream(self, prompt: str, params: GenParams, cancel: Optional[CancelToken] = None) -> Iterator[str]:
         """Yield the completion of ``prompt`` piece by piece; fills ``last_stats``."""
+
+    def reset(self) -> None:
+        """Forget any cached prompt state (the next generation starts fresh: reproducible per seed)."""
 
     @property
     def context_length(self) -> int:

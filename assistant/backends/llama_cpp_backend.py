@@ -78,6 +78,11 @@ class LlamaCppGenerator(Generator):
         """Name of the active adapter, '' when none."""
         return self.adapters.active_name
 
+    def reset(self) -> None:
+        """Forget the KV cache (the next generation starts fresh: reproducible per seed)."""
+        with self._lock:
+            self.llm.reset()
+
     def format_chat(self, messages: Sequence[dict]) -> str:
         """The prompt text in the GGUF's own chat template."""
         return self._formatter(messages=list(messages)).prompt
@@ -94,7 +99,9 @@ class LlamaCppGenerator(Generator):
             start = time.perf_counter()
             import llama_cpp
 
-            guards: list = [_TurnGuard(stats.prompt_tokens, params.min_tokens, self._end_ids(), self._start_ids())]
+            recorder = _LogprobRecorder(stats.prompt_tokens)
+            guards: list = [recorder, _TurnGuard(stats.prompt_tokens, params.min_tokens, self._end_ids(),
+                                                 self._start_ids())]
             if params.guide is not None:
                 guards.append(_FactGuide(self, params.guide, stats.prompt_tokens))
             processors = llama_cpp.LogitsProcessorList(guards)
@@ -115,6 +122,7 @@ class LlamaCppGenerator(Generator):
             finally:
                 pieces.close()
                 stats.total_s = time.perf_counter() - start
+                stats.mean_logprob = recorder.mean
                 self.last_stats = stats
 
 
@@ -160,6 +168,29 @@ class LlamaCppGenerator(Generator):
         return sorted(ids - set(self._end_ids()))
 
 
+class _LogprobRecorder:
+    """Logits processor that changes nothing: records each sampled token's log-probability under the raw model."""
+
+    def __init__(self, n_prompt: int) -> None:
+        self.n_prompt = n_prompt
+        self._prev = None
+        self.logprobs: list[float] = []
+
+    def __call__(self, input_ids, scores):
+        import numpy as np
+
+        if self._prev is not None and len(input_ids) > self.n_prompt:
+            self.logprobs.append(float(self._prev[int(input_ids[-1])]))
+        top = float(np.max(scores))
+        self._prev = scores - (top + float(np.log(np.sum(np.exp(scores - top)))))
+        return scores
+
+    @property
+    def mean(self) -> float:
+        """Mean log-probability of the tokens sampled so far."""
+        return sum(self.logprobs) / len(self.logprobs) if self.logprobs else 0.0
+
+
 class _TurnGuard:
     """Logits processor: never open a new chat turn; no end-of-text before ``min_tokens`` tokens."""
 
@@ -178,6 +209,7 @@ class _FactGuide:
     """Logits processor: steer towards the request's facts, away from invented days/months/numbers."""
 
     BEGUN_BOOST = 8.0
+    OPENING_TOKENS = 2
 
     def __init__(self, gen: LlamaCppGenerator, guide: Guide, n_prompt: int) -> None:
         self.gen, self.guide, self.n_prompt = gen, guide, n_prompt
@@ -200,10 +232,13 @@ class _FactGuide:
         if guide.avoid_digits:
             avoid.update(gen.digit_token_ids)
         self.avoid = sorted(avoid)
+        self.digits = gen.digit_token_ids
 
     def __call__(self, input_ids, scores):
         if self.avoid:
             scores[self.avoid] = -float("inf")
+        if len(input_ids) - self.n_prompt < self.OPENING_TOKENS:
+            scores[self.digits] = -float("inf")  # a mail does not open with a bare number ('3. We have...')
         if not self.facts or self.guide.strength <= 0:
             return scores
         produced = list(input_ids[self.n_prompt:])
