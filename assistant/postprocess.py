@@ -25,7 +25,7 @@ _CHATTER = re.compile(r"^\s*[*(]+\s*note\b|^\s*(the answer is|answer:|explanatio
                       r"^\s*length\s*:|\babout \d+ words\.?\s*$|^\s*write an? (email|note)\b.*:|"
                       r"^\s*it replies to this message|\bas an ai\b", re.I)
 _TRAILING_TAGS = re.compile(r"(\s+#[A-Za-z]\w*)+\s*$")
-_GREETING_LINE = re.compile(r"^\s*(dear|hi|hello|hey)\s+[A-Z][^\n]{0,30}$")
+_GREETING_LINE = re.compile(r"^\s*(?i:dear|hi|hello|hey)\s+[A-Z][^\n]{0,30}$")
 _CLOSING_WITH_NAME = re.compile(r"^\s*((?:best|thanks|thank you|cheers|regards|kind regards|best regards|warm regards|"
                                 r"warmly|all the best|many thanks|take care|love|talk soon)[,!.]?)\s+([A-Z][\w'\-]+)[.!]?\s*$",
                                 re.I)
@@ -56,6 +56,8 @@ def clean_lines(text: str, own_name: str = "", recipient: Optional[str] = None) 
     lines = text.split("\n")
     for i, raw in enumerate(lines):
         line = raw.rstrip()
+        if line.startswith(" ") and not line.startswith("  "):
+            line = line[1:]  # the token after a prefilled blank line often carries a space
         nonblank = [ln for ln in out if ln.strip()]
         if not nonblank and (_PREAMBLE.match(line) or _SUBJECT.match(line)):
             continue

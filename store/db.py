@@ -136,14 +136,13 @@ def m008_playback(db: sqlite_utils.Database) -> None:
     )
 
 
-@migrations()
-def m009_provenance(db: sqlite_utils.Database) -> None:
-    """Model output is not the user's writing: drafts link to their generation; old leaky playback goes."""
-    db["documents"].add_column("generation_id", int)
-    db["generations"].add_column("edit_distance", int)
-    db["generations"].add_column("status", str)  # new | accepted | sent
-    # editor/quick-compose documents that are a generation's text, verbatim or as first saved, were never
-    # approved: they become drafts (never exemplars, never training data)
+def demote_generated_documents(db: sqlite_utils.Database) -> int:
+    """Typed documents that are a generation's text (verbatim, or as first saved) become drafts; return how many.
+
+    Editor and quick-compose documents holding model output were never approved by the user: they must not be
+    exemplars or training data.
+    """
+    before = db.execute("SELECT count(*) FROM documents WHERE source = 'draft'").fetchone()[0]
     db.execute("""
         UPDATE documents SET source = 'draft', generation_id = (
             SELECT g.id FROM generations g WHERE g.profile_id = documents.profile_id AND (
@@ -155,6 +154,16 @@ def m009_provenance(db: sqlite_utils.Database) -> None:
                 trim(g.output) = trim(documents.body) OR trim(g.output) = (
                     SELECT trim(r.body) FROM revisions r WHERE r.document_id = documents.id ORDER BY r.id LIMIT 1)))
     """)
+    return db.execute("SELECT count(*) FROM documents WHERE source = 'draft'").fetchone()[0] - before
+
+
+@migrations()
+def m009_provenance(db: sqlite_utils.Database) -> None:
+    """Model output is not the user's writing: drafts link to their generation; old leaky playback goes."""
+    db["documents"].add_column("generation_id", int)
+    db["generations"].add_column("edit_distance", int)
+    db["generations"].add_column("status", str)  # new | accepted | sent
+    demote_generated_documents(db)
     db.execute("UPDATE generations SET status = CASE WHEN final_text IS NULL THEN 'new' ELSE 'accepted' END")
     # heuristic playback instructions used to carry the mail's first sentence (the answer's own text)
     db.execute("DELETE FROM playback WHERE method = 'heuristic'")

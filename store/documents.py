@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field, asdict
 from typing import Iterable, Optional
 
@@ -110,7 +111,7 @@ def save_draft(db: sqlite_utils.Database, profile_id: int, document_id: Optional
                            context=context, generation_id=generation_id)
             row = _row(doc, profile_id)
             # a typed draft may legitimately repeat older text: make its hash unique per row
-            row["content_hash"] = f"{row['content_hash']}:{stamp}"
+            row["content_hash"] = f"{row['content_hash']}:{uuid.uuid4().hex}"
             document_id = db["documents"].insert(row).last_pk
         else:
             changes = {"subject": subject, "body": body, "updated": stamp, "recipients": recipients,

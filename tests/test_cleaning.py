@@ -72,3 +72,30 @@ def test_signature_with_someone_elses_name_is_signed_by_the_user():
 def test_text_after_the_signature_name_is_cut():
     text, finished = clean_lines("Hey Marco —\n\nSee you.\nCheers,\nPriya. I'm going to the drawings.\nMore", "Priya")
     assert finished and text == "Hey Marco —\n\nSee you.\nCheers,\nPriya"
+
+
+def test_recipient_signature_chatter_and_prompt_echo_are_removed():
+    from ownvoice.assistant.postprocess import clean_lines, finish_draft
+
+    out = finish_draft("Hi John,\n\n7:30 pm works.\n\nThanks, John\nYour email is just as good as the one before it!",
+                       "Priya", "John", "Best,\nPriya")
+    assert out == "Hi John,\n\n7:30 pm works.\n\nThanks,\nPriya"
+    text, _ = clean_lines("Hi John,\n\nSee you Thursday.\nLength: 41 words.\n*Note: In the email I said yes.\n"
+                          "#meeting #thursday\nCheers,\nPriya", "Priya", "John")
+    assert "Length" not in text and "Note" not in text and "#" not in text
+    text, finished = clean_lines("Hey Ana —\n\nYes, Thursday works.\nSee you then.\nHi Ana,\nAnother mail", "Priya", "Ana")
+    assert finished and "Another mail" not in text
+    assert finish_draft("Hey Ana —\n\nYes!\n\nCheers,\nAna", "Priya", "Ana").endswith("Cheers,\nPriya")
+
+
+def test_greeting_and_signoff_follow_how_the_user_writes_to_that_person():
+    from ownvoice.assistant.style import compute_style, greeting_for
+
+    bodies = ["Dear Tom,\n\nThe report is attached.\n\nBest regards,\nDavid",
+              "Dear Tom,\n\nSee you Monday.\n\nBest regards,\nDavid",
+              "Hi Ana,\n\nSure thing.\n\nCheers,\nDavid", "Hi Ana,\n\nDone.\n\nCheers,\nDavid",
+              "Hi Bo,\n\nOk.\n\nCheers,\nDavid"]
+    style = compute_style({"email": bodies}, "David Smith")
+    assert greeting_for(style, "Tom") == "Dear Tom," and style.signoff_for("Tom") == "Best regards,\nDavid"
+    assert greeting_for(style, "Ana") == "Hi Ana," and style.signoff_for("Ana") == "Cheers,\nDavid"
+    assert greeting_for(style, "Zoe") == "Hi Zoe," and style.signoff_for("Zoe") == "Cheers,\nDavid"

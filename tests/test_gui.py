@@ -67,6 +67,11 @@ def test_compose_with_pasted_mail_streams_a_draft_with_exemplars_then_accept(gui
     assert ed.body.toPlainText() == result.text and result.text.startswith("Hey Ana —")
     assert panel.exemplars.count() == len(result.exemplars) == 4
     assert "parents' association" in result.prompt
+    # the draft is kept, but as a draft: not the user's writing until accepted
+    kept = D.get_document(gui.app.db, ed.document_id)
+    assert kept.source == "draft" and kept.generation_id == result.generation_id
+    assert ed.document_id not in {d.id for d in D.list_documents(gui.app.db, kept.profile_id)}
+    assert len(ed.body.extraSelections()) >= len(result.unsupported)  # invented specifics are highlighted
     # the user edits, then accepts: the final text is stored with the generation, as their own writing
     ed.body.setPlainText(result.text + "\nP.S. I'll bring the photos.")
     qtbot.mouseClick(panel.accept_btn, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton)
@@ -100,9 +105,14 @@ def test_quick_popup_drafts_saves_and_copies(gui, qtbot):
     qtbot.waitUntil(lambda: pop.result is not None, timeout=120000)
     assert pop.output.toPlainText() == pop.result.text
     saved = D.get_document(gui.app.db, pop.saved_document)
-    assert saved.body == pop.result.text
+    assert saved.body == pop.result.text and saved.source == "draft"  # not copied yet: not the user's writing
+    pop.output.setPlainText(pop.result.text + "\nSee you!")
     pop.copy_and_close()
-    assert QGuiApplication.clipboard().text() == pop.result.text and not pop.isVisible()
+    assert QGuiApplication.clipboard().text() == pop.result.text + "\nSee you!" and not pop.isVisible()
+    saved = D.get_document(gui.app.db, pop.saved_document)
+    row = G.get_generation(gui.app.db, pop.result.generation_id)
+    assert saved.source == "accepted" and saved.body.endswith("See you!") and row["status"] == "sent"
+    assert row["edit_distance"] == 2 and row["final_text"] == saved.body
 
 
 def test_tray_menu_and_training_page(gui):

@@ -50,17 +50,33 @@ def test_end_to_end_eval_report(persona_app, tmp_path, mixed_mbox):
     cfg = EvalConfig(conditions=["base", "rag", "best-of-n"], limit=3, n_best=2, n_generic=4, playback_model=False,
                      negative_texts=negatives)
     report = run_eval(persona_app, "priya", cfg)
+    assert report["protocol"] == "subject"
     assert report["train"] + 4 == report["documents"] == 22 and report["test"] == 3
-    assert set(report["summary"]) == {"base", "rag", "best-of-n"}
+    assert set(report["summary"]) == {"base", "rag", "best-of-n", "instruction-echo", "nearest-past-mail",
+                                      "reference", "other-writers"}
     for cond, rows in report["rows"].items():
         assert len(rows) == 3
         for r in rows:  # the numbers are the ones computed from the drafts
             assert r["rougeL"] == rouge(r["draft"], r["reference"])["rougeL"]
         mean = sum(r["rougeL"] for r in rows) / 3
         assert abs(report["summary"][cond]["rougeL"] - mean) < 1e-12
+    for r in report["rows"]["base"]:  # leak-free: the request holds no sentence of the answer
+        body_words = [w for w in r["reference"].split() if len(w) > 3]
+        assert r["instruction"].startswith("write ")
+        assert not any(" ".join(body_words[i:i + 4]) in r["instruction"] for i in range(len(body_words) - 3))
+    assert all(r["draft"] == r["instruction"] for r in report["rows"]["instruction-echo"])
+    assert all(r["draft"] == r["reference"] and r["rougeL"] == 1.0 for r in report["rows"]["reference"])
+    train_bodies = {d.body for d in __import__("ownvoice.store.documents", fromlist=["x"]).list_documents(
+        persona_app.db, persona_app.profile("priya").id)[:report["train"]]}
+    assert all(r["draft"] in train_bodies for r in report["rows"]["nearest-past-mail"])
+    assert all(r["draft"] in negatives[1::2] for r in report["rows"]["other-writers"])  # never fit on
     assert set(report["ci_vs_base"]) == {"rag", "best-of-n"}
     md = write_report(report, tmp_path / "out")
     text = md.read_text()
-    assert "| base |" in text and "user's own held-out mail" in text
+    assert "| base |" in text and "| *reference* |" in text and "protocol: subject" in text
     assert json.loads((tmp_path / "out" / "report.json").read_text())["test"] == 3
     assert (tmp_path / "out" / "chart.png").read_bytes()[:4] == b"\x89PNG"
+    playback = run_eval(persona_app, "priya", EvalConfig(conditions=["base"], limit=2, n_generic=2,
+                                                         playback_model=False, protocol="playback"))
+    assert playback["protocol"] == "playback" and playback["rows"]["base"][0]["instruction"] != \
+        report["rows"]["base"][0]["instruction"]

@@ -71,7 +71,7 @@ class ComposePanel(QWidget):
         self.instruction.returnPressed.connect(self.start_draft)
         self.stop_btn.clicked.connect(self.stop)
         self.open_btn.clicked.connect(self._open_dialog)
-        self.accept_btn.clicked.connect(self.accept)
+        self.accept_btn.clicked.connect(lambda: self.accept())
         self.copy_btn.clicked.connect(self.copy_text)
         self.export_btn.clicked.connect(self._export_dialog)
         self.mailto_btn.clicked.connect(self.open_mailto)

@@ -1,0 +1,91 @@
+"""The request's facts, whether a draft states them, and what a draft invents (pure text logic)."""
+from __future__ import annotations
+
+from ownvoice.assistant.facts import Support, coverage, extract_facts, unsupported_specifics
+from ownvoice.assistant.fidelity import fact_from_spec, load_intents, score_draft
+from ownvoice.assistant.guidance import build_guide, draft_defects
+
+
+def _texts(facts):
+    return [(f.kind, f.text) for f in facts]
+
+
+def test_facts_of_typical_requests():
+    assert _texts(extract_facts("say yes and suggest a Thursday evening")) == [("day", "Thursday evening"),
+                                                                              ("yes", "yes")]
+    assert _texts(extract_facts("ask Mia for the signed lease by May 12")) == [("date", "May 12"), ("name", "Mia")]
+    facts = _texts(extract_facts("say yes, Thursday works, but suggest 7:30 instead of 7"))
+    assert ("time", "7:30") in facts and ("day", "Thursday") in facts and ("yes", "yes") in facts
+    assert ("no", "no") in _texts(extract_facts("decline the invitation to speak in Paris"))
+    assert ("name", "Paris") in _texts(extract_facts("decline the invitation to speak in Paris"))
+    # 'may' the verb is no month, a sentence's first word is no name
+    assert extract_facts("Please check whether we may need more chairs") == []
+
+
+def test_times_compare_by_value_and_am_pm():
+    facts = extract_facts("tell Marco the visit is on Wednesday at 2 pm")
+    assert coverage(facts, "Hey Marco, Wednesday at 2pm works.").ratio == 1.0
+    assert coverage(facts, "Hey Marco, Wednesday at 14:00 works.").ratio == 1.0
+    missing = coverage(facts, "Hey Marco, Wednesday at 2 am works.").missing
+    assert [f.text for f in missing] == ["2 pm"]
+    seven_thirty = extract_facts("suggest 7:30")
+    assert coverage(seven_thirty, "How about 7.30 pm?").ratio == 1.0
+    assert coverage(seven_thirty, "How about half past seven?").ratio == 1.0
+    assert coverage(seven_thirty, "How about 7?").ratio == 0.0
+
+
+def test_yes_must_come_first_and_greeting_does_not_count():
+    yes = extract_facts("say yes")
+    assert coverage(yes, "Hi Ana,\n\nYes, happy to do it.\n\nCheers,\nPriya").ratio == 1.0
+    assert coverage(yes, "Hi Ana,\n\nThe workshop is in May. I am sure it will be fun. Sure.").ratio == 0.0
+    no = extract_facts("decline politely")
+    assert coverage(no, "Dear Stephan,\n\nUnfortunately I cannot come.").ratio == 1.0
+
+
+def test_unsupported_specifics_are_what_nobody_gave():
+    support = Support.from_texts(["say yes, Thursday works, but suggest 7:30 instead of 7",
+                                  "From: Ana\n\nCan you run a workshop next month?"], ["Priya", "Ana"])
+    draft = ("Hey Ana —\n\nYes, Thursday at 7:30 works. I'll ask Marco to bring 3 copies. "
+             "See you on Friday, June 5.\n\nCheers,\nPriya")
+    found = {(u.kind, u.text) for u in unsupported_specifics(draft, support)}
+    assert found == {("day", "Friday"), ("date", "June 5"), ("number", "3"), ("name", "Marco")}
+    clean = "Hey Ana —\n\nYes! Thursday works, and 7:30 suits me better than 7.\n\nCheers,\nPriya"
+    assert unsupported_specifics(clean, support) == []
+
+
+def test_defects_prompt_text_placeholder_second_mail_and_recipient_signature():
+    assert draft_defects("Hi John,\n\n7 pm works.\n\nLength: 41 words.", "Priya", "John") == ["prompt text"]
+    assert "placeholder" in draft_defects("Hi John,\n\nSee you.\n\n[Your Name]", "Priya", "John")
+    assert "second mail" in draft_defects("Hi John,\n\nSee you.\n\nHi John,\n\nAgain.", "Priya", "John")
+    assert draft_defects("Hi John,\n\n7 pm works.\n\nThanks,\nJohn", "Priya", "John") == [
+        "signed with the recipient's name"]
+    assert draft_defects("Hi John,\n\n7 pm works.\n\nThanks,\nPriya", "Priya", "John") == []
+    assert "commentary" in draft_defects("Hi John,\n\n*Note: In the email I said yes.", "Priya", "John")
+
+
+def test_guide_pushes_missing_facts_and_forbids_invented_days_and_numbers():
+    facts = extract_facts("say yes and suggest a Thursday evening")
+    support = Support.from_texts(["say yes and suggest a Thursday evening"])
+    guide = build_guide(facts, support, attempt=0, already="Hey Ana —\n\n")
+    assert guide.require == [("Thursday evening",)] and guide.lead == [("Yes", "Sure")]
+    assert "Thursday" not in guide.avoid and "Friday" in guide.avoid and "May" not in guide.avoid
+    assert guide.avoid_digits  # nothing in the request has a number
+    stronger = build_guide(facts, support, attempt=2)
+    assert stronger.strength > guide.strength
+
+
+def test_fixture_has_two_dozen_intents_with_readable_facts():
+    intents = load_intents()
+    assert len(intents) == 24
+    for intent in intents:
+        assert intent["required"]
+        for r in intent["required"]:
+            fact = fact_from_spec(r["kind"], r["text"])
+            assert fact.kind == r["kind"] or (r["kind"] == "time" and fact.kind == "number")
+        # an instruction never carries the answer's text: each required fact is in the request itself
+        for r in intent["required"]:
+            if r["kind"] not in ("yes", "no"):
+                assert r["text"].lower().split()[0] in intent["instruction"].lower()
+    row = score_draft("Hey Ana —\n\nYes! Thursday evening is perfect.\n\nCheers,\nPriya", intents[0], "Priya",
+                      ["Priya"])
+    assert row["missing"] == [] and row["unsupported"] == [] and row["defects"] == []
