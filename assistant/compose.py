@@ -34,6 +34,8 @@ from .style import StyleStats, compute_style, greeting_for
 
 STOP_STRINGS = ["<|im_start|>", "<|im_end|>", "\nSubject:", "\nSUBJECT:", "\n---", "\nFrom:", "\n\n\n\n"]
 TOKENS_PER_WORD = 1.4
+LENGTH_CAP = 1.3  # generation stops at the first sentence end past this multiple of the user's typical length
+LENGTH_TRIM = 1.6  # the finished draft is trimmed to a sentence end within this multiple
 
 
 @dataclass
@@ -157,7 +159,8 @@ class Composer:
                                           if request.incoming.lower().startswith("from:") else None) \
             or addressee_from_instruction(request.instruction)
         # start the draft the way the user starts theirs to this person: a tiny model keeps a style it has begun
-        greeting = greeting_for(style, recipient) if (recipient and request.kind == "email") else ""
+        greeting = "" if request.kind != "email" else (greeting_for(style, recipient) if recipient
+                                                         else style.bare_greeting)
         prefill = f"{greeting}\n\n" if greeting else ""
         prompt = self.generator.format_chat(messages) + prefill
         own_name = style.name or (profile.display_name.split()[0] if profile.display_name else "")
@@ -174,8 +177,9 @@ class Composer:
             params = GenParams(max_tokens=max_tokens, min_tokens=int(target * 0.6 * TOKENS_PER_WORD),
                                seed=request.seed + attempt, stop=list(STOP_STRINGS), guide=guide,
                                temperature=self.temperature if request.temperature is None else request.temperature)
-            raw, cancelled = self._stream(prompt, params, own_name, recipient, on_update, cancel, prefill)
-            text = finish_draft(raw, own_name, recipient, signoff, max_words=int(target * 2.2) + 10)
+            raw, cancelled = self._stream(prompt, params, own_name, recipient, on_update, cancel, prefill,
+                                          max_words=int(target * LENGTH_CAP) + 4)
+            text = finish_draft(raw, own_name, recipient, signoff, max_words=int(target * LENGTH_TRIM) + 6)
             check = check_draft(text, facts, support, own_name, recipient)
             score = candidate_score(check, centroid.similarity(text), len(text.split()), target,
                                     self.generator.last_stats.mean_logprob)
@@ -202,7 +206,7 @@ class Composer:
 
     def _stream(self, prompt: str, params: GenParams, name: str, recipient: Optional[str],
                 on_update: Optional[Callable[[str], None]], cancel: Optional[CancelToken],
-                prefill: str = "") -> tuple[str, bool]:
+                prefill: str = "", max_words: int = 0) -> tuple[str, bool]:
         raw = prefill
         stop_early = CancelToken()
         user_cancelled = False
@@ -213,6 +217,9 @@ class Composer:
             if cancel is not None and cancel.cancelled:
                 user_cancelled = True
                 stop_early.cancel()
+            if max_words and (piece.rstrip(" ")[-1:] in (".", "!", "?") or "\n" in piece) \
+                    and len(raw.split()) > max_words:
+                stop_early.cancel()  # long enough: end at this sentence, the sign-off is added after
             if "\n" in piece:
                 complete = raw[: raw.rfind("\n")]
                 _, finished = clean_lines(complete, name, recipient)

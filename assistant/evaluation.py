@@ -28,14 +28,12 @@ from ownvoice.store import adapters as adapters_table
 from ownvoice.store import documents as docs_table
 from ownvoice.store.documents import Document
 
-from .intents import clean_subject
+from .intents import addressee, subject_instruction
 from .jobs import ProgressFn, report
 from .metrics import bleu_chrf, diversity, greets_self, length_ratio, novelty, paired_bootstrap, rouge, training_ngrams
 from .playback import ensure_playback
-from .postprocess import recipient_first_name
 from .prompts import DraftRequest
 from .retrieval import search
-from .style import greeting_names
 from .stylometry import fit_style_model
 from .training import split_documents
 
@@ -75,26 +73,6 @@ class Task:
     instruction: str
     incoming: str
     recipient: str
-
-
-def addressee(doc: Document) -> str:
-    """Whom the user writes to: the To: header's first name, else the name the mail greets."""
-    if doc.recipients:
-        first = recipient_first_name(doc.recipients.split(",")[0])
-        if first:
-            return first
-    first_line = doc.body.strip().split("\n", 1)[0]
-    names = greeting_names(first_line)
-    return names[0].capitalize() if names else ""
-
-
-def subject_instruction(doc: Document) -> str:
-    """The leak-free instruction: subject and addressee only."""
-    who = addressee(doc)
-    topic = clean_subject(doc.subject)
-    if topic:
-        return f"write to {who} about: {topic}" if who else f"write about: {topic}"
-    return f"write a short email to {who}" if who else "write a short email"
 
 
 def make_tasks(docs: list[Document], protocol: str, playback: dict[int, str]) -> list[Task]:

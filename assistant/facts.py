@@ -412,6 +412,11 @@ def unsupported_specifics(draft: str, support: Support) -> list[Specific]:
         parts = [p.lower() for p in name.split()]
         if not any(p in support.words for p in parts):
             add("name", name)
+    first = draft.strip().split("\n", 1)[0]
+    if first.strip() != body.strip().split("\n", 1)[0].strip():  # the greeting: 'Dear Leos,' to nobody called Leos
+        for name in re.findall(r"[A-Z][\w'\-]+", re.sub(r"^\s*\w+", "", first)):
+            if name.lower() not in support.words and name.lower() not in _NOT_NAMES:
+                add("name", name)
     return out
 
 

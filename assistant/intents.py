@@ -14,6 +14,7 @@ from typing import Optional
 from ownvoice.store.documents import Document
 
 from .facts import dates_in, names_in, numbers_in, times_in, weekdays_in
+from .postprocess import recipient_first_name
 from .style import greeting_names
 
 _ACTS = [
@@ -84,3 +85,23 @@ def intent_for(doc: Document, own_names: Optional[list[str]] = None, max_specifi
     if seen:
         out += "; mention " + ", ".join(seen[:max_specifics])
     return out
+
+
+def addressee(doc: Document) -> str:
+    """Whom the user writes to: the To: header's first name, else the name the mail greets."""
+    if doc.recipients:
+        first = recipient_first_name(doc.recipients.split(",")[0])
+        if first:
+            return first
+    first_line = doc.body.strip().split("\n", 1)[0]
+    names = greeting_names(first_line)
+    return names[0].capitalize() if names else ""
+
+
+def subject_instruction(doc: Document) -> str:
+    """The leak-free instruction: subject and addressee only."""
+    who = addressee(doc)
+    topic = clean_subject(doc.subject)
+    if topic:
+        return f"write to {who} about: {topic}" if who else f"write about: {topic}"
+    return f"write a short email to {who}" if who else "write a short email"

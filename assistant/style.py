@@ -13,6 +13,7 @@ from typing import Iterable
 
 _GREETING = re.compile(r"^(dear|hi|hello|hey|good (morning|afternoon|evening)|greetings)\b", re.I)
 _NAME_IN_GREETING = re.compile(r"^((?:dear|hi|hello|hey|good morning|good afternoon|good evening))\s+[A-Z][\w'\-]*", re.I)
+_BARE_GREETING = re.compile(r"^(hi|hello|hey|dear all|hi all|hello all|hi everyone|hello everyone|good morning)[,!]?$", re.I)
 _TITLES = {"prof", "prof.", "dr", "dr.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "professor", "sir", "madam", "and", "all"}
 _CLOSING = re.compile(r"^(best|thanks|thank you|cheers|regards|kind regards|best regards|warm regards|warmly|"
                       r"sincerely|yours|all the best|many thanks|take care|love|talk soon|speak soon|bw|br)\b[^\n]{0,25}$",
@@ -31,6 +32,7 @@ class StyleStats:
     documents: int = 0
     greetings_by_name: dict[str, str] = field(default_factory=dict)  # 'tom' -> 'Dear Tom,'
     closings_by_name: dict[str, str] = field(default_factory=dict)  # 'tom' -> 'Best regards,'
+    bare_greeting: str = ""  # e.g. 'Hi,': how the user opens when no name is known (if they often do)
 
     def target_words(self, kind: str = "email") -> int:
         """Typical length of this kind of document (words)."""
@@ -73,10 +75,15 @@ def compute_style(bodies_by_kind: dict[str, list[str]], name: str = "") -> Style
         stats.median_words["all"] = int(statistics.median(word_count(b) for b in all_bodies))
     greetings, closings, templates = collections.Counter(), collections.Counter(), collections.Counter()
     blank_before, signed = collections.Counter(), collections.Counter()
+    bare: collections.Counter = collections.Counter()
+    n_emails = 0
     greet_by: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     close_by: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     for body in bodies_by_kind.get("email", all_bodies):
         lines = _lines(body)
+        n_emails += 1
+        if lines and _BARE_GREETING.match(lines[0]):
+            bare[lines[0]] += 1
         names: list[str] = []
         if lines and _GREETING.match(lines[0]):
             names = greeting_names(lines[0])
@@ -109,6 +116,8 @@ def compute_style(bodies_by_kind: dict[str, list[str]], name: str = "") -> Style
         stats.closing = closings.most_common(1)[0][0]
     if blank_before:
         stats._blank_before_name = blank_before.most_common(1)[0][0]
+    if bare and bare.most_common(1)[0][1] >= max(2, 0.25 * n_emails):
+        stats.bare_greeting = bare.most_common(1)[0][0]
     stats.greetings_by_name = {n: c.most_common(1)[0][0] for n, c in greet_by.items()}
     stats.closings_by_name = {n: c.most_common(1)[0][0] for n, c in close_by.items()}
     return stats

@@ -31,6 +31,7 @@ from .backends.base import Embedder, Generator
 from .errors import Cancelled, EmptyCorpusError, OwnVoiceError
 from .jobs import CancelToken, Progress, ProgressFn, report
 from .playback import ensure_playback
+from .intents import subject_instruction
 from .prompts import DraftRequest, build_messages
 from .retrieval import search
 
@@ -38,6 +39,7 @@ MIN_DOCUMENTS = 12  # below this, a style adapter learns noise: use retrieval al
 HOLDOUT_FRACTION = 0.15
 RAFT_P = 0.5
 RAFT_K = 2
+SUBJECT_SHARE = 0.5  # share of training requests phrased as subject + addressee only
 
 
 class TrainingFailed(OwnVoiceError):
@@ -75,8 +77,10 @@ def build_examples(db: sqlite_utils.Database, profile: Profile, generator: Gener
             found = search(db, profile.id, playback.get(doc.id) or doc.subject or doc.body[:200], embedder, k=RAFT_K,
                            kind=doc.kind, exclude={doc.id}, allowed=pool - {doc.id})
             exemplars = [e.doc for e in found]
-        request = DraftRequest(instruction=playback.get(doc.id) or doc.subject, incoming=doc.context or "",
-                               kind=doc.kind)
+        # half the requests are intents, half the short 'write to X about: subject' a user also types
+        instruction = subject_instruction(doc) if rng.random() < SUBJECT_SHARE else (playback.get(doc.id)
+                                                                                  or subject_instruction(doc))
+        request = DraftRequest(instruction=instruction, incoming=doc.context or "", kind=doc.kind)
         messages = build_messages(name, request, exemplars, playback)
         out.append({"prompt": generator.format_chat(messages), "response": doc.body.strip(), "document_id": doc.id})
     return out
