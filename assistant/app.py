@@ -56,14 +56,100 @@ class OwnVoice:
         """Persist the settings."""
         save_settings(self.home, self.settings)
 
-    def profile(self, name: Optional[str] = None, create: bool = True) -> Profile:
-        """The named (or default) profile; created on first use when ``create``."""
+    def profile(self, name: Optional[str] = None, create: bool = False) -> Profile:
+        """The named (or default) profile. Reading never creates one: only ``create=True`` (import, first run) does."""
         name = name or self.settings.default_profile
         prof = ensure_profile(self.db, name) if create else get_profile(self.db, name)
         if prof is None:
-            known = ", ".join(p.name for p in list_profiles(self.db)) or "none yet"
+            known = ", ".join(p.name for p in list_profiles(self.db)) or "none yet: import your mail first"
             raise ProfileError(f"no profile called {name!r} (profiles: {known})")
         return prof
+
+    def list_profiles(self) -> list[Profile]:
+        """Every profile."""
+        return list_profiles(self.db)
+
+    def create_profile(self, name: str) -> Profile:
+        """Create a profile (a clear error when the name is empty or taken)."""
+        name = name.strip()
+        if not name:
+            raise ProfileError("a profile needs a name")
+        if get_profile(self.db, name) is not None:
+            raise ProfileError(f"there is already a profile called {name!r}")
+        return ensure_profile(self.db, name)
+
+    def rename_profile(self, profile_id: int, name: str) -> None:
+        """Rename a profile (a clear error when the name is empty or taken)."""
+        from ownvoice.store.profiles import rename_profile
+
+        name = name.strip()
+        if not name:
+            raise ProfileError("a profile needs a name")
+        other = get_profile(self.db, name)
+        if other is not None and other.id != profile_id:
+            raise ProfileError(f"there is already a profile called {name!r}")
+        rename_profile(self.db, profile_id, name)
+
+    def delete_profile(self, profile_id: int) -> None:
+        """Delete a profile with its documents, drafts, adapters' rows and files."""
+        from ownvoice.store.adapters import list_adapters
+        from ownvoice.store.profiles import delete_profile
+
+        for row in list_adapters(self.db, profile_id):
+            self.delete_adapter(row.id)
+        delete_profile(self.db, profile_id)
+
+    def set_addresses(self, profile_id: int, addresses: list[str]) -> None:
+        """The user's own addresses for a profile (import filter, From: of exported mail)."""
+        from ownvoice.store.profiles import update_profile
+
+        update_profile(self.db, profile_id, addresses=[a.strip() for a in addresses if a.strip()])
+
+    # documents: what screens read and write --------------------------------------------------
+    def get_document(self, document_id: int):
+        """One document (any provenance), or None."""
+        return docs_table.get_document(self.db, document_id)
+
+    def save_text(self, profile_id: int, document_id: Optional[int], subject: str, body: str, *, kind: str = "email",
+                  source: str = "typed", recipients: str = "", generation_id: Optional[int] = None) -> int:
+        """Autosave the editor's text (a new revision); a generation's text stays a draft until approved."""
+        return docs_table.save_draft(self.db, profile_id, document_id, subject, body, kind=kind, source=source,
+                                     recipients=recipients, generation_id=generation_id)
+
+    def library(self, profile_id: int, text: str = "", kind: Optional[str] = None,
+                source: Optional[str] = None, limit: int = 500) -> list:
+        """A profile's documents for the library, newest first; full-text filtered when ``text``."""
+        if text.strip():
+            ids = [i for i, _ in docs_table.search_fts(self.db, profile_id, text, limit=limit, kind=kind,
+                                                        writing_only=False)]
+            found = docs_table.get_documents(self.db, ids)
+            return [found[i] for i in ids if i in found and (not source or found[i].source == source)]
+        return list(reversed(docs_table.list_documents(self.db, profile_id, kind=kind, source=source,
+                                                       writing_only=False)))[:limit]
+
+    def list_adapters(self, profile_id: int) -> list:
+        """A profile's adapter versions."""
+        from ownvoice.store.adapters import list_adapters
+
+        return list_adapters(self.db, profile_id)
+
+    def set_active_adapter(self, profile_id: int, adapter_id: Optional[int]) -> None:
+        """Make an adapter version the active one (None: none)."""
+        from ownvoice.store.adapters import set_active
+
+        set_active(self.db, profile_id, adapter_id)
+
+    def list_models(self) -> list:
+        """The registered GGUF models (the embedded default first)."""
+        from .models import list_models
+
+        return list_models(self.db)
+
+    def add_model(self, path: Path):
+        """Register a GGUF model (validated)."""
+        from .models import add_model
+
+        return add_model(self.db, Path(path))
 
     # models ----------------------------------------------------------------------------------
     @property
@@ -92,8 +178,8 @@ class OwnVoice:
     def import_paths(self, paths: list[Path], profile: Optional[str] = None, addresses: Optional[list[str]] = None,
                      progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None,
                      embed: bool = True) -> ImportSummary:
-        """Import files into a profile, then embed what is new."""
-        prof = self.profile(profile)
+        """Import files into a profile (created if new), then embed what is new."""
+        prof = self.profile(profile, create=True)
         summary = import_paths(self.db, prof, [Path(p) for p in paths], addresses, progress, cancel)
         if embed:
             self.embed(prof, progress, cancel)

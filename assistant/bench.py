@@ -36,7 +36,7 @@ def bench_generation(app, runs: int) -> str:
     """Drafting path vs raw llama-cpp-python on the same GGUF and prompt, with and without adapter."""
     from ownvoice.store import documents as D
 
-    prof = app.profile("bench-gen")
+    prof = app.profile("bench-gen", create=True)
     if not D.list_documents(app.db, prof.id):
         rng = random.Random(0)
         D.insert_documents(app.db, prof.id, [D.Document(body=f"Hi Sam,\n\n{_text(rng, 40)}.\n\nBest,\nAlex",
@@ -85,7 +85,7 @@ def bench_retrieval(app, runs: int, sizes=(1000, 10000, 100000)) -> str:
     rng = random.Random(0)
     nrng = np.random.default_rng(0)
     for size in sizes:
-        prof = app.profile(f"bench-ret-{size}")
+        prof = app.profile(f"bench-ret-{size}", create=True)
         have = len(D.list_documents(app.db, prof.id))
         if have < size:
             ids = D.insert_documents(app.db, prof.id, [D.Document(body=f"{_text(rng, 30)} {i}", subject=_text(rng, 3))

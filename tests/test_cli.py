@@ -55,4 +55,5 @@ def test_errors_are_clear_not_tracebacks(home, capsys, tmp_path):
     assert main(["import", str(binary)]) == 2
     assert "binary file" in capsys.readouterr().err
     assert main(["draft", "hello", "--profile", "empty"]) == 2
-    assert "import some mail first" in capsys.readouterr().err
+    assert "no profile called 'empty'" in capsys.readouterr().err
+    assert main(["stats"]) == 0 and "empty" not in capsys.readouterr().out  # a read never creates a profile

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ownvoice.assistant.errors import EmptyCorpusError, ModelError
+from ownvoice.assistant.errors import EmptyCorpusError, ModelError, ProfileError
 from ownvoice.assistant.jobs import CancelToken
 from ownvoice.assistant.prompts import DraftRequest
 from ownvoice.store import generations as G
@@ -53,8 +53,12 @@ def test_reply_puts_incoming_in_prompt(persona_app):
 
 
 def test_empty_profile_is_a_clear_error(app):
-    with pytest.raises(EmptyCorpusError, match="import some mail first"):
+    with pytest.raises(ProfileError, match="no profile called 'nobody'.*import your mail first"):
         app.draft(DraftRequest("hello"), "nobody")
+    assert app.list_profiles() == []  # a read never creates a profile
+    app.create_profile("empty")
+    with pytest.raises(EmptyCorpusError, match="import some mail first"):
+        app.draft(DraftRequest("hello"), "empty")
 
 
 def test_cancel_stops_generation(persona_app):

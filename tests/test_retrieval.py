@@ -21,7 +21,7 @@ def test_exemplars_come_from_the_right_profile_and_differ(persona_app, mixed_mbo
 
 
 def test_near_duplicates_are_dropped_and_mmr_diversifies(app):
-    prof = app.profile("p")
+    prof = app.profile("p", create=True)
     texts = [
         ("Budget", "The riverside budget is 8% over because of the lighting."),
         ("Budget again", "The riverside budget is 8% over because of the lighting!"),
@@ -38,7 +38,7 @@ def test_near_duplicates_are_dropped_and_mmr_diversifies(app):
 
 
 def test_embeddings_are_incremental_and_normalised(app):
-    prof = app.profile("p")
+    prof = app.profile("p", create=True)
     D.insert_documents(app.db, prof.id, [D.Document(body="one two three")])
     assert app.embed(prof) == 1
     assert app.embed(prof) == 0

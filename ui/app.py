@@ -30,9 +30,10 @@ class OwnVoiceGui:
         self.qapp.setQuitOnLastWindowClosed(not QSystemTrayIcon.isSystemTrayAvailable())
         self.app = OwnVoice(home)
         self.runner = Runner(str(self.app.home))
+        self.app.profile(create=True)  # first run: the app needs a profile to write into
         self.window = MainWindow(self.app, self.runner)
         prof = self.app.profile()
-        self.popup = QuickPopup(self.runner, self.app.db, prof.name, prof.id)
+        self.popup = QuickPopup(self.runner, self.app, prof.name, prof.id)
         self.window.settings.profile_changed.connect(self._profile_changed)
         self.server = InstanceServer(str(self.app.home))
         self.server.command.connect(self.handle)
@@ -60,10 +61,8 @@ class OwnVoiceGui:
         return tray
 
     def _fill_profile_menu(self) -> None:
-        from ownvoice.store.profiles import list_profiles
-
         self.profile_menu.clear()
-        for p in list_profiles(self.app.db):
+        for p in self.app.list_profiles():
             act = self.profile_menu.addAction(p.name, lambda n=p.name: self.window.settings.profiles.setCurrentText(n))
             act.setCheckable(True)
             act.setChecked(p.name == self.app.settings.default_profile)

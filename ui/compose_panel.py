@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QLis
 
 from ownvoice.assistant import email_io
 from ownvoice.assistant.prompts import DraftRequest
-from ownvoice.assistant.provenance import accept_generation
 
 from .editor import Editor
 from .workers import Runner
@@ -194,9 +193,9 @@ class ComposePanel(QWidget):
             return
         text = self.editor.body.toPlainText()
         if self.editor.generation_id:
-            accept_generation(self.editor.db, self.editor.profile_id, self.editor.generation_id, text,
-                              document_id=doc_id, subject=self.editor.subject.text(),
-                              recipients=self.editor.to.text(), kind=self.editor.kind, how=how)
+            self.editor.app.accept_draft(self.editor.generation_id, text, self.profile_name, document_id=doc_id,
+                                         subject=self.editor.subject.text(), recipients=self.editor.to.text(),
+                                         how=how)
         self.editor.source = "accepted"
         if how == "accepted":
             self.status.setText("Accepted: saved as your own writing.")

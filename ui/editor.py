@@ -6,7 +6,6 @@ from typing import Optional
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QFormLayout, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
 
-from ownvoice.store import documents as D
 
 AUTOSAVE_MS = 700  # at most this much typing can be lost to a crash or power cut
 
@@ -16,9 +15,9 @@ class Editor(QWidget):
 
     saved = Signal(int)  # document id
 
-    def __init__(self, db, profile_id: int, parent: Optional[QWidget] = None) -> None:
+    def __init__(self, app, profile_id: int, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
-        self.db = db
+        self.app = app  # the core: every read and write goes through it
         self.profile_id = profile_id
         self.document_id: Optional[int] = None
         self.kind = "email"
@@ -58,7 +57,7 @@ class Editor(QWidget):
     def open_document(self, document_id: int) -> None:
         """Load a stored document for reading/editing."""
         self.save_now()
-        doc = D.get_document(self.db, document_id)
+        doc = self.app.get_document(document_id)
         if doc is not None:
             self._load(doc.id, doc.recipients, doc.subject, doc.body, doc.kind, doc.source, doc.generation_id)
 
@@ -106,8 +105,8 @@ class Editor(QWidget):
         body = self.body.toPlainText()
         if not body.strip() and self.document_id is None:
             return None
-        self.document_id = D.save_draft(self.db, self.profile_id, self.document_id, self.subject.text(), body,
-                                        kind=self.kind, source=self.source, recipients=self.to.text(),
-                                        generation_id=self.generation_id)
+        self.document_id = self.app.save_text(self.profile_id, self.document_id, self.subject.text(), body,
+                                              kind=self.kind, source=self.source, recipients=self.to.text(),
+                                              generation_id=self.generation_id)
         self.saved.emit(self.document_id)
         return self.document_id

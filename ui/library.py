@@ -6,7 +6,6 @@ from typing import Optional
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from ownvoice.store import documents as D
 
 
 class Library(QWidget):
@@ -14,9 +13,9 @@ class Library(QWidget):
 
     opened = Signal(int)
 
-    def __init__(self, db, profile_id: int, parent: Optional[QWidget] = None) -> None:
+    def __init__(self, app, profile_id: int, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
-        self.db = db
+        self.app = app
         self.profile_id = profile_id
         self.search = QLineEdit(placeholderText="Search your writing…")
         self.kind = QComboBox()
@@ -48,12 +47,7 @@ class Library(QWidget):
         kind = self.kind.currentText() if self.kind.currentIndex() > 0 else None
         source = self.source.currentText() if self.source.currentIndex() > 0 else None
         text = self.search.text().strip()
-        if text:
-            ids = [i for i, _ in D.search_fts(self.db, self.profile_id, text, limit=200, kind=kind, writing_only=False)]
-            docs = [d for d in (D.get_documents(self.db, ids).get(i) for i in ids) if d and (not source or d.source == source)]
-        else:
-            docs = list(reversed(D.list_documents(self.db, self.profile_id, kind=kind, source=source,
-                                                                writing_only=False)))
+        docs = self.app.library(self.profile_id, text, kind=kind, source=source, limit=2000)
         self.list.clear()
         for doc in docs[:2000]:
             when = (doc.sent_at or doc.updated or "")[:10]

@@ -25,8 +25,8 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         prof = app.profile()
-        self.library = Library(app.db, prof.id)
-        self.editor = Editor(app.db, prof.id)
+        self.library = Library(app, prof.id)
+        self.editor = Editor(app, prof.id)
         self.compose = ComposePanel(runner, self.editor, prof.name)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.library)
@@ -60,7 +60,7 @@ class MainWindow(QMainWindow):
             from .training_page import TrainingPage
 
             prof = self.app.profile()
-            self.training = TrainingPage(self.runner, self.app.db, prof.name, prof.id)
+            self.training = TrainingPage(self.runner, self.app, prof.name, prof.id)
             idx = self.tabs.indexOf(self._training_holder)
             self.tabs.removeTab(idx)
             self.tabs.insertTab(idx, self.training, "Training")

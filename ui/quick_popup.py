@@ -10,8 +10,6 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QPlainTextEdit, QVBoxLayout, QW
 
 from ownvoice.assistant import email_io
 from ownvoice.assistant.prompts import DraftRequest
-from ownvoice.store import documents as D
-from ownvoice.assistant.provenance import accept_generation
 
 from .workers import Runner
 
@@ -21,10 +19,10 @@ class QuickPopup(QWidget):
 
     copied = Signal(str)
 
-    def __init__(self, runner: Runner, db, profile_name: str, profile_id: int, parent: Optional[QWidget] = None) -> None:
+    def __init__(self, runner: Runner, app, profile_name: str, profile_id: int, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent, Qt.WindowType.Tool | Qt.WindowType.WindowStaysOnTopHint)
         self.setWindowTitle("OwnVoice — quick compose")
-        self.runner, self.db = runner, db
+        self.runner, self.app = runner, app
         self.profile_name, self.profile_id = profile_name, profile_id
         self.op = None
         self.result = None
@@ -69,8 +67,9 @@ class QuickPopup(QWidget):
         self.output.setPlainText(result.text)
         subject = email_io.suggest_subject(self.instruction.text())
         # kept as a draft: it becomes the user's writing only when copied (Ctrl+Enter)
-        self.saved_document = D.save_draft(self.db, self.profile_id, None, subject, result.text,
-                                           generation_id=result.generation_id or None) if result.text.strip() else None
+        self.saved_document = self.app.save_text(self.profile_id, None, subject, result.text,
+                                                 generation_id=result.generation_id or None) \
+            if result.text.strip() else None
         self.hint.setText(f"{result.stats.tokens_per_s:.0f} tokens/s · Ctrl+Enter copies and closes")
 
     def _failed(self, message: str) -> None:
@@ -82,9 +81,8 @@ class QuickPopup(QWidget):
         text = self.output.toPlainText()
         QGuiApplication.clipboard().setText(text)
         if self.result is not None and self.result.generation_id and text.strip():
-            self.saved_document = accept_generation(self.db, self.profile_id, self.result.generation_id, text,
-                                                    document_id=getattr(self, "saved_document", None),
-                                                    subject=email_io.suggest_subject(self.instruction.text()),
-                                                    how="sent")
+            self.saved_document = self.app.accept_draft(
+                self.result.generation_id, text, self.profile_name, document_id=getattr(self, "saved_document", None),
+                subject=email_io.suggest_subject(self.instruction.text()), how="sent")
         self.copied.emit(text)
         self.hide()

@@ -7,8 +7,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QInputDialog, QLabel,
                                QLineEdit, QMessageBox, QPushButton, QWidget)
 
-from ownvoice.assistant.models import find_gguf_files, list_models
-from ownvoice.store.profiles import delete_profile, ensure_profile, list_profiles, rename_profile, update_profile
+from ownvoice.assistant.errors import OwnVoiceError
+from ownvoice.assistant.models import find_gguf_files
 
 
 class SettingsPage(QWidget):
@@ -56,19 +56,19 @@ class SettingsPage(QWidget):
         s = self.app.settings
         self.profiles.blockSignals(True)
         self.profiles.clear()
-        names = [p.name for p in list_profiles(self.app.db)] or [s.default_profile]
+        names = [p.name for p in self.app.list_profiles()] or [s.default_profile]
         self.profiles.addItems(names)
         self.profiles.setCurrentText(s.default_profile)
         self.profiles.blockSignals(False)
         self.model.blockSignals(True)
         self.model.clear()
-        for m in list_models(self.app.db):
+        for m in self.app.list_models():
             self.model.addItem(m.name, m.path)
         idx = self.model.findData(self.app.model_path)
         self.model.setCurrentIndex(max(idx, 0))
         self.model.blockSignals(False)
-        prof = self.app.profile()
-        self.addresses.setText(", ".join(prof.addresses))
+        prof = next((p for p in self.app.list_profiles() if p.name == s.default_profile), None)
+        self.addresses.setText(", ".join(prof.addresses) if prof else "")
         self.hotkey.setChecked(s.hotkey_enabled)
         self.hotkey_keys.setText(s.hotkey)
 
@@ -82,14 +82,22 @@ class SettingsPage(QWidget):
     def _new(self) -> None:
         name, ok = QInputDialog.getText(self, "New profile", "Name:")
         if ok and name.strip():
-            ensure_profile(self.app.db, name.strip())
+            try:
+                self.app.create_profile(name)
+            except OwnVoiceError as exc:
+                QMessageBox.warning(self, "OwnVoice", str(exc))
+                return
             self._switch(name.strip())
 
     def _rename(self) -> None:
         prof = self.app.profile()
         name, ok = QInputDialog.getText(self, "Rename profile", "New name:", text=prof.name)
         if ok and name.strip() and name.strip() != prof.name:
-            rename_profile(self.app.db, prof.id, name.strip())
+            try:
+                self.app.rename_profile(prof.id, name)
+            except OwnVoiceError as exc:
+                QMessageBox.warning(self, "OwnVoice", str(exc))
+                return
             self._switch(name.strip())
 
     def _delete(self) -> None:
@@ -98,25 +106,21 @@ class SettingsPage(QWidget):
                                       "embeddings and adapters? This cannot be undone.")
         if answer != QMessageBox.StandardButton.Yes:
             return
-        from ownvoice.store.adapters import list_adapters
-
-        for row in list_adapters(self.app.db, prof.id):
-            self.app.delete_adapter(row.id)
-        delete_profile(self.app.db, prof.id)
-        remaining = [p.name for p in list_profiles(self.app.db)]
+        self.app.delete_profile(prof.id)
+        remaining = [p.name for p in self.app.list_profiles()]
+        if not remaining:
+            self.app.profile("default", create=True)  # the app always has a profile to write into
         self._switch(remaining[0] if remaining else "default")
 
     def _model_chosen(self, idx: int) -> None:
         path = self.model.itemData(idx)
-        default = list_models(self.app.db)[0].path
+        default = self.app.list_models()[0].path
         self.app.settings.model_path = "" if path == default else path
         self.app.save_settings()
 
     def _add_model(self, path: str) -> None:
-        from ownvoice.assistant.models import add_model
-
         try:
-            add_model(self.app.db, __import__("pathlib").Path(path))
+            self.app.add_model(path)
         except Exception as exc:
             QMessageBox.warning(self, "OwnVoice", str(exc))
             return
@@ -139,7 +143,7 @@ class SettingsPage(QWidget):
 
     def _save_addresses(self) -> None:
         addrs = [a.strip() for a in self.addresses.text().split(",") if "@" in a]
-        update_profile(self.app.db, self.app.profile().id, addresses=addrs)
+        self.app.set_addresses(self.app.profile().id, addrs)
 
     def _save_hotkey(self, *_) -> None:
         self.app.settings.hotkey_enabled = self.hotkey.isChecked()

@@ -6,7 +6,6 @@ from typing import Optional
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton, QSpinBox, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from ownvoice.store import adapters as A
 
 from .workers import Runner
 
@@ -14,9 +13,9 @@ from .workers import Runner
 class TrainingPage(QWidget):
     """Shows and drives training for the current profile (Qt thread; training runs in a child process)."""
 
-    def __init__(self, runner: Runner, db, profile_name: str, profile_id: int, parent: Optional[QWidget] = None) -> None:
+    def __init__(self, runner: Runner, app, profile_name: str, profile_id: int, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
-        self.runner, self.db = runner, db
+        self.runner, self.app = runner, app
         self.profile_name, self.profile_id = profile_name, profile_id
         self.op = None
         self.steps = QSpinBox(minimum=0, maximum=100000, value=0, specialValueText="3 epochs")
@@ -64,7 +63,7 @@ class TrainingPage(QWidget):
 
     def refresh(self) -> None:
         """Reload the adapter table."""
-        rows = A.list_adapters(self.db, self.profile_id)
+        rows = self.app.list_adapters(self.profile_id)
         self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):
             m = r.metrics
@@ -128,7 +127,7 @@ class TrainingPage(QWidget):
         return int(self.table.item(row, 0).text()) if row >= 0 and self.table.item(row, 0) else None
 
     def _use(self, adapter_id: Optional[int]) -> None:
-        A.set_active(self.db, self.profile_id, adapter_id)
+        self.app.set_active_adapter(self.profile_id, adapter_id)
         self.refresh()
 
     def _delete(self) -> None:
