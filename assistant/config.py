@@ -27,6 +27,7 @@ class Settings:
     temperature: float = 0.7
     hotkey_enabled: bool = False
     hotkey: str = "<ctrl>+<alt>+o"
+    last_documents: dict = field(default_factory=dict)  # profile name -> document open in the editor
     extra: dict = field(default_factory=dict)
 
 

@@ -166,3 +166,75 @@ def test_tray_icon_and_menu_under_xvfb_with_a_tray_host(home):
                           env=env, timeout=120)
     assert "TRAY-OK" in proc.stdout, proc.stdout + proc.stderr
     assert "['Open OwnVoice', 'Profile', 'Quick compose', 'Quit']" in proc.stdout
+
+
+def test_autosave_timer_is_not_pushed_back_by_fast_typing(gui, qtbot):
+    import time
+
+    ed = gui.window.editor
+    saves = []
+    ed.saved.connect(saves.append)
+    start = time.monotonic()
+    while time.monotonic() - start < 2.5:  # a steady typist: a key every 100 ms, no pause
+        qtbot.keyClicks(ed.body, "a")
+        qtbot.wait(100)
+    assert saves, "nothing saved during 2.5 s of continuous typing"
+    first_save = D.get_document(gui.app.db, saves[0])
+    assert first_save is not None and len(saves) >= 2
+
+
+def test_leaving_the_editor_saves_at_once_and_relaunch_reopens_it(gui, qtbot, home):
+    from ownvoice.ui.app import OwnVoiceGui
+
+    ed = gui.window.editor
+    ed.body.setFocus()
+    qtbot.keyClicks(ed.body, "Notes for the council hearing")
+    gui.window.compose.instruction.setFocus()  # focus leaves the editor: saved before the timer fires
+    qtbot.waitUntil(lambda: ed.document_id is not None, timeout=500)
+    doc_id = ed.document_id
+    gui.window.close()
+    again = OwnVoiceGui(str(home))
+    qtbot.addWidget(again.window)
+    try:
+        assert again.window.editor.document_id == doc_id
+        assert again.window.editor.body.toPlainText() == "Notes for the council hearing"
+    finally:
+        again.server.close()
+        again.window.close()
+        again.popup.close()
+
+
+def test_imported_mail_is_read_only_and_buttons_follow_the_text(gui, qtbot):
+    ed, panel = gui.window.editor, gui.window.compose
+    assert not panel.accept_btn.isEnabled() and not panel.export_btn.isEnabled()  # nothing to accept or save yet
+    assert not panel.regen_btn.isEnabled()
+    imported = [d for d in D.list_documents(gui.app.db, ed.profile_id) if d.source == "imported"][0]
+    ed.open_document(imported.id)
+    assert ed.body.isReadOnly() and ed.banner.isVisible() and "read-only" in ed.banner.text()
+    assert panel.export_btn.isEnabled() and not panel.accept_btn.isEnabled()
+    ed.new_document()
+    assert not ed.body.isReadOnly()
+    qtbot.keyClicks(ed.body, "Hi")
+    assert panel.accept_btn.isEnabled() and panel.copy_btn.isEnabled()
+
+
+def test_profile_switch_resets_compose(gui, qtbot):
+    panel = gui.window.compose
+    panel.incoming_box.setPlainText((SAMPLES / "incoming.eml").read_text())
+    panel.instruction.setText("say yes")
+    assert panel.incoming is not None
+    gui.app.create_profile("work")
+    gui.window.settings._switch("work")
+    assert panel.profile_name == "work" and panel.incoming is None
+    assert panel.instruction.text() == "" and panel.incoming_box.toPlainText() == "" and panel.exemplars.count() == 0
+    assert gui.window.editor.body.toPlainText() == "" and not panel.export_btn.isEnabled()
+
+
+def test_renaming_a_profile_to_a_taken_name_is_a_clear_error(gui):
+    from ownvoice.assistant.errors import ProfileError
+
+    gui.app.create_profile("home")
+    with pytest.raises(ProfileError, match="already a profile called 'home'"):
+        gui.app.rename_profile(gui.app.profile("priya").id, "home")
+    with pytest.raises(ProfileError, match="already"):
+        gui.app.create_profile("priya")

@@ -79,6 +79,34 @@ class ComposePanel(QWidget):
         self.exemplars.itemClicked.connect(lambda it: self.exemplar_opened.emit(it.data(Qt.ItemDataRole.UserRole)))
         self._seed = 0
         self._editing: Optional[int] = None
+        self.editor.body.textChanged.connect(self._update_buttons)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        """Enable only what applies: export with text, Accept for text not yet kept, Regenerate after a draft."""
+        has_text = bool(self.editor.body.toPlainText().strip())
+        idle = self.op is None
+        for b in (self.copy_btn, self.export_btn, self.mailto_btn, self.drafts_btn):
+            b.setEnabled(has_text)
+        self.accept_btn.setEnabled(has_text and self.editor.source != "accepted" and not self.editor.body.isReadOnly())
+        self.regen_btn.setEnabled(idle and self.generation_id is not None)
+
+    def reset(self, profile_name: str) -> None:
+        """Another profile: forget the incoming mail, the request, the exemplars and the last draft."""
+        if self.op is not None:
+            self.op.cancel.cancel()
+        self.profile_name = profile_name
+        self.incoming = None
+        self.generation_id = None
+        self._editing = None
+        self.instruction.clear()
+        self.incoming_box.blockSignals(True)
+        self.incoming_box.clear()
+        self.incoming_box.blockSignals(False)
+        self.exemplars.clear()
+        self.status.setText("")
+        self.editor.highlight([])
+        self._update_buttons()
 
     # incoming mail ---------------------------------------------------------------------------
     def load_eml(self, path: Path) -> None:
@@ -156,14 +184,16 @@ class ComposePanel(QWidget):
     def _set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
         self.draft_btn.setEnabled(not busy)
-        self.regen_btn.setEnabled(not busy)
         self.stop_btn.setEnabled(busy)
+        self._update_buttons()
+        self.regen_btn.setEnabled(not busy and self.generation_id is not None)
 
     def _done(self, result) -> None:
         self.op = None
-        self._set_busy(False)
         self.generation_id = result.generation_id
-        self.editor.generation_id = result.generation_id or None
+        self._set_busy(False)
+        if result.generation_id:
+            self.editor.set_provenance("draft", result.generation_id)
         self.editor.set_body(result.text, save=bool(result.text.strip()))  # kept as a draft, not as your writing
         flagged = [u.text for u in result.unsupported]
         self.editor.highlight(flagged)
@@ -196,7 +226,8 @@ class ComposePanel(QWidget):
             self.editor.app.accept_draft(self.editor.generation_id, text, self.profile_name, document_id=doc_id,
                                          subject=self.editor.subject.text(), recipients=self.editor.to.text(),
                                          how=how)
-        self.editor.source = "accepted"
+        self.editor.set_provenance("accepted", self.editor.generation_id)
+        self._update_buttons()
         if how == "accepted":
             self.status.setText("Accepted: saved as your own writing.")
 
@@ -217,7 +248,15 @@ class ComposePanel(QWidget):
         return email_io.build_reply(self.editor.body.toPlainText(), self.incoming, from_addr, from_name,
                                     to=self.editor.to.text(), subject=self.editor.subject.text())
 
+    def _nothing_to_export(self) -> bool:
+        if not self.editor.body.toPlainText().strip():
+            self.status.setText("Nothing to export: the draft is empty.")
+            return True
+        return False
+
     def _export_dialog(self) -> None:
+        if self._nothing_to_export():
+            return
         path, _ = QFileDialog.getSaveFileName(self, "Save the draft as .eml", "reply.eml", "Email (*.eml)")
         if path:
             email_io.write_eml(self.reply_message(), Path(path))
@@ -225,6 +264,8 @@ class ComposePanel(QWidget):
             self.status.setText(f"Saved {path}")
 
     def _drafts_dialog(self) -> None:
+        if self._nothing_to_export():
+            return
         path, _ = QFileDialog.getSaveFileName(self, "Append to a Drafts mbox", "Drafts", "mbox (*)",
                                               options=QFileDialog.Option.DontConfirmOverwrite)
         if path:

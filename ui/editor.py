@@ -1,13 +1,18 @@
-"""The editor: subject, recipients and body; every keystroke is autosaved (debounced) with revisions."""
+"""The editor: subject, recipients and body; typing is autosaved with revisions.
+
+Autosave runs on a timer started by the first unsaved change and NOT restarted by later keystrokes, so a
+crash loses at most AUTOSAVE_MS of typing however fast the user types; leaving the editor (focus) and
+closing the window save at once. Imported mail opens read-only: it is what the user sent.
+"""
 from __future__ import annotations
 
 from typing import Optional
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QFormLayout, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
 
 
-AUTOSAVE_MS = 700  # at most this much typing can be lost to a crash or power cut
+AUTOSAVE_MS = 1000  # at most this much typing can be lost to a crash or power cut
 
 
 class Editor(QWidget):
@@ -30,7 +35,10 @@ class Editor(QWidget):
         form = QFormLayout()
         form.addRow("To", self.to)
         form.addRow("Subject", self.subject)
+        self.banner = QLabel("")
+        self.banner.setVisible(False)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.banner)
         layout.addLayout(form)
         layout.addWidget(self.body, 1)
         self.timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
@@ -38,10 +46,18 @@ class Editor(QWidget):
         for w in (self.to, self.subject):
             w.textChanged.connect(self._changed)
         self.body.textChanged.connect(self._changed)
+        app_instance = QApplication.instance()
+        if app_instance is not None:
+            app_instance.focusChanged.connect(self._focus_changed)
 
     def _changed(self, *_):
-        if not self._loading:
-            self.timer.start()
+        if not self._loading and not self.timer.isActive():
+            self.timer.start()  # started once per burst, never pushed back by the next keystroke
+
+    def _focus_changed(self, old, new) -> None:
+        if self.timer.isActive() and old is not None and self.isAncestorOf(old) and \
+                (new is None or not self.isAncestorOf(new)):
+            self.save_now()
 
     def set_profile(self, profile_id: int) -> None:
         """Switch profile (saves pending text first) and clear the editor."""
@@ -66,6 +82,11 @@ class Editor(QWidget):
         self.document_id, self.kind = doc_id, kind
         self.source = source if source in ("accepted", "draft") else "typed"
         self.generation_id = generation_id
+        read_only = source == "imported"
+        for w in (self.to, self.subject):
+            w.setReadOnly(read_only)
+        self.body.setReadOnly(read_only)
+        self._show_banner(source)
         self.to.setText(to or "")
         self.subject.setText(subject or "")
         self.body.setPlainText(body or "")
@@ -90,6 +111,17 @@ class Editor(QWidget):
                 cursor = self.body.document().find(phrase, cursor, QTextDocument.FindFlag.FindCaseSensitively)
         self.body.setExtraSelections(selections)
 
+    def _show_banner(self, source: str) -> None:
+        self.banner.setText("Imported mail: read-only (it is what you sent)" if source == "imported" else
+                            "A draft by OwnVoice: not your writing until you accept or send it"
+                            if source == "draft" else "")
+        self.banner.setVisible(bool(self.banner.text()))
+
+    def set_provenance(self, source: str, generation_id: Optional[int]) -> None:
+        """Say where the text came from ('draft' from a generation, 'accepted', 'typed')."""
+        self.source, self.generation_id = source, generation_id
+        self._show_banner(source)
+
     def set_body(self, text: str, save: bool = False) -> None:
         """Replace the body (used by streaming); saved when ``save``."""
         self._loading = not save
@@ -103,8 +135,8 @@ class Editor(QWidget):
         """Write the current text (if any) as a new revision; return the document id."""
         self.timer.stop()
         body = self.body.toPlainText()
-        if not body.strip() and self.document_id is None:
-            return None
+        if self.body.isReadOnly() or (not body.strip() and self.document_id is None):
+            return self.document_id
         self.document_id = self.app.save_text(self.profile_id, self.document_id, self.subject.text(), body,
                                               kind=self.kind, source=self.source, recipients=self.to.text(),
                                               generation_id=self.generation_id)

@@ -43,12 +43,28 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self.resize(1100, 680)
         self.library.opened.connect(self.editor.open_document)
+        self.library.opened.connect(self._remember_document)
         self.compose.exemplar_opened.connect(self.editor.open_document)
         self.editor.saved.connect(lambda *_: self.library.refresh())
         self.compose.drafted.connect(lambda *_: self.library.refresh())
         self.settings.profile_changed.connect(self.switch_profile)
         self.tabs.currentChanged.connect(self._tab_changed)
         self.statusBar().showMessage(f"Profile: {prof.name} · data in {app.home}")
+        self.editor.saved.connect(self._remember_document)
+        self._reopen_last(prof.name)
+
+    def _remember_document(self, document_id: int) -> None:
+        prof = self.compose.profile_name
+        if self.app.settings.last_documents.get(prof) != document_id:
+            self.app.settings.last_documents[prof] = document_id
+            self.app.save_settings()
+
+    def _reopen_last(self, profile_name: str) -> None:
+        """Relaunch where the user left off: the document last in the editor."""
+        doc_id = self.app.settings.last_documents.get(profile_name)
+        doc = self.app.get_document(doc_id) if doc_id else None
+        if doc is not None and doc.profile_id == self.editor.profile_id:
+            self.editor.open_document(doc.id)
 
     def _tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self._training_holder and self.training is None:
@@ -72,7 +88,8 @@ class MainWindow(QMainWindow):
         prof = self.app.profile(name)
         self.library.set_profile(prof.id)
         self.editor.set_profile(prof.id)
-        self.compose.profile_name = prof.name
+        self.compose.reset(prof.name)
+        self._reopen_last(prof.name)
         if self.training is not None:
             self.training.set_profile(prof.name, prof.id)
         self.statusBar().showMessage(f"Profile: {prof.name} · data in {self.app.home}")
