@@ -127,7 +127,7 @@ def cmd_eval(args) -> int:
 
 
 def _eval_fidelity(app, profile: str, cfg, out, args, bar) -> int:
-    from .evaluation import _ensure_adapter
+    from .evaluation import ensure_adapter
     from .fidelity import FIDELITY_CONDITIONS, fidelity_markdown, run_fidelity
     from .training import split_documents
     from ownvoice.store import documents as docs_table
@@ -137,7 +137,7 @@ def _eval_fidelity(app, profile: str, cfg, out, args, bar) -> int:
     conditions = tuple(c for c in cfg.conditions if c in FIDELITY_CONDITIONS) or FIDELITY_CONDITIONS
     train_docs, _ = split_documents(docs_table.list_documents(app.db, prof.id))
     if any("lora" in c for c in conditions):
-        _ensure_adapter(app, prof, cfg, {d.id for d in train_docs}, bar)
+        ensure_adapter(app, prof, cfg, {d.id for d in train_docs}, bar)
     result = run_fidelity(app, profile, conditions, seed=cfg.seed, progress=bar)
     out.mkdir(parents=True, exist_ok=True)
     (out / "fidelity.json").write_text(json.dumps(result, indent=2))

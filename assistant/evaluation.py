@@ -111,7 +111,8 @@ def _row(task: Task, draft: str, grams: set, own_name: str) -> dict:
             "novelty": novelty(draft, grams), "greets_self": greets_self(draft, own_name)}
 
 
-def _ensure_adapter(app, prof, cfg: EvalConfig, allowed: set[int], progress) -> dict:
+def ensure_adapter(app, prof, cfg: EvalConfig, allowed: set[int], progress) -> dict:
+    """The active adapter if it never saw the held-out mail, else one trained now on ``allowed``; its metrics."""
     active = adapters_table.active_adapter(app.db, prof.id)
     if active is None or set(active.metrics.get("held_out_ids", [])) & allowed:
         outcome = app.train(prof.name, progress=progress, steps=cfg.train_steps, epochs=cfg.train_epochs,
@@ -148,7 +149,7 @@ def run_eval(app, profile_name: str, cfg: EvalConfig, progress: Optional[Progres
     style_masked = fit_style_model(user_train, negatives, masked=True, seed=cfg.seed)
     grams = training_ngrams(user_train)
     needs_adapter = any("lora" in c for c in cfg.conditions)
-    adapter_info = _ensure_adapter(app, prof, cfg, allowed, progress) if needs_adapter else None
+    adapter_info = ensure_adapter(app, prof, cfg, allowed, progress) if needs_adapter else None
     results: dict[str, list[dict]] = {}
     total = len(tasks) * len(cfg.conditions)
     done = 0

@@ -11,7 +11,7 @@ import json
 from importlib import resources
 from typing import Optional
 
-from .facts import Fact, Support, extract_facts, signature_names, states
+from .facts import Fact, Support, extract_facts, signature_names, states, unsupported_specifics
 from .guidance import draft_defects
 from .jobs import ProgressFn, report
 from .prompts import DraftRequest
@@ -44,8 +44,6 @@ def score_draft(draft: str, intent: dict, own_name: str, own_names: list[str]) -
     recipient = intent.get("recipient") or None
     support = Support.from_texts([intent["instruction"], intent.get("incoming", "")],
                                  own_names + ([recipient] if recipient else []))
-    from .facts import unsupported_specifics
-
     present = [f.text for f in required if states(f, draft)]
     return {"instruction": intent["instruction"], "draft": draft, "required": [f.text for f in required],
             "present": present, "missing": [f.text for f in required if f.text not in present],

@@ -1,7 +1,8 @@
 """Render screenshots of the main window, compose mid-stream, the training page and the quick popup.
 
 Usage: xvfb-run -a python packaging/screenshots.py docs/screenshots   (or QT_QPA_PLATFORM=offscreen)
-Uses a throw-away data home with the sample persona; the real embedded model drafts.
+Uses a throw-away data home with the sample persona; the real embedded model drafts and a real LoRA
+training run (24 steps, shot at step 12, then cancelled) feeds the training page.
 """
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+TRAINING_STEPS = 24  # the real run the training screenshot shows
+SHOT_AT_STEP = 12  # taken mid-run, with that many real loss points on the curve
 
 
 def main(out: Path) -> None:
@@ -52,14 +55,17 @@ def main(out: Path) -> None:
         pump(100)
     pump(200)
     gui.window.grab().save(str(out / "compose_done.png"))
+    # a real, short training run on the persona: the curve and ETA are the trainer's own progress events
     page = gui.window.show_training()
-    page.losses[:] = [3.1, 2.9, 2.6, 2.5, 2.3, 2.2, 2.2, 2.1]
-    page.curve.setData(list(range(1, 9)), page.losses)
-    page.bar.setRange(0, 24)
-    page.bar.setValue(8)
-    page.eta.setText("loss 2.100, 190 tok/s, ETA 64s (illustration: curve values drawn for the screenshot)")
+    page.steps.setValue(TRAINING_STEPS)
+    page.start()
+    while page.op is not None and len(page.losses) < SHOT_AT_STEP:
+        pump(200)
     pump(300)
     gui.window.grab().save(str(out / "training_page.png"))
+    page.cancel()
+    while page.op is not None:
+        pump(200)
     gui.popup.popup()
     gui.popup.instruction.setText("tell Lena the counts are in the shared folder")
     gui.popup.start()
