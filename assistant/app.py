@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -27,6 +28,14 @@ from .prompts import DraftRequest
 from .retrieval import Exemplar, embed_missing, search
 
 _SHA_CACHE: dict[tuple, str] = {}
+
+
+@dataclass(frozen=True)
+class EngineState:
+    """What drafts are made with for a profile: the model file and the active adapter version (None: none)."""
+
+    model_name: str
+    adapter_version: Optional[int]
 
 
 def model_sha256(path: str) -> str:
@@ -150,6 +159,15 @@ class OwnVoice:
         from .models import add_model
 
         return add_model(self.db, Path(path))
+
+    def data_version(self) -> int:
+        """A number that changes whenever another connection (the worker, a CLI import) commits to the store."""
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0])
+
+    def engine_state(self, profile_id: int) -> EngineState:
+        """The model and the active adapter version drafts for this profile use."""
+        active = [a.version for a in self.list_adapters(profile_id) if a.active]
+        return EngineState(Path(self.model_path).name, active[0] if active else None)
 
     # models ----------------------------------------------------------------------------------
     @property

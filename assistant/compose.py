@@ -30,7 +30,7 @@ from .postprocess import addressee_from_instruction, clean_lines, finish_draft, 
 from .prompts import DraftRequest, build_messages, fit_messages
 from .rerank import StyleCentroid, candidate_score
 from .retrieval import Exemplar, search
-from .style import StyleStats, compute_style, greeting_for
+from .style import StyleStats, compute_style, greeting_for, nameless_greeting
 
 STOP_STRINGS = ["<|im_start|>", "<|im_end|>", "\nSubject:", "\nSUBJECT:", "\n---", "\nFrom:", "\n\n\n\n"]
 TOKENS_PER_WORD = 1.4
@@ -160,7 +160,7 @@ class Composer:
             or addressee_from_instruction(request.instruction)
         # start the draft the way the user starts theirs to this person: a tiny model keeps a style it has begun
         greeting = "" if request.kind != "email" else (greeting_for(style, recipient) if recipient
-                                                         else style.bare_greeting)
+                                                         else nameless_greeting(style, request.instruction))
         prefill = f"{greeting}\n\n" if greeting else ""
         prompt = self.generator.format_chat(messages) + prefill
         own_name = style.name or (profile.display_name.split()[0] if profile.display_name else "")

@@ -199,8 +199,10 @@ def names_in(text: str) -> list[str]:
             run.append(tokens[j])
             j += 1
         i = j
-        if len(run) == 1 and _sentence_start(text, run[0].start()):
-            continue
+        if _sentence_start(text, run[0].start()):  # 'Sending March numbers': a sentence's first word is ambiguous
+            run = run[1:]
+            if not run:
+                continue
         words = [t.group(0).rstrip(".") for t in run if t.group(0).rstrip(".").lower() not in _NOT_NAMES]
         if words and len(" ".join(words)) > 1:
             out.append(" ".join(words))
@@ -352,6 +354,7 @@ class Support:
     times: set[tuple] = field(default_factory=set)
     numbers: set[float] = field(default_factory=set)
     words: set[str] = field(default_factory=set)
+    digits: set[str] = field(default_factory=set)  # digit strings a draft may write ('7', '30', '2500', '19')
 
     @classmethod
     def from_texts(cls, texts: Iterable[str], names: Iterable[str] = ()) -> "Support":
@@ -377,6 +380,10 @@ class Support:
                 if v <= 24:
                     s.times.add((int(v) % 12 or 12, 0) if v == int(v) else (0, 0))
             s.words |= {w.lower().strip(".") for w in re.findall(r"[\w'\u2019\-.]+", text)}
+            s.digits |= set(re.findall(r"\d+", text))
+        s.digits |= {str(int(v)) for v in s.numbers if v == int(v)}
+        for hour, minute in s.times:  # a minute may be written '05' or '5'
+            s.digits |= {str(hour), f"{minute:02d}", str(minute)}
         for n in names:
             s.words |= {w.lower().strip(".,") for w in n.split()}
         return s

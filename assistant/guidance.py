@@ -35,8 +35,10 @@ def build_guide(facts: list[Fact], support: Support, attempt: int, already: str 
     if "tomorrow" not in support.weekdays:
         avoid.append("tomorrow")
     strength = STRENGTHS[min(attempt, len(STRENGTHS) - 1)]
+    # later attempts push from the first words: a short mail signs off before a slow ramp has begun
+    delay, ramp = (6, 16) if attempt < 2 else (1, 4)
     return Guide(require=require, lead=lead, avoid=avoid, avoid_digits=not (support.numbers or support.times),
-                 strength=strength)
+                 numbers=sorted(support.digits), strength=strength, delay_tokens=delay, ramp_tokens=ramp)
 
 
 @dataclass

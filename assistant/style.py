@@ -87,9 +87,8 @@ def compute_style(bodies_by_kind: dict[str, list[str]], name: str = "") -> Style
         names: list[str] = []
         if lines and _GREETING.match(lines[0]):
             names = greeting_names(lines[0])
-            for n in names:
-                if len(lines[0]) <= 40 and len(lines[0].split()) <= 5:
-                    greet_by[n][lines[0]] += 1
+            if len(names) == 1 and len(lines[0]) <= 40 and len(lines[0].split()) <= 5:
+                greet_by[names[0]][lines[0]] += 1  # 'Dear Leo and Grisha,' is no way to greet Leo alone
             greetings[_GREETING.match(lines[0]).group(1).capitalize()] += 1
             templ = _NAME_IN_GREETING.sub(r"\1 {name}", lines[0], count=1)
             if "{name}" in templ and len(templ) <= 40:
@@ -155,6 +154,20 @@ def ends_with_closing_phrase(text: str) -> bool:
     """True if the last line is a closing phrase ('Best,') with no name after it."""
     lines = _lines(text)
     return bool(lines) and bool(_CLOSING.match(lines[-1]))
+
+
+_GROUP = re.compile(r"\b(team|everyone|everybody|all|group|colleagues|folks|guys|committee|department|staff)\b", re.I)
+
+
+def nameless_greeting(stats: StyleStats, instruction: str = "") -> str:
+    """The greeting line when no recipient is known: never a name the model would have to invent."""
+    if _GROUP.search(instruction or ""):
+        return f"{'Dear' if stats.greeting == 'Dear' else (stats.greeting or 'Hi')} all,"
+    if stats.bare_greeting:
+        return stats.bare_greeting
+    if not stats.greeting:
+        return ""
+    return "Hello," if stats.greeting == "Dear" else f"{stats.greeting},"
 
 
 def greeting_for(stats: StyleStats, recipient: str) -> str:

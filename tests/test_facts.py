@@ -89,3 +89,23 @@ def test_fixture_has_two_dozen_intents_with_readable_facts():
     row = score_draft("Hey Ana —\n\nYes! Thursday evening is perfect.\n\nCheers,\nPriya", intents[0], "Priya",
                       ["Priya"])
     assert row["missing"] == [] and row["unsupported"] == [] and row["defects"] == []
+
+
+def test_support_digits_are_the_numbers_that_were_mentioned():
+    support = Support.from_texts(["move the call from Thursday to Friday at 11", "Budget: 2,500 euros, 7.30 pm"])
+    assert {"11", "2500", "7", "30"} <= support.digits
+    assert "12" not in support.digits and "2013" not in support.digits
+    guide = build_guide(extract_facts("move the call to Friday at 11"), support, attempt=0)
+    assert not guide.avoid_digits and "11" in guide.numbers
+
+
+def test_nameless_greeting_never_names_anyone():
+    from ownvoice.assistant.style import StyleStats, compute_style, nameless_greeting
+
+    stats = compute_style({"email": ["Dear Leo and Grisha,\n\nLunch is fine.\n\nBest,\nDavid",
+                                     "Dear Leo,\n\nSure.\n\nBest,\nDavid", "Dear Ana,\n\nNo.\n\nBest,\nDavid"]},
+                          "David")
+    assert stats.greetings_by_name["leo"] == "Dear Leo," and "grisha" not in stats.greetings_by_name
+    assert nameless_greeting(stats, "remind the team that the office is closed") == "Dear all,"
+    assert nameless_greeting(stats, "say yes to lunch on Friday") == "Hello,"
+    assert nameless_greeting(StyleStats(greeting="Hi"), "") == "Hi,"

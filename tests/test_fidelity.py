@@ -34,3 +34,34 @@ def test_fidelity_on_the_intent_fixture_with_retrieval(persona_app):
     assert s["facts_present"] >= 0.90, [(r["instruction"], r["missing"]) for r in s["rows"] if r["missing"]]
     assert s["drafts_with_unsupported"] <= 2, [(r["draft"], r["unsupported"]) for r in s["rows"] if r["unsupported"]]
     assert s["drafts_with_defects"] == 0, [(r["draft"], r["defects"]) for r in s["rows"] if r["defects"]]
+
+
+def test_guided_decoding_writes_no_number_nobody_mentioned(app):
+    """With the real model, a forced run of digit-heavy text only ever writes the request's own numbers."""
+    import re
+
+    from ownvoice.assistant.backends.base import GenParams
+    from ownvoice.assistant.facts import Support, extract_facts
+    from ownvoice.assistant.guidance import build_guide
+
+    request = "ask Daniel if we can move our call from Thursday to Friday at 11"
+    gen = app.generator()
+    support = Support.from_texts([request])
+    prompt = gen.format_chat([{"role": "user", "content": "List ten meeting times with dates and years for: "
+                                                          + request}])
+
+    def numbers(free: bool) -> list[str]:
+        seen = []
+        for seed in range(3):
+            guide = build_guide(extract_facts(request), support, attempt=3)
+            if free:
+                guide.numbers = []
+            text = "".join(gen.stream(prompt, GenParams(max_tokens=80, seed=seed, guide=guide)))
+            seen += re.findall(r"\d+", text)
+        return seen
+
+    unguided = numbers(free=True)
+    assert set(unguided) - support.digits, "control: unconstrained, the model invents numbers"
+    guided = numbers(free=False)
+    assert guided, "the model wrote no number at all: the check would be empty"
+    assert set(guided) <= {"1"} | support.digits

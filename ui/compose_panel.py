@@ -76,6 +76,7 @@ class ComposePanel(QWidget):
         self.mailto_btn.clicked.connect(self.open_mailto)
         self.drafts_btn.clicked.connect(self._drafts_dialog)
         self.incoming_box.textChanged.connect(self._incoming_changed)
+        self.runner.board.changed.connect(self._show_waiting)
         self.exemplars.itemClicked.connect(lambda it: self.exemplar_opened.emit(it.data(Qt.ItemDataRole.UserRole)))
         self._seed = 0
         self._editing: Optional[int] = None
@@ -94,7 +95,7 @@ class ComposePanel(QWidget):
     def reset(self, profile_name: str) -> None:
         """Another profile: forget the incoming mail, the request, the exemplars and the last draft."""
         if self.op is not None:
-            self.op.cancel.cancel()
+            self.runner.cancel(self.op)
         self.profile_name = profile_name
         self.incoming = None
         self.generation_id = None
@@ -171,15 +172,26 @@ class ComposePanel(QWidget):
             req.exclude_ids = {self._editing}  # the text being edited is never its own exemplar
         self.exemplars.clear()
         self._set_busy(True)
-        self.status.setText("Drafting…")
         self.op = self.runner.start(
             lambda app, op: app.draft(req, profile, on_update=op.update, cancel=op.cancel),
-            on_done=self._done, on_failed=self._failed, on_update=lambda t: self.editor.set_body(t))
+            on_done=self._done, on_failed=self._failed, on_update=lambda t: self.editor.set_body(t), label="Draft")
+        self.op.signals.started.connect(lambda: self.status.setText("Drafting…"))
+        self._show_waiting()
+
+    def _show_waiting(self) -> None:
+        """Say why the draft has not begun: the job(s) ahead of it on the one worker."""
+        ahead = self.runner.ahead_of(self.op) if self.op is not None else []
+        if self.op is not None and not self.op.running:
+            if ahead:
+                self.status.setText(f"Waiting: {', '.join(ahead).lower()} must finish first "
+                                    f"(one job at a time on this machine); the draft starts then. Stop cancels it.")
+            else:
+                self.status.setText("Drafting…")
 
     def stop(self) -> None:
-        """Cancel the running draft."""
+        """Cancel the draft (taken off the queue if it is still waiting)."""
         if self.op is not None:
-            self.op.cancel.cancel()
+            self.runner.cancel(self.op)
 
     def _set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
@@ -215,6 +227,8 @@ class ComposePanel(QWidget):
         self.op = None
         self._set_busy(False)
         self.status.setText(message.split("\n")[0])
+        if message.startswith("cancelled before"):
+            self.status.setText("Draft cancelled before it started.")
 
     def accept(self, how: str = "accepted") -> None:
         """Keep the editor's text: stored as the user's own writing and as the draft's feedback."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QSplitter, QTabWidget, QWidget
 
 from .compose_panel import ComposePanel
@@ -12,6 +13,8 @@ from .editor import Editor
 from .icons import app_icon
 from .library import Library
 from .settings_page import SettingsPage
+from .status_area import StatusArea
+from .welcome_page import WelcomePage
 from .workers import Runner
 
 
@@ -34,7 +37,10 @@ class MainWindow(QMainWindow):
         split.addWidget(self.compose)
         split.setSizes([280, 420, 360])
         self.tabs = QTabWidget()
+        self.write_split = split
         self.tabs.addTab(split, "Write")
+        self.welcome = WelcomePage(runner, app, prof.name, prof.id)
+        self.tabs.addTab(self.welcome, "Import")
         self.training: Optional[QWidget] = None
         self._training_holder = QWidget()
         self.tabs.addTab(self._training_holder, "Training")
@@ -48,10 +54,82 @@ class MainWindow(QMainWindow):
         self.editor.saved.connect(lambda *_: self.library.refresh())
         self.compose.drafted.connect(lambda *_: self.library.refresh())
         self.settings.profile_changed.connect(self.switch_profile)
+        self.welcome.imported.connect(lambda *_: self.check_store())
+        self.welcome.start_writing.connect(lambda: self.tabs.setCurrentWidget(self.write_split))
+        if not app.library(prof.id, limit=1):
+            self.tabs.setCurrentWidget(self.welcome)  # first run: nothing to write like yet
+        self._make_menus()
         self.tabs.currentChanged.connect(self._tab_changed)
         self.statusBar().showMessage(f"Profile: {prof.name} · data in {app.home}")
+        self.status_area = StatusArea(app, runner, prof.id)
+        self.statusBar().addPermanentWidget(self.status_area)
         self.editor.saved.connect(self._remember_document)
         self._reopen_last(prof.name)
+        self._data_version = app.data_version()
+        self.watch = QTimer(self)  # another process (a CLI import) or the worker changed the store: refresh
+        self.watch.setInterval(self.WATCH_MS)
+        self.watch.timeout.connect(self.check_store)
+        self.watch.start()
+
+    WATCH_MS = 1000
+
+    def _make_menus(self) -> None:
+        """File / Edit / Draft menus; their shortcuts work from every screen."""
+        def add(menu, text: str, keys, slot) -> QAction:
+            act = QAction(text, self)
+            act.setShortcut(QKeySequence(keys))
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            act.triggered.connect(slot)
+            menu.addAction(act)
+            self.addAction(act)
+            return act
+
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.new_action = add(file_menu, "&New document", QKeySequence.StandardKey.New, self._new_document)
+        add(file_menu, "&Import mail…", "Ctrl+I", lambda: self.tabs.setCurrentWidget(self.welcome))
+        add(file_menu, "Open .&eml to answer…", QKeySequence.StandardKey.Open, self.compose._open_dialog)
+        file_menu.addSeparator()
+        add(file_menu, "&Close window", QKeySequence.StandardKey.Close, self.close)
+        edit_menu = bar.addMenu("&Edit")
+        self.find_action = add(edit_menu, "&Find in my writing", QKeySequence.StandardKey.Find, self._find)
+        draft_menu = bar.addMenu("&Draft")
+        self.draft_action = add(draft_menu, "&Draft", "Ctrl+Return", self._draft)
+        add(draft_menu, "&Regenerate", "Ctrl+R", lambda: self.compose.start_draft(seed_bump=True))
+        add(draft_menu, "&Accept", "Ctrl+Shift+Return", lambda: self.compose.accept())
+        add(draft_menu, "&Stop", "Escape", self.compose.stop)
+        view_menu = bar.addMenu("&View")
+        for i, name in enumerate(("Write", "Import", "Training", "Settings"), 1):
+            add(view_menu, name, f"Alt+{i}", lambda _=False, n=i - 1: self.tabs.setCurrentIndex(n))
+
+    def _new_document(self) -> None:
+        self.tabs.setCurrentWidget(self.write_split)
+        self.editor.save_now()
+        self.editor.new_document()
+        self.editor.subject.setFocus()
+
+    def _find(self) -> None:
+        self.tabs.setCurrentWidget(self.write_split)
+        self.library.search.setFocus()
+        self.library.search.selectAll()
+
+    def _draft(self) -> None:
+        self.tabs.setCurrentWidget(self.write_split)
+        if not self.compose.instruction.text().strip():
+            self.compose.instruction.setFocus()
+        self.compose.start_draft()
+
+    def check_store(self) -> bool:
+        """Refresh every screen when the store changed behind this window's back; True if it had."""
+        version = self.app.data_version()
+        if version == self._data_version:
+            return False
+        self._data_version = version
+        self.library.refresh()
+        self.status_area.refresh()
+        if self.training is not None:
+            self.training.refresh()
+        return True
 
     def _remember_document(self, document_id: int) -> None:
         prof = self.compose.profile_name
@@ -92,6 +170,8 @@ class MainWindow(QMainWindow):
         self._reopen_last(prof.name)
         if self.training is not None:
             self.training.set_profile(prof.name, prof.id)
+        self.status_area.set_profile(prof.id)
+        self.welcome.set_profile(prof.name, prof.id)
         self.statusBar().showMessage(f"Profile: {prof.name} · data in {self.app.home}")
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt name)

@@ -59,7 +59,8 @@ class QuickPopup(QWidget):
         name = self.profile_name
         self.hint.setText("Drafting…")
         self.op = self.runner.start(lambda app, op: app.draft(req, name, on_update=op.update, cancel=op.cancel),
-                                    on_done=self._done, on_failed=self._failed, on_update=self.output.setPlainText)
+                                    on_done=self._done, on_failed=self._failed, on_update=self.output.setPlainText,
+                                    label="Quick draft")
 
     def _done(self, result) -> None:
         self.op = None

@@ -84,7 +84,8 @@ class TrainingPage(QWidget):
         self.cancel_btn.setEnabled(True)
         self.eta.setText("Preparing…")
         self.op = self.runner.start(lambda app, op: app.train(name, progress=op.progress, cancel=op.cancel, steps=steps),
-                                    on_done=self._done, on_failed=self._failed, on_progress=self._progress)
+                                    on_done=self._done, on_failed=self._failed, on_progress=self._progress,
+                                    label="Training")
 
     def cancel(self) -> None:
         """Cancel training (the child process is killed; the checkpoint stays)."""
@@ -137,4 +138,5 @@ class TrainingPage(QWidget):
         if QMessageBox.question(self, "OwnVoice", "Delete this adapter version (its files too)?") != \
                 QMessageBox.StandardButton.Yes:
             return
-        self.runner.start(lambda app, op: app.delete_adapter(adapter_id), on_done=lambda *_: self.refresh())
+        self.runner.start(lambda app, op: app.delete_adapter(adapter_id), on_done=lambda *_: self.refresh(),
+                          label="Deleting an adapter")

@@ -137,18 +137,23 @@ class LlamaCppGenerator(Generator):
     @property
     def digit_token_ids(self) -> list[int]:
         """Ids of the tokens that are digits (optionally after a space), computed once per model."""
-        cached = getattr(self.llm, "_ownvoice_digit_ids", None)
+        return list(self.digit_tokens)
+
+    @property
+    def digit_tokens(self) -> dict[int, str]:
+        """Digit tokens and their text (a leading space kept), computed once per model."""
+        cached = getattr(self.llm, "_ownvoice_digit_tokens", None)
         if cached is None:
-            cached = []
+            cached = {}
             for i in range(self.llm.n_vocab()):
                 try:
                     t = self.llm._model.token_get_text(i)
                 except Exception:  # noqa: BLE001 - odd vocab entries
                     continue
-                t = t.replace("\u0120", " ").replace("Ġ", " ").replace("▁", " ").strip()
-                if t and t.isdigit():
-                    cached.append(i)
-            self.llm._ownvoice_digit_ids = cached
+                t = t.replace("\u0120", " ").replace("Ġ", " ").replace("▁", " ")
+                if t.strip() and t.strip().isdigit():
+                    cached[i] = t
+            self.llm._ownvoice_digit_tokens = cached
         return cached
 
     def _end_ids(self) -> list[int]:
@@ -233,12 +238,31 @@ class _FactGuide:
             avoid.update(gen.digit_token_ids)
         self.avoid = sorted(avoid)
         self.digits = gen.digit_token_ids
+        self.numbers = tuple(guide.numbers) if not guide.avoid_digits else ()
+        self.digit_text = gen.digit_tokens
+
+    def _invented_digits(self, produced: list[int]) -> list[int]:
+        """Digit tokens that would begin or extend a number nobody mentioned."""
+        tail = self.gen.token_text(produced[-6:]) if produced else ""
+        run = ""
+        for ch in reversed(tail):
+            if not ch.isdigit():
+                break
+            run = ch + run
+        out = []
+        for tok, text in self.digit_text.items():
+            candidate = text.strip() if (text[:1] == " " or not run) else run + text
+            if not any(n.startswith(candidate) for n in self.numbers):
+                out.append(tok)
+        return out
 
     def __call__(self, input_ids, scores):
         if self.avoid:
             scores[self.avoid] = -float("inf")
         if len(input_ids) - self.n_prompt < self.OPENING_TOKENS:
             scores[self.digits] = -float("inf")  # a mail does not open with a bare number ('3. We have...')
+        elif self.numbers:
+            scores[self._invented_digits(list(input_ids[self.n_prompt:]))] = -float("inf")
         if not self.facts or self.guide.strength <= 0:
             return scores
         produced = list(input_ids[self.n_prompt:])

@@ -1,0 +1,95 @@
+"""The desktop app as a newcomer meets it: first-run import from the GUI, changes from another process,
+a draft waiting behind training, menus and shortcuts (real widgets, real store, real models)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+from PySide6.QtCore import Qt
+
+from tests.test_mail_stores import make_thunderbird_home
+
+
+@pytest.fixture
+def fresh_gui(qtbot, home, tmp_path, persona_mbox, monkeypatch):
+    """The GUI on an empty home, with a Thunderbird profile in the user's (temp) home folder."""
+    fake_home = make_thunderbird_home(tmp_path, persona_mbox)
+    monkeypatch.setenv("HOME", str(fake_home))
+    from ownvoice.ui.app import OwnVoiceGui
+
+    g = OwnVoiceGui(str(home))
+    qtbot.addWidget(g.window)
+    yield g
+    g.runner.wait(60000)
+    g.server.close()
+    g.window.close()
+    g.popup.close()
+
+
+def test_first_run_imports_thunderbird_sent_mail_from_the_gui(fresh_gui, qtbot):
+    win = fresh_gui.window
+    page = win.welcome
+    assert win.tabs.currentWidget() is page  # nothing to write like yet: the import page comes first
+    found = [page.sources.item(i).text() for i in range(page.sources.count())]
+    assert any("Local Folders/Sent" in f for f in found)
+    # keep one store (the IMAP copy holds the same mail) and say which address is the user's
+    for i in range(1, page.sources.count()):
+        page.sources.item(i).setCheckState(Qt.CheckState.Unchecked)
+    page.addresses.setText("priya@example.org")
+    page.import_btn.click()
+    assert not page.import_btn.isEnabled() and page.cancel_btn.isEnabled()
+    qtbot.waitUntil(lambda: page.op is None, timeout=120000)
+    kept = int(page.summary.text().split("Kept ")[1].split(" ")[0])
+    assert kept >= 20 and "written by others" in page.summary.text()
+    assert page.write_btn.isVisible()
+    page.write_btn.click()
+    assert win.tabs.currentWidget() is win.write_split
+    assert win.library.list.count() == kept
+    assert fresh_gui.app.profile().addresses == ["priya@example.org"]
+
+
+def test_cli_import_while_the_app_runs_appears_in_the_library(fresh_gui, qtbot, home, persona_mbox):
+    win = fresh_gui.window
+    assert win.library.list.count() == 0
+    env = dict(os.environ, OWNVOICE_HOME=str(home))
+    prof = fresh_gui.app.profile().name
+    subprocess.run([sys.executable, "-m", "ownvoice.assistant.cli", "import", str(persona_mbox), "--profile", prof,
+                    "--quiet"], env=env, check=True, capture_output=True, timeout=300)
+    qtbot.waitUntil(lambda: win.library.list.count() > 0, timeout=5000)  # no click: the window noticed
+    assert win.library.list.count() == fresh_gui.app.library(fresh_gui.app.profile().id, limit=5000).__len__()
+
+
+def test_draft_while_training_runs_says_it_waits_and_why(fresh_gui, qtbot, persona_mbox):
+    win, runner = fresh_gui.window, fresh_gui.runner
+    gate = threading.Event()
+    training = runner.start(lambda app, op: gate.wait(60), label="Training")
+    qtbot.waitUntil(lambda: training.running, timeout=5000)
+    win.tabs.setCurrentWidget(win.write_split)
+    win.compose.instruction.setText("say yes and suggest a Thursday evening")
+    win.compose.draft_btn.click()
+    status = win.compose.status.text()
+    assert status.startswith("Waiting: training must finish first"), status
+    assert "Training running" in win.status_area.text() and "Draft waiting" in win.status_area.text()
+    win.compose.stop_btn.click()  # a waiting draft is taken off the queue at once
+    qtbot.waitUntil(lambda: win.compose.op is None, timeout=3000)
+    assert "cancelled before it started" in win.compose.status.text()
+    gate.set()
+    qtbot.waitUntil(lambda: not runner.jobs(), timeout=5000)
+    assert "Jobs: idle" in win.status_area.text()
+
+
+def test_menus_and_shortcuts_reach_every_screen(fresh_gui, qtbot):
+    win = fresh_gui.window
+    menus = [a.text() for a in win.menuBar().actions()]
+    assert menus == ["&File", "&Edit", "&Draft", "&View"]
+    assert win.new_action.shortcut().toString() == "Ctrl+N"
+    assert win.find_action.shortcut().toString() == "Ctrl+F"
+    assert win.draft_action.shortcut().toString() == "Ctrl+Return"
+    win.find_action.trigger()
+    assert win.tabs.currentWidget() is win.write_split
+    win.draft_action.trigger()  # nothing asked yet: focus goes to the request, no job starts
+    assert win.compose.op is None and "Say what the mail should do" in win.compose.status.text()
+    assert "Model: " in win.status_area.text() and "no adapter" in win.status_area.text()
