@@ -15,6 +15,7 @@ from .backends.base import Guide
 from .facts import MONTHS, WEEKDAYS, Coverage, Fact, Specific, Support, coverage, unsupported_specifics
 
 STRENGTHS = (1.5, 4.0, 7.0, 10.0)  # logit push on a missing fact, per attempt
+NAME_PENALTIES = (3.0, 4.0, 6.0, 8.0)  # logit penalty on a name nobody mentioned, per attempt
 
 _PROMPT_TEXT = re.compile(r"(write an? (email|note)\b.*:|it replies to this message|^\s*length\s*:|about \d+ words\.?$|"
                           r"<\|im_|<\|start|<start_of_turn>|you write as\b|^\s*(key points|instruction|request)\s*:)",
@@ -38,7 +39,9 @@ def build_guide(facts: list[Fact], support: Support, attempt: int, already: str 
     # later attempts push from the first words: a short mail signs off before a slow ramp has begun
     delay, ramp = (6, 16) if attempt < 2 else (1, 4)
     return Guide(require=require, lead=lead, avoid=avoid, avoid_digits=not (support.numbers or support.times),
-                 numbers=sorted(support.digits), strength=strength, delay_tokens=delay, ramp_tokens=ramp)
+                 numbers=sorted(support.digits), known_words=sorted(support.words),
+                 name_penalty=NAME_PENALTIES[min(attempt, len(NAME_PENALTIES) - 1)],
+                 strength=strength, delay_tokens=delay, ramp_tokens=ramp)
 
 
 @dataclass

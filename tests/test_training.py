@@ -152,3 +152,49 @@ def test_checkpoint_resume_continues_the_step_count(base_dir, tmp_path):
     metrics = train(cfg, base_dir, events.append)
     assert any(e["event"] == "resumed" and e["step"] == 1 for e in events)
     assert [e["step"] for e in events if e["event"] == "step"] == [2, 3] and metrics["steps"] == 3
+
+
+def test_no_adapter_in_the_gui_after_an_adapter_draft_really_drafts_without_it(trained_app, qtbot):
+    """Adapter draft in the GUI, then "No adapter": the next draft equals the CLI's --no-adapter draft."""
+    import os
+    import subprocess
+    import sys
+
+    from ownvoice.ui.app import OwnVoiceGui
+
+    app, outcome = trained_app
+    app.settings.default_profile = "zeb"
+    app.save_settings()
+    gui = OwnVoiceGui(str(app.home))
+    qtbot.addWidget(gui.window)
+    try:
+        panel = gui.window.compose
+        instruction = f"a note about {TOPICS[0]}"
+
+        def gui_draft() -> str:
+            panel.instruction.setText(instruction)
+            panel.draft_btn.click()
+            qtbot.waitUntil(lambda: panel.op is None, timeout=180000)
+            return gui.window.editor.body.toPlainText()
+
+        with_adapter = gui_draft()
+        assert "adapter v1" in gui.window.status_area.text()
+        page = gui.window.show_training()
+        page.off_btn.click()
+        assert "no adapter" in gui.window.status_area.text()
+        without = gui_draft()
+        env = dict(os.environ, OWNVOICE_HOME=str(app.home))
+        cli = subprocess.run([sys.executable, "-m", "ownvoice.assistant.cli", "draft", instruction, "--profile", "zeb",
+                              "--no-adapter", "--json"], env=env, capture_output=True, text=True, timeout=300,
+                             check=True)
+        import json
+
+        assert without == json.loads(cli.stdout)["draft"]
+        assert with_adapter != without  # the adapter was on for the first draft and off for the second
+        logged = app.db.execute("SELECT adapter FROM generations ORDER BY id").fetchall()
+        assert logged[0][0].endswith("adapter.gguf") and logged[1][0] == ""
+    finally:
+        gui.runner.wait(60000)
+        gui.server.close()
+        gui.window.close()
+        gui.popup.close()

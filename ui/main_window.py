@@ -155,6 +155,7 @@ class MainWindow(QMainWindow):
 
             prof = self.app.profile()
             self.training = TrainingPage(self.runner, self.app, prof.name, prof.id)
+            self.training.adapters_changed.connect(self.status_area.refresh)
             idx = self.tabs.indexOf(self._training_holder)
             self.tabs.removeTab(idx)
             self.tabs.insertTab(idx, self.training, "Training")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton, QSpinBox, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
@@ -12,6 +13,8 @@ from .workers import Runner
 
 class TrainingPage(QWidget):
     """Shows and drives training for the current profile (Qt thread; training runs in a child process)."""
+
+    adapters_changed = Signal()  # the active adapter or the versions changed: other screens refresh
 
     def __init__(self, runner: Runner, app, profile_name: str, profile_id: int, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -62,7 +65,8 @@ class TrainingPage(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        """Reload the adapter table."""
+        """Reload the adapter table (and tell the other screens)."""
+        self.adapters_changed.emit()
         rows = self.app.list_adapters(self.profile_id)
         self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):

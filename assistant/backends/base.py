@@ -21,6 +21,8 @@ class Guide:
     (nothing in the request has a number, so any number would be invented). ``numbers``: the digit strings that
     may be written (those of the request and the mail answered); a digit run that is not the start of one of them
     is never begun or extended ('4 pm' when '3 pm' was asked, '2013' when only '2' and '15' were mentioned).
+    ``name_penalty``: a capitalised word in mid-sentence is a name; one nobody mentioned (not in ``known_words``)
+    is made less likely ('Barcelona' when Berlin or Munich was asked).
     """
 
     require: list[tuple[str, ...]] = field(default_factory=list)
@@ -28,6 +30,8 @@ class Guide:
     avoid: list[str] = field(default_factory=list)
     avoid_digits: bool = False
     numbers: list[str] = field(default_factory=list)
+    known_words: list[str] = field(default_factory=list)  # lower-case words a capitalised word may be
+    name_penalty: float = 0.0  # taken off a capitalised word mid-sentence that is none of ``known_words``
     strength: float = 0.0
     delay_tokens: int = 6
     ramp_tokens: int = 16

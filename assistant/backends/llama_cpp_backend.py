@@ -66,7 +66,7 @@ class LlamaCppGenerator(Generator):
         self._eos_text = eos
         self.last_stats = GenStats()
         self._lock = threading.Lock()
-        self.adapters = AdapterSlot(self.llm)
+        self.adapters = AdapterSlot.of(self.llm)  # one per llama context: every wrapper sees what is applied
 
     @property
     def context_length(self) -> int:
@@ -156,6 +156,23 @@ class LlamaCppGenerator(Generator):
             self.llm._ownvoice_digit_tokens = cached
         return cached
 
+    @property
+    def capitalised_tokens(self) -> dict[int, str]:
+        """Tokens that begin a capitalised word after a space (' Paris', ' Bar'), lower-cased, computed once."""
+        cached = getattr(self.llm, "_ownvoice_cap_tokens", None)
+        if cached is None:
+            cached = {}
+            for i in range(self.llm.n_vocab()):
+                try:
+                    t = self.llm._model.token_get_text(i)
+                except Exception:  # noqa: BLE001 - odd vocab entries
+                    continue
+                t = t.replace("\u0120", " ").replace("Ġ", " ").replace("▁", " ")
+                if len(t) >= 3 and t[0] == " " and t[1].isupper() and t[1:].replace("'", "").isalpha():
+                    cached[i] = t[1:].lower()
+            self.llm._ownvoice_cap_tokens = cached
+        return cached
+
     def _end_ids(self) -> list[int]:
         ids = {self.llm.token_eos()}
         for text in ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<end_of_turn>"):
@@ -210,6 +227,10 @@ class _TurnGuard:
         return scores
 
 
+_COMMON_CAPITALISED = {"i", "i'm", "i'll", "i've", "i'd", "ok", "okay", "mr", "mrs", "ms", "dr", "prof", "email",
+                       "thanks", "best", "regards", "cheers", "dear", "hi", "hello", "hey", "yes", "no", "sure"}
+
+
 class _FactGuide:
     """Logits processor: steer towards the request's facts, away from invented days/months/numbers."""
 
@@ -240,6 +261,11 @@ class _FactGuide:
         self.digits = gen.digit_token_ids
         self.numbers = tuple(guide.numbers) if not guide.avoid_digits else ()
         self.digit_text = gen.digit_tokens
+        self.unknown_names: list[int] = []
+        if guide.name_penalty > 0:
+            known = {w for w in guide.known_words if len(w) >= 2} | _COMMON_CAPITALISED
+            prefixes = {k[:j] for k in known for j in range(2, len(k) + 1)}  # ' Ber' may begin 'Berlin'
+            self.unknown_names = [i for i, w in gen.capitalised_tokens.items() if w not in prefixes]
 
     def _invented_digits(self, produced: list[int]) -> list[int]:
         """Digit tokens that would begin or extend a number nobody mentioned."""
@@ -263,6 +289,10 @@ class _FactGuide:
             scores[self.digits] = -float("inf")  # a mail does not open with a bare number ('3. We have...')
         elif self.numbers:
             scores[self._invented_digits(list(input_ids[self.n_prompt:]))] = -float("inf")
+        if self.unknown_names and len(input_ids) > self.n_prompt:
+            last = self.gen.token_text(list(input_ids[-1:]))
+            if last and last.rstrip(" ")[-1:] not in (".", "!", "?", "\n", ":", "") and "\n" not in last:
+                scores[self.unknown_names] -= self.guide.name_penalty  # mid-sentence: a name nobody gave
         if not self.facts or self.guide.strength <= 0:
             return scores
         produced = list(input_ids[self.n_prompt:])
@@ -282,7 +312,20 @@ class _FactGuide:
 
 
 class AdapterSlot:
-    """The LoRA adapters loaded on one llama.cpp model, and which one is active."""
+    """The LoRA adapters loaded on one llama.cpp model, and which one is active.
+
+    The llama context is shared by every generator over the same file (the model cache), so the slot is too:
+    a second wrapper that believed no adapter was applied would leave another's LoRA on while logging none.
+    """
+
+    @classmethod
+    def of(cls, llm) -> "AdapterSlot":
+        """The slot of this llama context (created once)."""
+        slot = getattr(llm, "_ownvoice_adapters", None)
+        if slot is None:
+            slot = cls(llm)
+            llm._ownvoice_adapters = slot
+        return slot
 
     def __init__(self, llm) -> None:
         self.llm = llm
