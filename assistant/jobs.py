@@ -14,12 +14,16 @@ from .errors import Cancelled
 
 @dataclass(frozen=True)
 class Progress:
-    """One progress report: ``done`` of ``total`` units of ``stage`` (total 0 = unknown)."""
+    """One progress report: ``done`` of ``total`` units of ``stage`` (total 0 = unknown); training steps also
+    carry their numbers (loss, tokens/s, seconds left) so no screen parses them out of ``message``."""
 
     stage: str
     done: int
     total: int = 0
     message: str = ""
+    loss: Optional[float] = None
+    tokens_per_s: Optional[float] = None
+    eta_s: Optional[float] = None
 
 
 ProgressFn = Callable[[Progress], None]

@@ -132,7 +132,9 @@ def run_child(cfg_path: Path, log_path: Path, progress: Optional[ProgressFn], ca
             if kind == "step":
                 if progress is not None:
                     progress(Progress("training", event["step"], event["total"],
-                                      f"loss {event['loss']:.3f}, {event['tokens_per_s']:.0f} tok/s, ETA {event['eta_s']:.0f}s"))
+                                      f"loss {event['loss']:.3f}, {event['tokens_per_s']:.0f} tok/s, ETA {event['eta_s']:.0f}s",
+                                      loss=float(event["loss"]), tokens_per_s=float(event["tokens_per_s"]),
+                                      eta_s=float(event["eta_s"])))
             elif kind == "done":
                 done = event
             elif kind == "error":

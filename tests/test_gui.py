@@ -55,6 +55,8 @@ def test_compose_with_pasted_mail_streams_a_draft_with_exemplars_then_accept(gui
     panel.incoming_box.setPlainText((SAMPLES / "incoming.eml").read_text())
     assert ed.to.text() == "Ana Costa <ana@example.org>"
     assert ed.subject.text() == "Re: Workshop on the school-street pilot"
+    shown = panel.incoming_box.toPlainText()  # the raw message is shown readably: no MIME headers
+    assert shown.startswith("From: Ana Costa") and "Message-ID" not in shown and "Content-Type" not in shown
     panel.instruction.setText("say yes and suggest a Thursday")
     updates = []
     panel.runner  # the worker streams into the editor through signals

@@ -93,3 +93,16 @@ def test_menus_and_shortcuts_reach_every_screen(fresh_gui, qtbot):
     win.draft_action.trigger()  # nothing asked yet: focus goes to the request, no job starts
     assert win.compose.op is None and "Say what the mail should do" in win.compose.status.text()
     assert "Model: " in win.status_area.text() and "no adapter" in win.status_area.text()
+
+
+def test_training_page_shows_stages_minutes_and_the_first_loss_point(fresh_gui):
+    from ownvoice.assistant.jobs import Progress
+
+    page = fresh_gui.window.show_training()
+    page._progress(Progress("preparing", 0, 0))
+    assert page.eta.text() == "Preparing the base model…" and page.bar.maximum() == 0  # busy, never "100%"
+    page._progress(Progress("training", 1, 24, "", loss=2.5, tokens_per_s=150.0, eta_s=410.0))
+    assert page.eta.text() == "Training: step 1 of 24 · loss 2.500 · 150 tokens/s · about 7 min left"
+    xs, ys = page.curve.getData()
+    assert list(xs) == [1] and list(ys) == [2.5]
+    assert page.curve.opts["symbol"] == "o"  # one point is visible

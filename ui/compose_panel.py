@@ -133,6 +133,11 @@ class ComposePanel(QWidget):
             return
         if self.incoming is None or self.incoming.prompt_text() != text:
             self.incoming = email_io.parse_pasted(text)
+            readable = self.incoming.prompt_text()
+            if (self.incoming.sender or self.incoming.subject) and readable != text:
+                self.incoming_box.blockSignals(True)  # a whole raw message: show who, what and the decoded text
+                self.incoming_box.setPlainText(readable)
+                self.incoming_box.blockSignals(False)
             self._prefill(self.incoming)
 
     def _prefill(self, inc: email_io.Incoming) -> None:

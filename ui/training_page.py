@@ -11,6 +11,18 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QProgressBar, Q
 from .workers import Runner
 
 
+STAGES = {"embedding": "Indexing your writing", "playback": "Writing requests for your mail (playback)",
+          "preparing": "Preparing the base model", "loading": "Loading the model", "training": "Training",
+          "exporting": "Exporting the adapter", "evaluating": "Checking held-out mail"}
+
+
+def eta_text(seconds: float) -> str:
+    """'about 4 min left' (or seconds under a minute)."""
+    if seconds < 60:
+        return f"about {max(1, int(round(seconds)))} s left"
+    return f"about {int(round(seconds / 60))} min left"
+
+
 class TrainingPage(QWidget):
     """Shows and drives training for the current profile (Qt thread; training runs in a child process)."""
 
@@ -31,7 +43,15 @@ class TrainingPage(QWidget):
 
         self.plot = pg.PlotWidget(title="training loss")
         self.plot.setLabel("bottom", "step")
-        self.curve = self.plot.plot([], [], pen=pg.mkPen(width=2))
+        palette = self.palette()
+        self.plot.setBackground(palette.color(palette.ColorRole.Base))  # the theme's colours, light or dark
+        ink = palette.color(palette.ColorRole.Text)
+        for axis in ("left", "bottom"):
+            self.plot.getAxis(axis).setPen(ink)
+            self.plot.getAxis(axis).setTextPen(ink)
+        accent = palette.color(palette.ColorRole.Highlight)
+        self.curve = self.plot.plot([], [], pen=pg.mkPen(accent, width=2), symbol="o", symbolSize=6,
+                                    symbolBrush=accent)  # a point shows from the first step
         self.losses: list[float] = []
         self.table = QTableWidget(0, 6)
         self.table.setHorizontalHeaderLabels(["id", "version", "active", "held-out loss (base → adapter)", "examples",
@@ -97,21 +117,27 @@ class TrainingPage(QWidget):
             self.op.cancel.cancel()
 
     def _progress(self, ev) -> None:
+        label = STAGES.get(ev.stage, ev.stage.capitalize())
         if ev.stage == "training" and ev.total:
             self.bar.setRange(0, ev.total)
             self.bar.setValue(ev.done)
-            self.eta.setText(ev.message)
-            try:
-                self.losses.append(float(ev.message.split("loss ")[1].split(",")[0]))
+            parts = [f"{label}: step {ev.done} of {ev.total}"]
+            if ev.loss is not None:
+                parts.append(f"loss {ev.loss:.3f}")
+                self.losses.append(ev.loss)
                 self.curve.setData(list(range(1, len(self.losses) + 1)), self.losses)
-            except (IndexError, ValueError):
-                pass
+            if ev.tokens_per_s is not None:
+                parts.append(f"{ev.tokens_per_s:.0f} tokens/s")
+            if ev.eta_s is not None:
+                parts.append(eta_text(ev.eta_s))
+            self.eta.setText(" · ".join(parts))
         elif ev.total:
             self.bar.setRange(0, ev.total)
             self.bar.setValue(ev.done)
-            self.eta.setText(f"{ev.stage}: {ev.done}/{ev.total}")
+            self.eta.setText(f"{label}: {ev.done} of {ev.total}")
         else:
-            self.eta.setText(f"{ev.stage}…")
+            self.bar.setRange(0, 0)  # a stage of unknown length: a busy bar, never a full one
+            self.eta.setText(f"{label}…")
 
     def _finish(self) -> None:
         self.op = None
