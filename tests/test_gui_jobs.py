@@ -106,3 +106,22 @@ def test_training_page_shows_stages_minutes_and_the_first_loss_point(fresh_gui):
     xs, ys = page.curve.getData()
     assert list(xs) == [1] and list(ys) == [2.5]
     assert page.curve.opts["symbol"] == "o"  # one point is visible
+
+
+def test_dark_and_light_themes_and_a_usable_layout_at_1024x640(fresh_gui, qtbot):
+    from PySide6.QtGui import QPalette
+
+    from ownvoice.ui.theme import apply_theme
+
+    qapp, win = fresh_gui.qapp, fresh_gui.window
+    assert apply_theme(qapp, "dark") == "dark"
+    assert qapp.palette().color(QPalette.ColorRole.Window).lightness() < 60
+    assert qapp.palette().color(QPalette.ColorRole.Text).lightness() > 200
+    assert apply_theme(qapp, "light") == "light"
+    assert qapp.palette().color(QPalette.ColorRole.Window).lightness() > 200
+    win.tabs.setCurrentWidget(win.write_split)
+    win.resize(1024, 640)
+    qtbot.wait(100)
+    assert win.editor.body.width() >= 300  # the editor keeps the most room
+    assert win.compose.width() <= 420
+    assert win.library.list.horizontalScrollBar().isHidden() or not win.library.list.horizontalScrollBar().isVisible()

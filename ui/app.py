@@ -15,6 +15,7 @@ from .icons import app_icon
 from .main_window import MainWindow
 from .quick_popup import QuickPopup
 from .single_instance import InstanceServer, send_command
+from .theme import apply_theme
 from .workers import Runner
 
 
@@ -27,6 +28,7 @@ class OwnVoiceGui:
         self.qapp = QApplication.instance() or QApplication(sys.argv[:1])
         self.qapp.setApplicationName("OwnVoice")
         self.qapp.setWindowIcon(app_icon())
+        self.theme = apply_theme(self.qapp)
         self.qapp.setQuitOnLastWindowClosed(not QSystemTrayIcon.isSystemTrayAvailable())
         self.app = OwnVoice(home)
         self.runner = Runner(str(self.app.home))

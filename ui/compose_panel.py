@@ -7,7 +7,7 @@ from typing import Optional
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QMessageBox,
+from PySide6.QtWidgets import (QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QMessageBox,
                                QPlainTextEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from ownvoice.assistant import email_io
@@ -53,9 +53,10 @@ class ComposePanel(QWidget):
         row1 = QHBoxLayout()
         for w in (self.draft_btn, self.stop_btn, self.open_btn):
             row1.addWidget(w)
-        row2 = QHBoxLayout()
-        for w in (self.accept_btn, self.regen_btn, self.copy_btn, self.export_btn, self.mailto_btn, self.drafts_btn):
-            row2.addWidget(w)
+        row2 = QGridLayout()  # two rows of three: the panel stays narrow enough for a 1024 px screen
+        for i, w in enumerate((self.accept_btn, self.regen_btn, self.copy_btn, self.export_btn, self.mailto_btn,
+                               self.drafts_btn)):
+            row2.addWidget(w, i // 3, i % 3)
         layout = QVBoxLayout(self)
         layout.addWidget(self.instruction)
         layout.addWidget(self.incoming_box)
@@ -65,6 +66,12 @@ class ComposePanel(QWidget):
         layout.addWidget(self.exemplars)
         layout.addLayout(row2)
         layout.addWidget(self.status)
+        layout.addStretch(1)  # spare height goes below, not between the controls
+        self.status.setWordWrap(True)
+        self.instruction.setAccessibleName("What the mail should say")
+        self.incoming_box.setAccessibleName("The mail you are answering")
+        self.exemplars.setAccessibleName("Past mail used as examples")
+        self.status.setAccessibleName("Drafting status")
         self.draft_btn.clicked.connect(self.start_draft)
         self.regen_btn.clicked.connect(lambda: self.start_draft(seed_bump=True))
         self.instruction.returnPressed.connect(self.start_draft)

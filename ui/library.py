@@ -23,6 +23,12 @@ class Library(QWidget):
         self.source = QComboBox()
         self.source.addItems(["all sources", "typed", "imported", "accepted", "draft"])
         self.list = QListWidget()
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # rows elide, never scroll
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setUniformItemSizes(True)
+        self.list.setAlternatingRowColors(True)
+        self.list.setAccessibleName("Your writing")
+        self.search.setAccessibleName("Search your writing")
         top = QHBoxLayout()
         top.addWidget(self.kind)
         top.addWidget(self.source)
@@ -50,8 +56,11 @@ class Library(QWidget):
         docs = self.app.library(self.profile_id, text, kind=kind, source=source, limit=2000)
         self.list.clear()
         for doc in docs[:2000]:
-            when = (doc.sent_at or doc.updated or "")[:10]
+            when = (doc.sent_at or doc.created or doc.updated or "")[:10]
+            who = f"to {doc.recipients.split('<')[0].strip() or doc.recipients}" if doc.recipients else doc.kind
             first = " ".join(doc.body.split())[:80]
-            item = QListWidgetItem(f"{doc.subject or '(no subject)'}  ·  {when}  ·  {doc.kind}/{doc.source}\n{first}")
+            tag = "" if doc.source in ("imported", "typed") else f"  [{doc.source}]"
+            item = QListWidgetItem(f"{doc.subject or '(no subject)'}{tag}\n{when} · {who} · {first}")
+            item.setToolTip(f"{doc.subject}\n{when} · {doc.recipients}\n\n{doc.body[:400]}")
             item.setData(Qt.ItemDataRole.UserRole, doc.id)
             self.list.addItem(item)

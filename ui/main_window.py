@@ -35,7 +35,9 @@ class MainWindow(QMainWindow):
         split.addWidget(self.library)
         split.addWidget(self.editor)
         split.addWidget(self.compose)
-        split.setSizes([280, 420, 360])
+        for i, stretch in enumerate((2, 4, 3)):  # the editor gets the most room at any window size
+            split.setStretchFactor(i, stretch)
+        split.setSizes([230, 430, 360])
         self.tabs = QTabWidget()
         self.write_split = split
         self.tabs.addTab(split, "Write")
@@ -48,6 +50,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.settings, "Settings")
         self.setCentralWidget(self.tabs)
         self.resize(1100, 680)
+        self.setMinimumSize(900, 560)
         self.library.opened.connect(self.editor.open_document)
         self.library.opened.connect(self._remember_document)
         self.compose.exemplar_opened.connect(self.editor.open_document)
