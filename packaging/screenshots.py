@@ -1,12 +1,15 @@
 """Render screenshots of the main window, compose mid-stream, the training page and the quick popup.
 
 Usage: xvfb-run -a python packaging/screenshots.py docs/screenshots   (or QT_QPA_PLATFORM=offscreen)
-Uses a throw-away data home with the sample persona; the real embedded model drafts and a real LoRA
-training run (24 steps, shot at step 12, then cancelled) feeds the training page.
+Uses a throw-away data home and a throw-away $HOME in which the sample persona's mbox is laid out as a
+Thunderbird profile's Sent folder: the first-run page finds it and imports it for real. The real
+embedded model drafts; the Write tab is shot at 1024x640 and 1920x1080 in the light and dark themes;
+a real LoRA training run (24 steps, shot at step 12, then cancelled) feeds the training page.
 """
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -20,16 +23,18 @@ def main(out: Path) -> None:
     """Write the PNGs into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     home = tempfile.mkdtemp(prefix="ownvoice-shots-")
-    from ownvoice.assistant.app import OwnVoice
-
-    pre = OwnVoice(home)
-    pre.import_paths([REPO / "samples" / "persona.mbox"], "default", ["priya@example.org"])
-    pre.close()
+    user_home = Path(tempfile.mkdtemp(prefix="ownvoice-shots-user-"))
+    sent = user_home / ".thunderbird" / "a1b2c3.default-release" / "Mail" / "Local Folders"
+    sent.mkdir(parents=True)
+    shutil.copy(REPO / "samples" / "persona.mbox", sent / "Sent")
+    os.environ["HOME"] = str(user_home)
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
     from ownvoice.ui.app import OwnVoiceGui
+    from ownvoice.ui.theme import apply_theme
 
+    os.environ["OWNVOICE_THEME"] = "light"
     gui = OwnVoiceGui(home)
 
     def pump(ms: int) -> None:
@@ -37,6 +42,16 @@ def main(out: Path) -> None:
         QTimer.singleShot(ms, loop.quit)
         loop.exec()
 
+    pump(300)
+    gui.window.grab().save(str(out / "first_run_import.png"))  # the page a new user sees first
+    page = gui.window.welcome
+    page.addresses.setText("priya@example.org")
+    page.start_import()
+    while page.op is not None:
+        pump(100)
+    pump(200)
+    gui.window.grab().save(str(out / "first_run_imported.png"))
+    page.write_btn.click()
     pump(300)
     gui.window.grab().save(str(out / "main_window.png"))
     panel = gui.window.compose
@@ -55,6 +70,15 @@ def main(out: Path) -> None:
         pump(100)
     pump(200)
     gui.window.grab().save(str(out / "compose_done.png"))
+    for theme in ("light", "dark"):
+        apply_theme(QApplication.instance(), theme)
+        for w, h in ((1024, 640), (1920, 1080)):
+            gui.window.resize(w, h)
+            pump(400)
+            gui.window.grab().save(str(out / f"write_{w}x{h}_{theme}.png"))
+    apply_theme(QApplication.instance(), "light")
+    gui.window.resize(1100, 680)
+    pump(300)
     # a real, short training run on the persona: the curve and ETA are the trainer's own progress events
     page = gui.window.show_training()
     page.steps.setValue(TRAINING_STEPS)

@@ -43,6 +43,8 @@ class ComposePanel(QWidget):
         self.busy.setVisible(False)
         self.exemplars = QListWidget()
         self.exemplars.setMaximumHeight(110)
+        self.exemplars.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.exemplars.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.accept_btn = QPushButton("Accept")
         self.regen_btn = QPushButton("Regenerate")
         self.export_btn = QPushButton("Save .eml…")

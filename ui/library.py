@@ -59,8 +59,8 @@ class Library(QWidget):
             when = (doc.sent_at or doc.created or doc.updated or "")[:10]
             who = f"to {doc.recipients.split('<')[0].strip() or doc.recipients}" if doc.recipients else doc.kind
             first = " ".join(doc.body.split())[:80]
-            tag = "" if doc.source in ("imported", "typed") else f"  [{doc.source}]"
-            item = QListWidgetItem(f"{doc.subject or '(no subject)'}{tag}\n{when} · {who} · {first}")
+            tag = "" if doc.source in ("imported", "typed") else f"[{doc.source}] "
+            item = QListWidgetItem(f"{tag}{doc.subject or '(no subject)'}\n{when} · {who} · {first}")
             item.setToolTip(f"{doc.subject}\n{when} · {doc.recipients}\n\n{doc.body[:400]}")
             item.setData(Qt.ItemDataRole.UserRole, doc.id)
             self.list.addItem(item)
