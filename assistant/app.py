@@ -230,12 +230,12 @@ class OwnVoice:
         row = active_adapter(self.db, prof.id) if use else None
         if row is None:
             if gen.adapter_name:
-                gen.adapters.activate(None)  # type: ignore[attr-defined]
+                gen.set_adapter(None)
             return ""
         if row.base_sha256 != model_sha256(gen.model_path):
             raise ModelError(f"the active adapter (v{row.version}) was trained for another base model "
                              f"({Path(row.base_gguf).name}); draft with --no-adapter or pick that model")
-        gen.adapters.activate(row.path)  # type: ignore[attr-defined]
+        gen.set_adapter(row.path)
         return row.path
 
     def train(self, profile: Optional[str] = None, progress: Optional[ProgressFn] = None,
@@ -294,7 +294,7 @@ class OwnVoice:
 
         path = delete_adapter(self.db, adapter_id)
         if path and self._generator is not None and hasattr(self._generator, "adapters"):
-            self._generator.adapters.unload(path)  # type: ignore[attr-defined]
+            self._generator.unload_adapter(path)
 
     def stats(self) -> list[dict]:
         """Per-profile counts."""

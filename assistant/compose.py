@@ -34,8 +34,8 @@ from .style import StyleStats, compute_style, greeting_for, nameless_greeting
 
 STOP_STRINGS = ["<|im_start|>", "<|im_end|>", "\nSubject:", "\nSUBJECT:", "\n---", "\nFrom:", "\n\n\n\n"]
 TOKENS_PER_WORD = 1.4
-LENGTH_CAP = 1.3  # generation stops at the first sentence end past this multiple of the user's typical length
-LENGTH_TRIM = 1.6  # the finished draft is trimmed to a sentence end within this multiple
+LENGTH_CAP = 1.0  # generation stops at the first sentence end past this multiple of the user's typical length
+LENGTH_TRIM = 1.25  # the finished draft is trimmed to a sentence end within this multiple
 
 
 @dataclass
@@ -179,7 +179,8 @@ class Composer:
                                temperature=self.temperature if request.temperature is None else request.temperature)
             raw, cancelled = self._stream(prompt, params, own_name, recipient, on_update, cancel, prefill,
                                           max_words=int(target * LENGTH_CAP) + 4)
-            text = finish_draft(raw, own_name, recipient, signoff, max_words=int(target * LENGTH_TRIM) + 6)
+            text = finish_draft(raw, own_name, recipient, signoff, max_words=int(target * LENGTH_TRIM) + 6,
+                                known_signoff=style.knows_closing_for(recipient or ""))
             check = check_draft(text, facts, support, own_name, recipient)
             score = candidate_score(check, centroid.similarity(text), len(text.split()), target,
                                     self.generator.last_stats.mean_logprob)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from .style import ends_with_closing_phrase, has_closing
+from .style import ends_with_closing_phrase, has_closing, with_signoff
 
 _PLACEHOLDER = re.compile(r"\[([^\[\]\n]{1,40})\]")
 _SELF = re.compile(r"^(your|my|sender'?s?)( full)? name$|^name$|^your signature$", re.I)
@@ -104,14 +104,17 @@ def clean_lines(text: str, own_name: str = "", recipient: Optional[str] = None) 
 
 
 def finish_draft(text: str, own_name: str = "", recipient: Optional[str] = None, signoff: str = "",
-                 max_words: Optional[int] = None) -> str:
-    """Final clean-up of a whole draft: clean, trim a run-on, end with the user's sign-off."""
+                 max_words: Optional[int] = None, known_signoff: bool = False) -> str:
+    """Final clean-up of a whole draft: clean, trim a run-on, end with the user's sign-off (``known_signoff``: the
+    one the user uses with this recipient, which replaces the model's)."""
     cleaned, _ = clean_lines(text, own_name, recipient)
     cleaned = _own_signature(cleaned.strip(), own_name)
     if max_words and len(cleaned.split()) > max_words:
         cleaned = _trim_to_sentence(cleaned, max_words)
     if signoff and cleaned and not has_closing(cleaned, own_name):
         cleaned = cleaned.rstrip() + "\n\n" + signoff
+    elif known_signoff and signoff and cleaned and "\n" in signoff:  # the one the user uses with this person
+        cleaned = with_signoff(cleaned, signoff)
     elif own_name and cleaned and ends_with_closing_phrase(cleaned):
         cleaned = cleaned.rstrip() + ("\n\n" if "\n\n" in signoff else "\n") + own_name
     return cleaned.strip()

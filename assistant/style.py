@@ -43,6 +43,10 @@ class StyleStats:
         """The user's usual sign-off block, e.g. 'Best,\\n\\nIsabel'."""
         return self.signoff_for("")
 
+    def knows_closing_for(self, recipient: str) -> bool:
+        """True when the user's past mail shows how they sign off to ``recipient``."""
+        return bool(recipient) and bool(_by_name(self.closings_by_name, recipient))
+
     def signoff_for(self, recipient: str = "") -> str:
         """The sign-off block the user uses with ``recipient`` (their usual one when unknown)."""
         closing = _by_name(self.closings_by_name, recipient) or self.closing
@@ -148,6 +152,16 @@ def has_closing(text: str, name: str = "") -> bool:
 def closing_lines(lines: Iterable[str]) -> int:
     """How many of ``lines`` look like a closing phrase."""
     return sum(1 for ln in lines if _CLOSING.match(ln.strip()))
+
+
+def with_signoff(text: str, signoff: str) -> str:
+    """Replace a closing at the end of ``text`` ('Best regards,\nDavid') by the user's own ``signoff`` block."""
+    lines = text.rstrip().split("\n")
+    for i in range(len(lines) - 1, max(-1, len(lines) - 4), -1):
+        if _CLOSING.match(lines[i].strip()) and len(lines[i].split()) <= 4:
+            head = "\n".join(lines[:i]).rstrip()
+            return (head + "\n\n" + signoff) if head else text
+    return text
 
 
 def ends_with_closing_phrase(text: str) -> bool:

@@ -99,3 +99,15 @@ def test_greeting_and_signoff_follow_how_the_user_writes_to_that_person():
     assert greeting_for(style, "Tom") == "Dear Tom," and style.signoff_for("Tom") == "Best regards,\nDavid"
     assert greeting_for(style, "Ana") == "Hi Ana," and style.signoff_for("Ana") == "Cheers,\nDavid"
     assert greeting_for(style, "Zoe") == "Hi Zoe," and style.signoff_for("Zoe") == "Cheers,\nDavid"
+
+
+def test_the_closing_the_user_uses_with_a_known_recipient_replaces_the_models():
+    from ownvoice.assistant.postprocess import finish_draft
+    from ownvoice.assistant.style import compute_style
+
+    style = compute_style({"email": ["Hi Tom,\n\nSure.\n\nCheers,\nDavid", "Hi Tom,\n\nNo.\n\nCheers,\nDavid",
+                                     "Dear Ana,\n\nYes.\n\nBest regards,\nDavid"]}, "David")
+    assert style.knows_closing_for("Tom") and not style.knows_closing_for("Zoe")
+    draft = "Hi Tom,\n\nMonday works.\n\nBest regards,\nDavid"
+    assert finish_draft(draft, "David", "Tom", style.signoff_for("Tom"), known_signoff=True).endswith("Cheers,\nDavid")
+    assert finish_draft(draft, "David", "Zoe", style.signoff_for("Zoe")).endswith("Best regards,\nDavid")

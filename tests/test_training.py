@@ -94,7 +94,7 @@ def test_adapter_learns_the_marker_and_hot_swaps(trained_app, tmp_path):
     app.delete_adapter(outcome.adapter_id)
     assert A.list_adapters(app.db, prof.id) == []
     assert not Path(outcome.path).exists()
-    assert outcome.path not in gen.adapters.loaded
+    assert outcome.path not in gen.loaded_adapters
     assert MARKER not in app.draft(DraftRequest("a note about the shed", use_rag=False, seed=0, max_tokens=60), "zeb").raw
 
 

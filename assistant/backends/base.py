@@ -7,6 +7,7 @@ from typing import Iterator, Optional, Sequence
 
 import numpy as np
 
+from ..errors import ModelError
 from ..jobs import CancelToken, ProgressFn
 
 
@@ -100,6 +101,19 @@ class Generator(ABC):
     def adapter_name(self) -> str:
         """Name of the active adapter, '' when none."""
         return ""
+
+    def set_adapter(self, path: Optional[str], scale: float = 1.0) -> None:
+        """Apply the LoRA adapter at ``path`` with ``scale`` (None: none); prompt state is reset."""
+        if path is not None:
+            raise ModelError(f"the {self.name or 'current'} generator cannot apply LoRA adapters")
+
+    def unload_adapter(self, path: str) -> None:
+        """Forget a loaded adapter (taking it off first if it is applied)."""
+
+    @property
+    def loaded_adapters(self) -> list[str]:
+        """Paths of the adapters loaded on this model."""
+        return []
 
 
 class Embedder(ABC):

@@ -78,6 +78,21 @@ class LlamaCppGenerator(Generator):
         """Name of the active adapter, '' when none."""
         return self.adapters.active_name
 
+    def set_adapter(self, path: Optional[str], scale: float = 1.0) -> None:
+        """Apply an adapter GGUF unmerged through llama.cpp (None: none); the KV cache is reset."""
+        with self._lock:
+            self.adapters.activate(path, scale)
+
+    def unload_adapter(self, path: str) -> None:
+        """Free a loaded adapter (taken off first if applied)."""
+        with self._lock:
+            self.adapters.unload(path)
+
+    @property
+    def loaded_adapters(self) -> list[str]:
+        """Paths of the adapters loaded on this model."""
+        return self.adapters.loaded
+
     def reset(self) -> None:
         """Forget the KV cache (the next generation starts fresh: reproducible per seed)."""
         with self._lock:
