@@ -196,9 +196,17 @@ class OwnVoice:
     def import_paths(self, paths: list[Path], profile: Optional[str] = None, addresses: Optional[list[str]] = None,
                      progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None,
                      embed: bool = True) -> ImportSummary:
-        """Import files into a profile (created if new), then embed what is new."""
+        """Import files into a profile (created if new, and only if the import succeeds), then embed what is new."""
+        existed = any(p.name == (profile or self.settings.default_profile) for p in self.list_profiles())
         prof = self.profile(profile, create=True)
-        summary = import_paths(self.db, prof, [Path(p) for p in paths], addresses, progress, cancel)
+        try:
+            summary = import_paths(self.db, prof, [Path(p) for p in paths], addresses, progress, cancel)
+        except Exception:
+            if not existed and not docs_table.list_documents(self.db, prof.id, writing_only=False):
+                from ownvoice.store.profiles import delete_profile
+
+                delete_profile(self.db, prof.id)  # a failed import leaves no trace, not even a new profile
+            raise
         if embed:
             self.embed(prof, progress, cancel)
         return summary

@@ -7,6 +7,7 @@ derived data: a cancelled embedding pass is simply resumed by the next import or
 from __future__ import annotations
 
 import collections
+import dataclasses
 import re
 import sqlite3
 from dataclasses import dataclass, field
@@ -16,10 +17,12 @@ from typing import Iterable, Optional
 import sqlite_utils
 
 from ownvoice.store import documents as docs_table
+from ownvoice.store.documents import Document
 from ownvoice.store.profiles import Profile, update_profile
 
 from .errors import InputError, StorageError
 from .importers import Foreign, Own, Skip, read_path
+from .importers.sources import shown_path
 from .jobs import CancelToken, ProgressFn, report
 
 
@@ -63,6 +66,17 @@ def guess_display_name(sender_names: Iterable[str], bodies: Iterable[str]) -> st
     return ""
 
 
+def _valid(text: Optional[str]) -> str:
+    return (text or "").encode("utf-8", "replace").decode("utf-8")  # a lone surrogate becomes '?'
+
+
+def _valid_text(doc: Document) -> Document:
+    """The document with every text field valid UTF-8 (what SQLite stores and hashing needs)."""
+    return dataclasses.replace(doc, body=_valid(doc.body), subject=_valid(doc.subject),
+                               recipients=_valid(doc.recipients), context=_valid(doc.context),
+                               origin=(doc.origin or "").encode("utf-8", "backslashreplace").decode("utf-8"))
+
+
 def import_paths(db: sqlite_utils.Database, profile: Profile, paths: list[Path], addresses: Optional[list[str]] = None,
                  progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None) -> ImportSummary:
     """Read ``paths`` and add the user's new documents to ``profile``; all-or-nothing per call."""
@@ -80,6 +94,7 @@ def import_paths(db: sqlite_utils.Database, profile: Profile, paths: list[Path],
                 if cancel:
                     cancel.check()
                 if isinstance(item, Own):
+                    item = Own(_valid_text(item.doc), item.sender_name)
                     h = content_hash(item.doc.subject, item.doc.body)
                     if h in seen:
                         summary.duplicates += 1
@@ -94,7 +109,10 @@ def import_paths(db: sqlite_utils.Database, profile: Profile, paths: list[Path],
                     summary.unreadable.append((item.where, item.reason))
                 report(progress, "reading", len(found) + summary.duplicates + summary.not_users + len(summary.unreadable))
         except InputError as exc:
-            summary.failed_files.append((str(path), str(exc)))
+            summary.failed_files.append((shown_path(path), str(exc)))
+        except OSError as exc:  # e.g. a Maildir whose new/ cannot be listed
+            summary.failed_files.append((shown_path(path), f"{shown_path(path)}: cannot be read "
+                                                           f"({exc.strerror or exc})"))
     if len(paths) == len(summary.failed_files) and summary.failed_files:
         raise InputError("; ".join(reason for _, reason in summary.failed_files))
     if cancel:

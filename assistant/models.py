@@ -9,7 +9,7 @@ from typing import Optional
 
 import sqlite_utils
 
-from ownvoice.store.util import now_iso
+from ownvoice.store.util import now_iso, writing
 
 from .backends.defaults import default_gguf_path
 from .errors import ModelError
@@ -78,7 +78,7 @@ def add_model(db: sqlite_utils.Database, path: Path) -> ModelInfo:
         raise ModelError(f"{path}: the GGUF does not say its architecture")
     info = ModelInfo(name=meta.get("general.name") or path.stem, path=str(path), architecture=arch,
                      size=path.stat().st_size)
-    with db.atomic():
+    with writing(db):
         db.execute("DELETE FROM models WHERE path = ?", [info.path])
         db["models"].insert({"path": info.path, "name": info.name, "architecture": arch, "size": info.size,
                              "added": now_iso()})
@@ -96,7 +96,7 @@ def list_models(db: sqlite_utils.Database) -> list[ModelInfo]:
 
 def remove_model(db: sqlite_utils.Database, path: str) -> None:
     """Forget an added model (the file stays where it is)."""
-    with db.atomic():
+    with writing(db):
         db.execute("DELETE FROM models WHERE path = ?", [str(Path(path).expanduser().resolve())])
 
 

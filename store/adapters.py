@@ -7,7 +7,7 @@ from typing import Optional
 
 import sqlite_utils
 
-from .util import now_iso
+from .util import now_iso, writing
 
 
 @dataclass
@@ -39,7 +39,7 @@ def next_version(db: sqlite_utils.Database, profile_id: int) -> int:
 def add_adapter(db: sqlite_utils.Database, profile_id: int, version: int, path: str, base_sha256: str,
                 base_gguf: str, metrics: dict, activate: bool) -> int:
     """Register an adapter version (optionally making it the active one)."""
-    with db.atomic():
+    with writing(db):
         if activate:
             db.execute("UPDATE adapters SET active = 0 WHERE profile_id = ?", [profile_id])
         return db["adapters"].insert({
@@ -67,7 +67,7 @@ def active_adapter(db: sqlite_utils.Database, profile_id: int) -> Optional[Adapt
 
 def set_active(db: sqlite_utils.Database, profile_id: int, adapter_id: Optional[int]) -> None:
     """Make one adapter active (None: no adapter)."""
-    with db.atomic():
+    with writing(db):
         db.execute("UPDATE adapters SET active = 0 WHERE profile_id = ?", [profile_id])
         if adapter_id is not None:
             db.execute("UPDATE adapters SET active = 1 WHERE id = ? AND profile_id = ?", [adapter_id, profile_id])
@@ -75,7 +75,7 @@ def set_active(db: sqlite_utils.Database, profile_id: int, adapter_id: Optional[
 
 def delete_adapter_row(db: sqlite_utils.Database, adapter_id: int) -> None:
     """Remove an adapter's row."""
-    with db.atomic():
+    with writing(db):
         db.execute("DELETE FROM adapters WHERE id = ?", [adapter_id])
 
 
@@ -90,5 +90,5 @@ def get_playback(db: sqlite_utils.Database, ids: list[int]) -> dict[int, str]:
 def save_playback(db: sqlite_utils.Database, rows: list[dict]) -> None:
     """Cache playback instructions (document_id, profile_id, instruction, method, model)."""
     stamp = now_iso()
-    with db.atomic():
+    with writing(db):
         db["playback"].upsert_all([{**r, "created": stamp} for r in rows], pk="document_id")

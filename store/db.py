@@ -1,9 +1,10 @@
 """Opening the database and its schema.
 
 Schema changes are named migration functions (sqlite-utils ``Migrations``), applied in order at
-open. WAL mode lets readers (the GUI's library view) run while a writer works; ``busy_timeout``
-makes a second writer wait instead of failing. Every multi-row write happens inside
-``db.atomic()`` so a crash or a bad input never leaves half an import behind.
+open. WAL mode lets readers (the GUI's library view) run while a writer works. Every multi-row write
+happens inside ``util.writing(db)``: BEGIN IMMEDIATE takes the write lock first, so a second writer
+waits out ``busy_timeout`` instead of failing when its read lock cannot be upgraded, and a crash or a
+bad input never leaves half an import behind.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import sqlite3
 from pathlib import Path
 
 import sqlite_utils
+
 from sqlite_utils.migrations import Migrations
 
 DB_SCHEMA_SET = "ownvoice"

@@ -8,7 +8,7 @@ from typing import Iterable, Optional
 
 import sqlite_utils
 
-from .util import content_hash, now_iso
+from .util import content_hash, now_iso, writing
 
 KINDS = ("email", "note")
 # provenance: 'draft' is model output the user has not accepted or sent; it is shown in the library but is never
@@ -73,7 +73,7 @@ def insert_documents(db: sqlite_utils.Database, profile_id: int, docs: Iterable[
     """Insert new documents in one transaction, skipping duplicates; return the new ids."""
     seen = existing_hashes(db, profile_id)
     new_ids: list[int] = []
-    with db.atomic():
+    with writing(db):
         for doc in docs:
             row = _row(doc, profile_id)
             if row["content_hash"] in seen:
@@ -91,7 +91,7 @@ def add_document(db: sqlite_utils.Database, profile_id: int, doc: Document) -> i
     ).fetchone()
     if found:
         return found[0]
-    with db.atomic():
+    with writing(db):
         return db["documents"].insert(row).last_pk
 
 
@@ -105,7 +105,7 @@ def save_draft(db: sqlite_utils.Database, profile_id: int, document_id: Optional
     stamp = now_iso()
     if generation_id is not None and source == "typed":
         source = "draft"
-    with db.atomic():
+    with writing(db):
         if document_id is None:
             doc = Document(body=body, subject=subject, kind=kind, source=source, recipients=recipients,
                            context=context, generation_id=generation_id)
@@ -148,7 +148,7 @@ def set_source(db: sqlite_utils.Database, document_id: int, source: str) -> None
     """Change a document's provenance (e.g. a draft the user accepted)."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
-    with db.atomic():
+    with writing(db):
         db["documents"].update(document_id, {"source": source, "updated": now_iso()})
 
 
@@ -173,7 +173,7 @@ def list_documents(db: sqlite_utils.Database, profile_id: int, kind: Optional[st
 
 def delete_document(db: sqlite_utils.Database, document_id: int) -> None:
     """Delete a document with its revisions and embeddings."""
-    with db.atomic():
+    with writing(db):
         db.execute("DELETE FROM embeddings WHERE document_id = ?", [document_id])
         db.execute("DELETE FROM revisions WHERE document_id = ?", [document_id])
         db.execute("UPDATE generations SET document_id = NULL WHERE document_id = ?", [document_id])

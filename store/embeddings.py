@@ -6,6 +6,8 @@ from typing import Iterable, Optional
 import numpy as np
 import sqlite_utils
 
+from .util import writing
+
 
 def missing_embeddings(db: sqlite_utils.Database, profile_id: int, model: str) -> list[tuple[int, str, str]]:
     """(id, subject, body) of a profile's documents with no current vector for ``model``."""
@@ -30,7 +32,7 @@ def store_embeddings(db: sqlite_utils.Database, model: str, ids: list[int], vect
         {"document_id": i, "model": model, "dim": int(v.shape[0]), "vector": v.tobytes(), "content_hash": hashes.get(i, "")}
         for i, v in zip(ids, vectors)
     ]
-    with db.atomic():
+    with writing(db):
         db["embeddings"].upsert_all(rows, pk=("document_id", "model"))
 
 

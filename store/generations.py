@@ -6,7 +6,7 @@ from typing import Optional
 
 import sqlite_utils
 
-from .util import now_iso
+from .util import now_iso, writing
 
 
 def log_generation(db: sqlite_utils.Database, profile_id: int, *, instruction: str, incoming: str,
@@ -14,7 +14,7 @@ def log_generation(db: sqlite_utils.Database, profile_id: int, *, instruction: s
                    prompt_tokens: int, completion_tokens: int, ttft_s: float, total_s: float,
                    tokens_per_s: float) -> int:
     """Record one generation; return its id."""
-    with db.atomic():
+    with writing(db):
         return db["generations"].insert(
             {
                 "profile_id": profile_id, "instruction": instruction, "incoming": incoming,
@@ -31,7 +31,7 @@ def set_final_text(db: sqlite_utils.Database, generation_id: int, final_text: st
                    document_id: Optional[int] = None, edit_distance: Optional[int] = None,
                    status: str = "accepted") -> None:
     """Store what the user finally kept of a generation (the learning loop's feedback)."""
-    with db.atomic():
+    with writing(db):
         db["generations"].update(generation_id, {"final_text": final_text, "document_id": document_id,
                                                  "edit_distance": edit_distance, "status": status})
 

@@ -7,7 +7,7 @@ from typing import Optional
 
 import sqlite_utils
 
-from .util import now_iso
+from .util import now_iso, writing
 
 
 @dataclass
@@ -48,7 +48,7 @@ def ensure_profile(db: sqlite_utils.Database, name: str) -> Profile:
     existing = get_profile(db, name)
     if existing:
         return existing
-    with db.atomic():
+    with writing(db):
         db["profiles"].insert({"name": name, "display_name": "", "addresses": "[]", "model": "", "created": now_iso()})
     return get_profile(db, name)  # type: ignore[return-value]
 
@@ -62,7 +62,7 @@ def update_profile(db: sqlite_utils.Database, profile_id: int, **fields) -> None
     """Update some columns of a profile (addresses as a list)."""
     if "addresses" in fields:
         fields["addresses"] = json.dumps(sorted({a.lower() for a in fields["addresses"]}))
-    with db.atomic():
+    with writing(db):
         db["profiles"].update(profile_id, fields)
 
 
@@ -73,7 +73,7 @@ def rename_profile(db: sqlite_utils.Database, profile_id: int, new_name: str) ->
 
 def delete_profile(db: sqlite_utils.Database, profile_id: int) -> None:
     """Erase a profile with its documents, revisions, embeddings and generations."""
-    with db.atomic():
+    with writing(db):
         doc_ids = "SELECT id FROM documents WHERE profile_id = ?"
         db.execute(f"DELETE FROM embeddings WHERE document_id IN ({doc_ids})", [profile_id])
         db.execute(f"DELETE FROM revisions WHERE document_id IN ({doc_ids})", [profile_id])

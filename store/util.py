@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from contextlib import contextmanager
 from datetime import datetime, timezone
+from typing import Iterator
+
+import sqlite_utils
 
 _WS = re.compile(r"\s+")
 
@@ -17,3 +21,22 @@ def content_hash(subject: str, body: str) -> str:
     """Hash of a document's text, insensitive to whitespace and case (dedupe key)."""
     norm = _WS.sub(" ", f"{subject or ''}\n{body or ''}").strip().lower()
     return hashlib.sha256(norm.encode("utf-8")).hexdigest()
+
+
+@contextmanager
+def writing(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """A write transaction that takes the write lock first (BEGIN IMMEDIATE), so a second writer waits out the
+    busy timeout instead of failing at once when its read lock cannot be upgraded; nested calls use savepoints."""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    else:
+        db.conn.execute("COMMIT")

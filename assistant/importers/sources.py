@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import mailbox
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional, Union
@@ -73,10 +74,21 @@ def _looks_binary(head: bytes) -> bool:
     return control / len(head) > 0.05
 
 
+def shown_path(path: Path | str) -> str:
+    """A path as text that is always valid UTF-8 (undecodable bytes of a file name shown escaped)."""
+    return os.fsencode(str(path)).decode("utf-8", "backslashreplace")
+
+
 def detect_kind(path: Path) -> str:
     """Say what an import path is: maildir, folder, mbox, eml, jsonl or text (else InputError)."""
-    if not path.exists():
-        raise InputError(f"{path}: no such file or folder")
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(f"{shown_path(path)}: no such file or folder") from None
+    except OSError as exc:
+        raise InputError(f"{shown_path(path)}: cannot be read ({exc.strerror or exc})") from None
+    if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):  # a FIFO would block the import forever
+        raise InputError(f"{shown_path(path)}: not a regular file (a pipe, socket or device): skipped without reading")
     if path.is_dir():
         if (path / "cur").is_dir() and (path / "new").is_dir():
             return "maildir"
@@ -204,6 +216,9 @@ def read_jsonl(path: Path) -> Iterator[Item]:
             except json.JSONDecodeError as exc:
                 yield Skip(where, f"not valid JSON ({exc.msg})")
                 continue
+            except (RecursionError, ValueError) as exc:  # nested thousands deep, a 5,000-digit number
+                yield Skip(where, f"JSON beyond the limits of a mail record ({type(exc).__name__})")
+                continue
             if not isinstance(obj, dict):
                 yield Skip(where, "not a JSON object")
                 continue
@@ -236,8 +251,16 @@ def read_path(path: Path, addresses: set[str]) -> Iterator[Item]:
     elif kind == "jsonl":
         yield from read_jsonl(path)
     else:
-        for root, dirs, files in os.walk(path):
+        for root, dirs, files in os.walk(path, onerror=lambda exc: None):
             dirs.sort()
+            for d in list(dirs):  # a Maildir inside the folder is read as one box, not walked into
+                sub = Path(root) / d
+                if (sub / "cur").is_dir() and (sub / "new").is_dir():
+                    dirs.remove(d)
+                    try:
+                        yield from read_maildir(sub, addresses)
+                    except OSError as exc:
+                        yield Skip(shown_path(sub), f"cannot be read ({exc.strerror or exc})")
             for name in sorted(files):
                 if name.startswith("."):
                     continue
@@ -245,7 +268,9 @@ def read_path(path: Path, addresses: set[str]) -> Iterator[Item]:
                 try:
                     yield from read_path(child, addresses)
                 except InputError as exc:
-                    yield Skip(str(child), str(exc).split(": ", 1)[-1])
+                    yield Skip(shown_path(child), str(exc).split(": ", 1)[-1])
+                except OSError as exc:  # an unreadable Maildir or file inside the folder: skip it, go on
+                    yield Skip(shown_path(child), f"cannot be read ({exc.strerror or exc})")
 
 
 def count_hint(path: Path) -> Optional[int]:

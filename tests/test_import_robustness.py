@@ -1,0 +1,125 @@
+"""Bad input never ends in a traceback or a hang, and a failing import changes nothing (issue: reliability)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pytest
+
+from ownvoice.assistant.errors import InputError
+
+
+def _count(app):
+    return app.db.execute("SELECT count(*) FROM documents").fetchone()[0], len(app.list_profiles())
+
+
+def test_odd_jsonl_values_are_counted_skips_not_tracebacks(app, tmp_path):
+    path = tmp_path / "odd.jsonl"
+    lines = [
+        '{"email": "Hi,\\n\\nLone surrogate \\ud800 here.\\n\\nBest,\\nZed", "subject": "s1"}',
+        "[" * 3000 + "]" * 3000,
+        '{"email": "Hi,\\n\\nBig number.\\n\\nBest,\\nZed", "subject": ' + "9" * 5000 + "}",
+        json.dumps({"email": "Hi,\n\nA fine message about the garden.\n\nBest,\nZed", "subject": "ok"}),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    summary = app.import_paths([path], "zed", embed=False)
+    assert summary.imported >= 1
+    assert summary.imported + len(summary.unreadable) == 4
+    for doc in app.library(app.profile("zed").id, limit=10):
+        doc.body.encode("utf-8")  # stored text is valid UTF-8
+
+
+def test_non_utf8_file_names_and_unreadable_folders_are_skipped(app, tmp_path, persona_mbox, monkeypatch):
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    shutil.copy(persona_mbox, folder / "sent.mbox")
+    (folder / os.fsdecode(b"caf\xe9.txt")).write_text("Hi,\n\nA note with an odd file name.\n\nZed")
+    locked = folder / "locked"
+    for sub in ("cur", "new", "tmp"):
+        (locked / sub).mkdir(parents=True)
+    # root reads anything, so an unreadable new/ is simulated: listing it fails as it does for a normal user
+    import mailbox
+
+    real_keys = mailbox.Maildir.keys
+
+    def keys(box):
+        if "locked" in box._path:
+            raise PermissionError(13, "Permission denied", str(locked / "new"))
+        return real_keys(box)
+
+    monkeypatch.setattr(mailbox.Maildir, "keys", keys)
+    summary = app.import_paths([folder], "zed", embed=False)
+    assert summary.imported >= 21  # the persona's mail and the oddly named note
+    assert any("locked" in where for where, _ in summary.unreadable)  # the unreadable Maildir: a counted skip
+    origins = [d.origin for d in app.library(app.profile("zed").id, limit=100)]
+    odd = [o for o in origins if "caf" in o]
+    assert odd and odd[0].endswith("caf\\udce9.txt")  # shown escaped, stored as valid UTF-8
+    odd[0].encode("utf-8")
+
+
+def test_a_fifo_is_skipped_without_being_opened(app, tmp_path, persona_mbox):
+    import threading
+
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    shutil.copy(persona_mbox, folder / "sent.mbox")
+    os.mkfifo(folder / "pipe")
+    result = {}
+    worker = threading.Thread(target=lambda: result.update(s=app.import_paths([folder], "zed", embed=False)),
+                              daemon=True)
+    worker.start()
+    worker.join(60)
+    assert not worker.is_alive(), "the import hung on a FIFO"
+    summary = result["s"]
+    assert summary.imported >= 20
+    assert any("pipe" in w for w, _ in summary.unreadable + summary.failed_files)
+    with pytest.raises(InputError, match="not a regular file"):
+        app.import_paths([folder / "pipe"], "zed2", embed=False)
+
+
+def test_a_failing_import_creates_no_profile(app, tmp_path):
+    before = _count(app)
+    with pytest.raises(InputError):
+        app.import_paths([tmp_path / "missing.mbox"], "newbie", embed=False)
+    binary = tmp_path / "photo.mbox"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 10)
+    with pytest.raises(InputError):
+        app.import_paths([binary], "newbie", embed=False)
+    assert _count(app) == before
+    assert "newbie" not in [p.name for p in app.list_profiles()]
+
+
+def test_two_imports_into_one_home_at_once_both_land(home, tmp_path, persona_mbox):
+    """Two writers on their own connections (as two processes would be): the second waits, neither fails."""
+    import threading
+
+    from ownvoice.assistant.app import OwnVoice
+
+    OwnVoice(home).close()
+    texts = tmp_path / "notes"
+    texts.mkdir()
+    for i in range(40):
+        (texts / f"n{i}.txt").write_text(f"Note {i}: the plan for item {i} is settled, nothing more to do.")
+    results, errors = {}, []
+
+    def run(name, path):
+        app = OwnVoice(home)
+        try:
+            for _ in range(3):  # several rounds widen the window in which both write
+                results.setdefault(name, []).append(app.import_paths([path], name, embed=False).imported)
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+        finally:
+            app.close()
+
+    threads = [threading.Thread(target=run, args=("a", persona_mbox)), threading.Thread(target=run, args=("b", texts))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    assert results["a"][0] >= 20 and results["b"][0] == 40  # later rounds find only duplicates
+    app = OwnVoice(home)
+    assert app.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    app.close()
