@@ -5,6 +5,7 @@ Heavy things (llama.cpp model, sentence-transformers, torch) load on first use, 
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from .backends.base import Embedder, Generator
 from .backends.defaults import DEFAULT_EMBEDDER_NAME, default_embedder_path, default_gguf_path
 from .compose import Composer, DraftResult
 from .config import Settings, load_settings, save_settings
-from .errors import EmptyCorpusError, InputError, ModelError, ProfileError
+from .errors import EmptyCorpusError, InputError, ModelError, ProfileError, storage_error
 from .ingest import ImportSummary, import_paths
 from .jobs import CancelToken, ProgressFn
 from .paths import DB_FILENAME, data_home
@@ -121,9 +122,13 @@ class OwnVoice:
 
     def save_text(self, profile_id: int, document_id: Optional[int], subject: str, body: str, *, kind: str = "email",
                   source: str = "typed", recipients: str = "", generation_id: Optional[int] = None) -> int:
-        """Autosave the editor's text (a new revision); a generation's text stays a draft until approved."""
-        return docs_table.save_draft(self.db, profile_id, document_id, subject, body, kind=kind, source=source,
-                                     recipients=recipients, generation_id=generation_id)
+        """Autosave the editor's text (a new revision); a generation's text stays a draft until approved.
+        StorageError (disk full...) when it cannot be written: the caller keeps the text and retries."""
+        try:
+            return docs_table.save_draft(self.db, profile_id, document_id, subject, body, kind=kind, source=source,
+                                         recipients=recipients, generation_id=generation_id)
+        except sqlite3.OperationalError as exc:
+            raise storage_error(exc, "not saved yet") from exc
 
     def library(self, profile_id: int, text: str = "", kind: Optional[str] = None,
                 source: Optional[str] = None, limit: int = 500) -> list:

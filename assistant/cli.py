@@ -112,8 +112,11 @@ def cmd_draft(args) -> int:
     if result.unsupported:
         print("check before sending (not in your request or the mail answered): "
               + ", ".join(f"{u.text} ({u.kind})" for u in result.unsupported), file=sys.stderr)
-    print(f"draft #{result.generation_id}: 'ownvoice accept {result.generation_id}' keeps it as your writing",
-          file=sys.stderr)
+    if result.save_error:
+        print(f"{result.save_error} (copy the text above: it is complete)", file=sys.stderr)
+    else:
+        print(f"draft #{result.generation_id}: 'ownvoice accept {result.generation_id}' keeps it as your writing",
+              file=sys.stderr)
     if result.exemplars:
         print("exemplars used (most relevant first):", file=sys.stderr)
         for e in result.exemplars:

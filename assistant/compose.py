@@ -12,6 +12,7 @@ candidate that passes is kept; otherwise the best by fidelity, then style, then 
 """
 from __future__ import annotations
 
+import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Optional
@@ -23,6 +24,7 @@ from ownvoice.store import generations as gen_table
 from ownvoice.store.profiles import Profile
 
 from .backends.base import Embedder, GenParams, GenStats, Generator
+from .errors import storage_error
 from .facts import Specific, Support, extract_facts, signature_names
 from .guidance import DraftCheck, build_guide, check_draft
 from .jobs import CancelToken
@@ -53,6 +55,7 @@ class DraftResult:
     cancelled: bool = False
     check: Optional[DraftCheck] = None
     attempts: list[dict] = field(default_factory=list)
+    save_error: str = ""  # why the draft could not be recorded (disk full...); the text is still good
 
     @property
     def unsupported(self) -> list[Specific]:
@@ -69,7 +72,7 @@ class DraftResult:
             "timings": {"prompt_tokens": self.stats.prompt_tokens, "completion_tokens": self.stats.completion_tokens,
                         "ttft_s": round(self.stats.ttft_s, 4), "total_s": round(self.stats.total_s, 4),
                         "tokens_per_s": round(self.stats.tokens_per_s, 2)},
-            "cancelled": self.cancelled,
+            "cancelled": self.cancelled, "save_error": self.save_error,
         }
 
 
@@ -193,17 +196,25 @@ class Composer:
         assert best is not None
         _, text, raw, check, params, stats = best
         gen_id = 0
+        save_error = ""
         if log:
-            gen_id = gen_table.log_generation(
-                self.db, profile.id, instruction=request.instruction, incoming=request.incoming,
-                exemplar_ids=[e.doc.id for e in exemplars], prompt=prompt, model=self.generator.model_path,
-                adapter=self.generator.adapter_name, params=_loggable(params), output=text,
-                prompt_tokens=stats.prompt_tokens, completion_tokens=stats.completion_tokens, ttft_s=stats.ttft_s,
-                total_s=stats.total_s, tokens_per_s=stats.tokens_per_s)
+            try:
+                gen_id = self._log(profile, request, exemplars, prompt, params, text, stats)
+            except sqlite3.OperationalError as exc:  # the draft is still shown; only its record is missing
+                save_error = str(storage_error(exc, "the draft was not recorded"))
         if on_update:
             on_update(text)
         return DraftResult(text, raw, exemplars, gen_id, stats, prompt, target, _loggable(params), cancelled, check,
-                           attempts)
+                           attempts, save_error)
+
+    def _log(self, profile: Profile, request: DraftRequest, exemplars: list[Exemplar], prompt: str,
+             params: GenParams, text: str, stats: GenStats) -> int:
+        return gen_table.log_generation(
+            self.db, profile.id, instruction=request.instruction, incoming=request.incoming,
+            exemplar_ids=[e.doc.id for e in exemplars], prompt=prompt, model=self.generator.model_path,
+            adapter=self.generator.adapter_name, params=_loggable(params), output=text,
+            prompt_tokens=stats.prompt_tokens, completion_tokens=stats.completion_tokens, ttft_s=stats.ttft_s,
+            total_s=stats.total_s, tokens_per_s=stats.tokens_per_s)
 
     def _stream(self, prompt: str, params: GenParams, name: str, recipient: Optional[str],
                 on_update: Optional[Callable[[str], None]], cancel: Optional[CancelToken],

@@ -28,3 +28,15 @@ class StorageError(OwnVoiceError):
 
 class Cancelled(OwnVoiceError):
     """The user cancelled a long job; nothing half-done was kept."""
+
+
+def storage_error(exc: Exception, what: str = "") -> StorageError:
+    """The user-facing form of a failed write (disk full, read-only disk, another error)."""
+    text = str(exc).lower()
+    if "full" in text or "no space" in text:
+        msg = "the disk is full: nothing was lost, free some space and retry"
+    elif "readonly" in text or "read-only" in text:
+        msg = "the data folder is read-only: nothing was lost, check its permissions and retry"
+    else:
+        msg = f"could not write to the store ({exc})"
+    return StorageError(f"{what}: {msg}" if what else msg)

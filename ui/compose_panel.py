@@ -233,6 +233,8 @@ class ComposePanel(QWidget):
             notes.append("missing: " + ", ".join(f.text for f in result.check.coverage.missing))
         if flagged:
             notes.append("check (not in your request): " + ", ".join(flagged))
+        if result.save_error:
+            notes.append(result.save_error)
         self.status.setText(" · ".join(notes + [f"{len(result.text.split())} words · {s.tokens_per_s:.0f} tokens/s · "
                                                 f"first token {s.ttft_s:.2f}s"]) + (" · stopped" if result.cancelled else ""))
         self.drafted.emit(result)

@@ -29,6 +29,7 @@ class Editor(QWidget):
         self.source = "typed"
         self.generation_id: Optional[int] = None  # set while the text is (or came from) a model draft
         self._loading = False
+        self.save_error = ""  # the last autosave's failure (disk full...), '' once a save works again
         self.to = QLineEdit(placeholderText="To")
         self.subject = QLineEdit(placeholderText="Subject")
         self.body = QPlainTextEdit(placeholderText="Write here. Everything you write is saved and teaches OwnVoice your style.")
@@ -137,8 +138,20 @@ class Editor(QWidget):
         body = self.body.toPlainText()
         if self.body.isReadOnly() or (not body.strip() and self.document_id is None):
             return self.document_id
-        self.document_id = self.app.save_text(self.profile_id, self.document_id, self.subject.text(), body,
-                                              kind=self.kind, source=self.source, recipients=self.to.text(),
-                                              generation_id=self.generation_id)
+        from ownvoice.assistant.errors import StorageError
+
+        try:
+            self.document_id = self.app.save_text(self.profile_id, self.document_id, self.subject.text(), body,
+                                                  kind=self.kind, source=self.source, recipients=self.to.text(),
+                                                  generation_id=self.generation_id)
+        except StorageError as exc:  # the text stays in the editor; the next change or focus loss retries
+            self.save_error = str(exc)
+            self.banner.setText(f"Not saved: {exc}")
+            self.banner.setVisible(True)
+            self.timer.start()
+            return self.document_id
+        if self.save_error:
+            self.save_error = ""
+            self._show_banner(self.source)
         self.saved.emit(self.document_id)
         return self.document_id
