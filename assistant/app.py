@@ -268,7 +268,10 @@ class OwnVoice:
 
     def draft(self, request: DraftRequest, profile: Optional[str] = None, model_path: Optional[str] = None,
               on_update=None, cancel: Optional[CancelToken] = None) -> DraftResult:
-        """Draft in the profile's voice."""
+        """Draft in the profile's voice (InputError for a request out of bounds)."""
+        problems = request.problems()
+        if problems:
+            raise InputError("; ".join(problems))
         prof = self.profile(profile)
         if request.use_rag:
             if not docs_table.list_documents(self.db, prof.id, limit=1):

@@ -16,6 +16,11 @@ MAX_EXEMPLAR_WORDS = 250
 MAX_INCOMING_WORDS = 300
 
 
+MAX_INSTRUCTION_CHARS = 4000
+MAX_TOKENS_LIMIT = 2048
+MAX_EXEMPLARS = 20
+
+
 @dataclass
 class DraftRequest:
     """What the user asked for."""
@@ -34,6 +39,22 @@ class DraftRequest:
     candidates: int = 4  # drafts tried at most; the first that states every fact and invents nothing wins
     exhaustive: bool = False  # try all candidates and keep the best (best-of-n)
     guided: bool = True  # steer decoding towards the request's facts
+
+    def problems(self) -> list[str]:
+        """What makes this request unusable, in words the user can act on (empty when fine)."""
+        out = []
+        if not self.instruction.strip():
+            out.append("say what the mail should do (the instruction is empty)")
+        if len(self.instruction) > MAX_INSTRUCTION_CHARS:
+            out.append(f"the instruction is {len(self.instruction):,} characters; keep it under "
+                       f"{MAX_INSTRUCTION_CHARS:,} (put a long mail you answer in the reply, not the instruction)")
+        if self.max_tokens is not None and not 1 <= self.max_tokens <= MAX_TOKENS_LIMIT:
+            out.append(f"max tokens must be between 1 and {MAX_TOKENS_LIMIT} (got {self.max_tokens})")
+        if self.use_rag and not 1 <= self.k <= MAX_EXEMPLARS:
+            out.append(f"the number of past mails shown (k) must be between 1 and {MAX_EXEMPLARS} (got {self.k})")
+        if self.kind not in ("email", "note"):
+            out.append(f"kind must be 'email' or 'note' (got {self.kind!r})")
+        return out
 
 
 def system_text(name: str, kind: str) -> str:

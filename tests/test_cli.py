@@ -57,3 +57,13 @@ def test_errors_are_clear_not_tracebacks(home, capsys, tmp_path):
     assert main(["draft", "hello", "--profile", "empty"]) == 2
     assert "no profile called 'empty'" in capsys.readouterr().err
     assert main(["stats"]) == 0 and "empty" not in capsys.readouterr().out  # a read never creates a profile
+
+
+def test_draft_inputs_out_of_bounds_are_clear_errors(home, capsys):
+    from ownvoice.assistant.cli import main
+
+    for argv, expected in (([ "x" * 5000], "keep it under 4,000"), (["hi", "--max-tokens", "0"], "max tokens"),
+                           (["hi", "--max-tokens", "-5"], "max tokens"), (["hi", "--k", "100000"], "between 1 and 20")):
+        code = main(["draft", *argv, "--profile", "nobody"])
+        err = capsys.readouterr().err
+        assert code != 0 and expected in err and "Traceback" not in err, (argv, err)
