@@ -99,11 +99,30 @@ def _unfinished_run(profile_dir: Path) -> Optional[Path]:
     return runs[-1] if runs else None
 
 
+def _die_with_parent(parent: int):
+    """For the child, before it runs: be killed when the process that started it dies (even by kill -9)."""
+    def setup() -> None:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+    return setup
+
+
+def spawn_child(cmd: list[str], env: Optional[dict] = None) -> subprocess.Popen:
+    """Start a worker process with piped output that dies with this process (Linux: PR_SET_PDEATHSIG)."""
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True,
+                            preexec_fn=_die_with_parent(os.getpid()) if sys.platform.startswith("linux") else None)
+
+
 def run_child(cfg_path: Path, log_path: Path, progress: Optional[ProgressFn], cancel: Optional[CancelToken]) -> dict:
     """Run the training worker, relaying its JSON-line events; return the 'done' event."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "ownvoice.adapters.worker", str(cfg_path)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    proc = spawn_child([sys.executable, "-m", "ownvoice.adapters.worker", str(cfg_path)], env)
     done: Optional[dict] = None
     error: Optional[dict] = None
     import threading
@@ -143,11 +162,11 @@ def run_child(cfg_path: Path, log_path: Path, progress: Optional[ProgressFn], ca
                 progress(Progress(kind or "training", 0, 0, json.dumps({k: v for k, v in event.items() if k != "event"})))
     proc.wait()
     if cancel is not None and cancel.cancelled:
-        raise Cancelled("training cancelled; the checkpoint is kept: run again with --resume to continue")
+        raise Cancelled("training cancelled; the checkpoint is kept: Resume (or ownvoice train --resume) continues it")
     if error is not None:
         raise TrainingFailed(f"training failed ({error.get('kind')}): {error.get('message')}")
     if done is None:
-        tail = "".join(stderr_lines[-5:]).strip()
+        tail = "".join(ln for ln in stderr_lines[-20:] if "Warning" not in ln and "warnings.warn" not in ln)[-600:].strip()
         raise TrainingFailed(f"the training process ended unexpectedly (exit {proc.returncode}). {tail}")
     return done
 
@@ -184,6 +203,10 @@ def train_profile(db: sqlite_utils.Database, profile: Profile, generator: Genera
     eval_rows = build_examples(db, profile, generator, embedder, test_docs, pool, playback, name, raft_p, seed + 1)
     profile_dir = Path(adapters_root) / f"profile-{profile.id}"
     profile_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for abandoned in profile_dir.glob("v*"):  # a run killed with its process left copies of the user's mail
+        if abandoned.is_dir() and not (abandoned / MANIFEST).exists():
+            for name in (TRAIN_DATA, EVAL_DATA):
+                (abandoned / name).unlink(missing_ok=True)
     run_dir = _unfinished_run(profile_dir) if resume else None
     if run_dir is None:
         version = adapters_table.next_version(db, profile.id)
@@ -204,7 +227,11 @@ def train_profile(db: sqlite_utils.Database, profile: Profile, generator: Genera
     if learning_rate:
         cfg.learning_rate = learning_rate
     cfg.save(run_dir / TRAIN_CONFIG)
-    run_child(run_dir / TRAIN_CONFIG, run_dir / LOG, progress, cancel)
+    try:
+        run_child(run_dir / TRAIN_CONFIG, run_dir / LOG, progress, cancel)
+    finally:  # the copies of the user's mail never outlive the run (a resume writes them again)
+        for name in (TRAIN_DATA, EVAL_DATA):
+            (run_dir / name).unlink(missing_ok=True)
     manifest = AdapterManifest.load(run_dir / MANIFEST)
     activate, reason = should_activate(manifest)
     metrics = {"eval_loss_base": manifest.eval_loss_base, "eval_loss_adapter": manifest.eval_loss_adapter,

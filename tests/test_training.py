@@ -198,3 +198,86 @@ def test_no_adapter_in_the_gui_after_an_adapter_draft_really_drafts_without_it(t
         gui.server.close()
         gui.window.close()
         gui.popup.close()
+
+
+def test_kill_9_of_ownvoice_train_takes_the_trainer_child_with_it(home, tmp_path, shared_cache):
+    """No orphaned trainer after the parent dies; the next run removes the mail the dead run had copied."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from ownvoice.assistant.app import OwnVoice
+
+    app = OwnVoice(home)
+    app.import_paths([_marker_mbox(tmp_path / "zeb.mbox")], "zeb")
+    app.close()
+    env = dict(os.environ, OWNVOICE_HOME=str(home))
+    parent = subprocess.Popen([sys.executable, "-m", "ownvoice.assistant.cli", "train", "--profile", "zeb",
+                               "--steps", "500", "--heuristic-playback"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+
+    def workers() -> list[int]:
+        out = []
+        for pid in os.listdir("/proc"):
+            try:
+                cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ")
+            except OSError:
+                continue
+            if pid.isdigit() and b"ownvoice.adapters.worker" in cmd and str(home).encode() in cmd:
+                out.append(int(pid))
+        return out
+
+    deadline = time.time() + 180
+    while not workers() and time.time() < deadline and parent.poll() is None:
+        time.sleep(0.2)
+    assert workers(), "the trainer child never started"
+    copies = list(home.rglob("train.jsonl"))
+    assert copies  # the running child reads its copy of the user's mail
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(10)
+    deadline = time.time() + 5
+    while workers() and time.time() < deadline:
+        time.sleep(0.1)
+    assert not workers(), "the trainer outlived its parent"
+    # the dead run's copies go at the next training's start (here: a run refused for its tiny step count is enough)
+    app = OwnVoice(home)
+    from ownvoice.assistant.training import train_profile  # noqa: F401  (the path the CLI takes)
+
+    app.train("zeb", steps=1, playback_model=False)
+    assert not list(home.rglob("train.jsonl")) and not list(home.rglob("eval.jsonl"))
+    app.close()
+
+
+def test_a_spawned_worker_dies_with_its_parent_even_when_silent(tmp_path):
+    """The mechanism itself: a child that never writes (no broken pipe to notice) still goes with its parent."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = ("import sys, time\n"
+              "from ownvoice.assistant.training import spawn_child\n"
+              "child = spawn_child([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+              "print(child.pid, flush=True)\n"
+              "time.sleep(120)\n")
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    child_pid = int(parent.stdout.readline())
+    os.kill(child_pid, 0)  # alive
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(10)
+    deadline = time.time() + 2
+    while time.time() < deadline:
+        try:
+            os.kill(child_pid, 0)
+        except ProcessLookupError:
+            break
+        state = open(f"/proc/{child_pid}/stat").read().split()[2] if os.path.exists(f"/proc/{child_pid}/stat") else ""
+        if state == "Z":  # dead, waiting to be reaped by init
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(child_pid, signal.SIGKILL)
+        raise AssertionError("the silent child outlived its parent")
