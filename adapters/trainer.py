@@ -11,6 +11,7 @@ import json
 import math
 
 import resource
+import threading
 import time
 from pathlib import Path
 from typing import Callable, Optional
@@ -21,6 +22,17 @@ from .layout import CHECKPOINT_DIR, CHECKPOINT_OPTIM, CHECKPOINT_STATE, PEFT_DIR
 
 Emit = Callable[[dict], None]
 MIN_TRAIN_EXAMPLES = 8
+
+
+STOP = threading.Event()  # set by the worker's SIGTERM handler: checkpoint after this step and stop
+
+
+class Stopped(Exception):
+    """Training stopped on request; the checkpoint at ``step`` lets a resume continue."""
+
+    def __init__(self, step: int) -> None:
+        super().__init__(f"stopped at step {step}")
+        self.step = step
 
 
 class TrainingError(Exception):
@@ -198,6 +210,8 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
         emit({"event": "resumed", "step": step, "epoch": epoch})
     start, tokens, losses = time.perf_counter(), 0, []
     done_tokens_at_start = 0
+    if STOP.is_set():  # cancelled while loading: nothing to keep
+        raise Stopped(step)
     while step < total:
         for bi, batch_group in enumerate(_grouped(batches(train_items, cfg.batch_size, cfg.seed, epoch), cfg.grad_accum)):
             if step >= total:
@@ -231,6 +245,10 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
             eta = elapsed / max(1, len(losses)) * (total - step)
             emit({"event": "step", "step": step, "total": total, "loss": round(step_loss, 4), "tokens_per_s": round(tps, 1),
                   "eta_s": round(eta, 1), "lr": scheduler.get_last_lr()[0]})
+            if STOP.is_set() and step < total:  # a cancel: keep every finished step for Resume
+                _save_checkpoint(model, optimizer, scheduler, step, epoch, out)
+                emit({"event": "checkpoint", "step": step})
+                raise Stopped(step)
             if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < total:
                 _save_checkpoint(model, optimizer, scheduler, step, epoch, out)
                 emit({"event": "checkpoint", "step": step})

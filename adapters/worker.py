@@ -21,7 +21,11 @@ def _emit(obj: dict) -> None:
 def run(config_path: Path) -> int:
     """Train, export to GGUF, write the manifest; return the exit code."""
     import os
+    import signal
 
+    from .trainer import STOP
+
+    signal.signal(signal.SIGTERM, lambda *_: STOP.set())  # the parent's Cancel: stop after the current step
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import logging
@@ -31,7 +35,7 @@ def run(config_path: Path) -> int:
     from .config import AdapterManifest, TrainConfig
     from .export import ExportError, export_gguf, lora_tensors
     from .layout import ADAPTER_GGUF, MANIFEST, PEFT_DIR
-    from .trainer import TrainingError, train
+    from .trainer import Stopped, TrainingError, train
 
     cfg = TrainConfig.load(config_path)
     try:
@@ -66,6 +70,9 @@ def run(config_path: Path) -> int:
         manifest.save(out / MANIFEST)
         _emit({"event": "done", "metrics": metrics, "manifest": str(out / MANIFEST)})
         return 0
+    except Stopped as exc:
+        _emit({"event": "stopped", "step": exc.step})
+        return 5
     except TrainingError as exc:
         _emit({"event": "error", "kind": exc.kind, "message": str(exc)})
         return 3

@@ -304,12 +304,19 @@ class OwnVoice:
         return self.accept_draft(generation_id, row["output"] if final_text is None else final_text, prof.name,
                                  document_id=row["document_id"], subject=subject)
 
+    def unfinished_training(self, profile_id: int):
+        """The profile's resumable training run (UnfinishedRun: version, step) or None."""
+        from .paths import ADAPTERS_DIRNAME, subdir
+        from .training import unfinished_run
+
+        return unfinished_run(subdir(self.home, ADAPTERS_DIRNAME), profile_id)
+
     def delete_adapter(self, adapter_id: int) -> None:
         """Delete an adapter version: files, row, and its handle on the loaded model."""
         from .training import delete_adapter
 
         path = delete_adapter(self.db, adapter_id)
-        if path and self._generator is not None and hasattr(self._generator, "adapters"):
+        if path and self._generator is not None:
             self._generator.unload_adapter(path)
 
     def stats(self) -> list[dict]:

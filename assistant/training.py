@@ -99,6 +99,30 @@ def _unfinished_run(profile_dir: Path) -> Optional[Path]:
     return runs[-1] if runs else None
 
 
+@dataclass(frozen=True)
+class UnfinishedRun:
+    """A training run that stopped before its end (cancelled, crashed) and can be resumed."""
+
+    version: int
+    step: int
+
+
+def unfinished_run(adapters_root: Path, profile_id: int) -> Optional[UnfinishedRun]:
+    """The profile's newest resumable run (it has a checkpoint), if any."""
+    from ownvoice.adapters.layout import CHECKPOINT_DIR, CHECKPOINT_STATE
+
+    profile_dir = Path(adapters_root) / f"profile-{profile_id}"
+    run = _unfinished_run(profile_dir) if profile_dir.is_dir() else None
+    state = run / CHECKPOINT_DIR / CHECKPOINT_STATE if run else None
+    if run is None or state is None or not state.is_file():
+        return None
+    try:
+        step = int(json.loads(state.read_text()).get("step", 0))
+    except (ValueError, OSError):
+        return None
+    return UnfinishedRun(int(run.name[1:]), step)
+
+
 def _die_with_parent(parent: int):
     """For the child, before it runs: be killed when the process that started it dies (even by kill -9)."""
     def setup() -> None:
@@ -110,6 +134,9 @@ def _die_with_parent(parent: int):
         if os.getppid() != parent:  # the parent died before prctl took effect
             os._exit(1)
     return setup
+
+
+STOP_GRACE_S = 60  # a cancelled child has this long to finish its step and checkpoint before it is killed
 
 
 def spawn_child(cmd: list[str], env: Optional[dict] = None) -> subprocess.Popen:
@@ -135,7 +162,11 @@ def run_child(cfg_path: Path, log_path: Path, progress: Optional[ProgressFn], ca
         def watch():
             while proc.poll() is None:
                 if cancel.cancelled:
-                    proc.kill()
+                    proc.terminate()  # the child checkpoints after its current step and stops
+                    try:
+                        proc.wait(STOP_GRACE_S)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
                     return
                 cancel._event.wait(0.2)
         watcher = threading.Thread(target=watch, daemon=True)

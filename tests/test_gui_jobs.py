@@ -125,3 +125,27 @@ def test_dark_and_light_themes_and_a_usable_layout_at_1024x640(fresh_gui, qtbot)
     assert win.editor.body.width() >= 300  # the editor keeps the most room
     assert win.compose.width() <= 420
     assert win.library.list.horizontalScrollBar().isHidden() or not win.library.list.horizontalScrollBar().isVisible()
+
+
+def test_cancel_keeps_the_steps_done_and_resume_continues_from_there(fresh_gui, qtbot, persona_mbox, shared_cache):
+    """A real training run on the persona: Cancel checkpoints after the current step, Resume goes on from it."""
+    app, win = fresh_gui.app, fresh_gui.window
+    app.import_paths([persona_mbox], app.profile().name, ["priya@example.org"])
+    page = win.show_training()
+    assert not page.resume_btn.isEnabled()
+    page.steps.setValue(8)
+    page.start_btn.click()
+    qtbot.waitUntil(lambda: len(page.losses) >= 2, timeout=300000)
+    page.cancel_btn.click()
+    qtbot.waitUntil(lambda: page.op is None, timeout=120000)
+    assert page.unfinished is not None and page.unfinished.step >= 2
+    stopped_at = page.unfinished.step
+    assert page.eta.text() == f"Cancelled at step {stopped_at}: Resume continues from there."
+    assert page.resume_btn.isEnabled() and f"from step {stopped_at}" in page.resume_btn.text()
+    assert not list(app.home.rglob("train.jsonl"))  # no copy of the user's mail left behind
+    page.resume_btn.click()
+    qtbot.waitUntil(lambda: page.op is None, timeout=300000)
+    assert page.table.rowCount() == 1 and page.unfinished is None
+    assert app.list_adapters(app.profile().id)[0].metrics["steps"] == 8
+    assert len(page.losses) == 8 - stopped_at  # only the remaining steps were trained
+    assert page.bar.value() == page.bar.maximum()

@@ -33,10 +33,13 @@ class TrainingPage(QWidget):
         self.runner, self.app = runner, app
         self.profile_name, self.profile_id = profile_name, profile_id
         self.op = None
+        self.unfinished = None
         self.steps = QSpinBox(minimum=0, maximum=100000, value=0, specialValueText="3 epochs")
         self.start_btn = QPushButton("Train my style")
         self.cancel_btn = QPushButton("Cancel")
         self.cancel_btn.setEnabled(False)
+        self.resume_btn = QPushButton("Resume")
+        self.resume_btn.setToolTip("Continue the stopped run from its last checkpoint")
         self.bar = QProgressBar()
         self.eta = QLabel("")
         import pyqtgraph as pg  # only when the page is built, never at import
@@ -60,7 +63,7 @@ class TrainingPage(QWidget):
         self.off_btn = QPushButton("No adapter")
         self.delete_btn = QPushButton("Delete selected")
         top = QHBoxLayout()
-        for w in (QLabel("Steps:"), self.steps, self.start_btn, self.cancel_btn):
+        for w in (QLabel("Steps:"), self.steps, self.start_btn, self.resume_btn, self.cancel_btn):
             top.addWidget(w)
         row = QHBoxLayout()
         for w in (self.use_btn, self.off_btn, self.delete_btn):
@@ -72,7 +75,8 @@ class TrainingPage(QWidget):
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.table, 1)
         layout.addLayout(row)
-        self.start_btn.clicked.connect(self.start)
+        self.start_btn.clicked.connect(lambda: self.start())
+        self.resume_btn.clicked.connect(lambda: self.start(resume=True))
         self.cancel_btn.clicked.connect(self.cancel)
         self.use_btn.clicked.connect(lambda: self._use(self._selected()))
         self.off_btn.clicked.connect(lambda: self._use(None))
@@ -85,8 +89,12 @@ class TrainingPage(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        """Reload the adapter table (and tell the other screens)."""
+        """Reload the adapter table and the resumable run (and tell the other screens)."""
         self.adapters_changed.emit()
+        self.unfinished = self.app.unfinished_training(self.profile_id)
+        self.resume_btn.setEnabled(self.op is None and self.unfinished is not None)
+        self.resume_btn.setText(f"Resume v{self.unfinished.version} from step {self.unfinished.step}"
+                                if self.unfinished else "Resume")
         rows = self.app.list_adapters(self.profile_id)
         self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):
@@ -97,17 +105,19 @@ class TrainingPage(QWidget):
             for j, v in enumerate(vals):
                 self.table.setItem(i, j, QTableWidgetItem(str(v)))
 
-    def start(self) -> None:
-        """Start training on the worker thread."""
+    def start(self, resume: bool = False) -> None:
+        """Start (or resume) training on the worker thread."""
         if self.op is not None:
             return
         self.losses.clear()
         self.curve.setData([], [])
         steps, name = self.steps.value(), self.profile_name
         self.start_btn.setEnabled(False)
+        self.resume_btn.setEnabled(False)
         self.cancel_btn.setEnabled(True)
-        self.eta.setText("Preparing…")
-        self.op = self.runner.start(lambda app, op: app.train(name, progress=op.progress, cancel=op.cancel, steps=steps),
+        self.eta.setText("Waiting for the job ahead to finish…" if self.runner.jobs() else "Preparing…")
+        self.op = self.runner.start(lambda app, op: app.train(name, progress=op.progress, cancel=op.cancel, steps=steps,
+                                                              resume=resume),
                                     on_done=self._done, on_failed=self._failed, on_progress=self._progress,
                                     label="Training")
 
@@ -147,11 +157,16 @@ class TrainingPage(QWidget):
 
     def _done(self, outcome) -> None:
         self._finish()
+        self.bar.setRange(0, 1)  # finished: a full bar, not the busy one of the last stage
+        self.bar.setValue(1)
         self.eta.setText(("Activated: " if outcome.activated else "Not activated: ") + outcome.reason)
 
     def _failed(self, message: str) -> None:
         self._finish()
-        self.eta.setText(message.split("\n")[0])
+        if message.startswith("training cancelled") and self.unfinished is not None:
+            self.eta.setText(f"Cancelled at step {self.unfinished.step}: Resume continues from there.")
+        else:
+            self.eta.setText(message.split("\n")[0])
 
     def _selected(self) -> Optional[int]:
         row = self.table.currentRow()
@@ -168,5 +183,12 @@ class TrainingPage(QWidget):
         if QMessageBox.question(self, "OwnVoice", "Delete this adapter version (its files too)?") != \
                 QMessageBox.StandardButton.Yes:
             return
-        self.runner.start(lambda app, op: app.delete_adapter(adapter_id), on_done=lambda *_: self.refresh(),
+        self.runner.start(lambda app, op: app.delete_adapter(adapter_id), on_done=lambda *_: self._deleted(),
                           label="Deleting an adapter")
+
+    def _deleted(self) -> None:
+        self.eta.setText("")  # a finished run's status no longer describes an adapter that exists
+        self.bar.reset()
+        self.losses.clear()
+        self.curve.setData([], [])
+        self.refresh()
