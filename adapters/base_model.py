@@ -4,6 +4,7 @@ transformers dequantizes the GGUF (~15-20 s for 135M); the result is cached as s
 the file's sha256, so later runs load in ~2 s. The GGUF quantizer marker is cleared first, since
 transformers refuses to save or train a model it believes is "quantized with gguf".
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,8 +39,10 @@ def gguf_architecture(path: Path) -> dict:
             return None
         part = f.parts[f.data[0]]
         try:
-            return bytes(part).decode("utf-8") if part.dtype.kind == "u" and part.dtype.itemsize == 1 else part.tolist()[0]
-        except Exception:
+            return (
+                bytes(part).decode("utf-8") if part.dtype.kind == "u" and part.dtype.itemsize == 1 else part.tolist()[0]
+            )
+        except Exception:  # noqa: BLE001 - a metadata probe: any failure means 'unknown'
             return part.tolist()[0]
 
     arch = val("general.architecture")
@@ -92,8 +95,8 @@ def load_base(base_dir: Path, device: str, quantize_nf4: bool, gradient_checkpoi
 
         compute = torch.bfloat16 if device == "cuda" else torch.float32
         kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-            bnb_4bit_compute_dtype=compute)
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=compute
+        )
         kwargs["device_map"] = {"": 0} if device == "cuda" else {"": "cpu"}
         kwargs["dtype"] = compute
     else:

@@ -4,12 +4,14 @@ Defaults are tuned for SmolLM2-135M on 2 CPU cores (see the notes in docs/traini
 learning rate than Panza's 8B settings (1e-5..1e-4) because a 135M model with r=8 moves little per
 step; 3 epochs, r=8/alpha=16 on all attention and MLP projections.
 """
+
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Optional
+
 
 class JsonFile:
     """Mixin for dataclasses saved as JSON (unknown keys ignored on load, so old files still load)."""

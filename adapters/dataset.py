@@ -4,6 +4,7 @@ The prompt is rendered by the caller with the same template used at drafting tim
 and inference see identical text. Loss is computed on the response tokens (and the end-of-turn
 marker) only; a prompt that is too long is cut from its left, never the response.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,7 +43,8 @@ def end_of_turn(tokenizer) -> str:
     """The text the chat template puts after an assistant message (e.g. '<|im_end|>\\n')."""
     if tokenizer.chat_template:
         text = tokenizer.apply_chat_template(
-            [{"role": "user", "content": "u"}, {"role": "assistant", "content": "XYZXYZ"}], tokenize=False)
+            [{"role": "user", "content": "u"}, {"role": "assistant", "content": "XYZXYZ"}], tokenize=False
+        )
         tail = text.split("XYZXYZ", 1)[1]
         if tail.strip():
             return tail
@@ -53,10 +55,10 @@ def encode(tokenizer, example: dict, max_length: int, eot: str) -> Encoded:
     """Tokenize one example with loss on the response only."""
     p = tokenizer(example["prompt"], add_special_tokens=False)["input_ids"]
     r = tokenizer(example["response"] + eot, add_special_tokens=False)["input_ids"]
-    r = r[:max_length - 8]
+    r = r[: max_length - 8]
     room = max_length - len(r)
     if len(p) > room:
-        p = p[len(p) - room:]
+        p = p[len(p) - room :]
     return Encoded(p + r, [IGNORE] * len(p) + r)
 
 
@@ -70,9 +72,9 @@ def batches(items: list[Encoded], batch_size: int, seed: int, epoch: int, shuffl
     window = batch_size * 8
     grouped: list[list[Encoded]] = []
     for start in range(0, len(order), window):
-        chunk = sorted(order[start:start + window], key=lambda i: len(items[i].input_ids))
+        chunk = sorted(order[start : start + window], key=lambda i: len(items[i].input_ids))
         for b in range(0, len(chunk), batch_size):
-            grouped.append([items[i] for i in chunk[b:b + batch_size]])
+            grouped.append([items[i] for i in chunk[b : b + batch_size]])
     if shuffle:
         rng.shuffle(grouped)
     return grouped

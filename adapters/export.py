@@ -7,6 +7,7 @@ for llama.cpp's rotary layout, so lora_B of q_proj/k_proj gets the same row perm
 it llama.cpp and transformers disagree on ~18% of next tokens). ``adapter.lora.alpha`` must be set
 or llama.cpp uses the wrong scale.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,8 +29,9 @@ def permute_rows(b: np.ndarray, n_head: int) -> np.ndarray:
     return b.reshape(n_head, 2, out // n_head // 2, r).swapaxes(1, 2).reshape(out, r)
 
 
-def lora_tensors(state: dict[str, np.ndarray], arch: str, n_layers: int, n_head: int, n_head_kv: int,
-                 permute_qk: bool = True) -> dict[str, np.ndarray]:
+def lora_tensors(
+    state: dict[str, np.ndarray], arch: str, n_layers: int, n_head: int, n_head_kv: int, permute_qk: bool = True
+) -> dict[str, np.ndarray]:
     """GGUF tensor name -> array for every LoRA matrix in a peft state dict."""
     import gguf
 
@@ -58,15 +60,17 @@ def lora_tensors(state: dict[str, np.ndarray], arch: str, n_layers: int, n_head:
     return out
 
 
-def export_gguf(peft_dir: Path, out_path: Path, arch_info: dict, alpha: float, permute_qk: bool = True,
-                dtype: str = "f16") -> Path:
+def export_gguf(
+    peft_dir: Path, out_path: Path, arch_info: dict, alpha: float, permute_qk: bool = True, dtype: str = "f16"
+) -> Path:
     """Write ``peft_dir``'s adapter_model.safetensors as a llama.cpp LoRA GGUF."""
     import gguf
     from safetensors.numpy import load_file
 
     state = load_file(str(Path(peft_dir) / "adapter_model.safetensors"))
-    tensors = lora_tensors(state, arch_info["architecture"], arch_info["n_layers"], arch_info["n_head"],
-                           arch_info["n_head_kv"], permute_qk)
+    tensors = lora_tensors(
+        state, arch_info["architecture"], arch_info["n_layers"], arch_info["n_head"], arch_info["n_head_kv"], permute_qk
+    )
     out_path = Path(out_path)
     tmp = out_path.with_suffix(".partial")
     writer = gguf.GGUFWriter(str(tmp), arch_info["architecture"])

@@ -1,4 +1,5 @@
 """On-disk names of an adapter version folder (peft-style constants, one place)."""
+
 from __future__ import annotations
 
 TRAIN_CONFIG = "train_config.json"

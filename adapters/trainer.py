@@ -5,16 +5,17 @@ tokens only, seeded. Progress goes to an ``emit`` callback as dicts (the worker 
 lines). Checkpoints hold the adapter and optimizer state as safetensors plus a JSON step record
 (never pickle), so ``resume`` continues where a cancelled run stopped.
 """
+
 from __future__ import annotations
 
 import json
 import math
-
 import resource
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 from .config import TrainConfig
 from .dataset import Encoded, batches, collate, encode, end_of_turn, read_examples
@@ -74,8 +75,14 @@ def choose_nf4(quantize: str, device: str, model_bytes: int) -> bool:
 def _lora_model(model, cfg: TrainConfig):
     from peft import LoraConfig, get_peft_model
 
-    lcfg = LoraConfig(r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout, target_modules=cfg.target_modules,
-                      bias="none", task_type="CAUSAL_LM")
+    lcfg = LoraConfig(
+        r=cfg.r,
+        lora_alpha=cfg.alpha,
+        lora_dropout=cfg.dropout,
+        target_modules=cfg.target_modules,
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
     return get_peft_model(model, lcfg)
 
 
@@ -92,8 +99,9 @@ def response_loss(model, ids, mask, labels):
     keep = torch.nonzero((shift_labels != -100).any(dim=0), as_tuple=False).flatten()
     logits = model(input_ids=ids, attention_mask=mask, logits_to_keep=keep).logits.float()
     target = shift_labels[:, keep]
-    loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), target.reshape(-1),
-                                             ignore_index=-100, reduction="sum")
+    loss = torch.nn.functional.cross_entropy(
+        logits.reshape(-1, logits.size(-1)), target.reshape(-1), ignore_index=-100, reduction="sum"
+    )
     return loss, int((target != -100).sum())
 
 
@@ -122,15 +130,16 @@ def _save_checkpoint(model, optimizer, scheduler, step: int, epoch: int, out: Pa
     ck.mkdir(parents=True, exist_ok=True, mode=0o700)
     model.save_pretrained(str(ck / PEFT_DIR), safe_serialization=True)
     tensors, meta = {}, {}
-    for i, (pid, st) in enumerate(optimizer.state_dict()["state"].items()):
+    for pid, st in optimizer.state_dict()["state"].items():
         for name, val in st.items():
             if hasattr(val, "shape") and val.dim() > 0:
                 tensors[f"{pid}.{name}"] = val.detach().cpu().contiguous()
             else:
                 meta[f"{pid}.{name}"] = float(val)
     save_file(tensors, str(ck / CHECKPOINT_OPTIM))
-    (ck / CHECKPOINT_STATE).write_text(json.dumps({"step": step, "epoch": epoch, "scalars": meta,
-                                                   "scheduler": scheduler.state_dict()}))
+    (ck / CHECKPOINT_STATE).write_text(
+        json.dumps({"step": step, "epoch": epoch, "scalars": meta, "scheduler": scheduler.state_dict()})
+    )
 
 
 def _load_checkpoint(model, optimizer, scheduler, out: Path) -> tuple[int, int]:
@@ -178,14 +187,19 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
         raise TrainingError("oom", f"the GPU ran out of memory loading the model ({exc})") from exc
     eot = end_of_turn(tok)
     train_items = [encode(tok, ex, cfg.max_length, eot) for ex in read_examples(Path(cfg.train_file))]
-    eval_items = [encode(tok, ex, cfg.max_length, eot) for ex in read_examples(Path(cfg.eval_file))] \
-        if cfg.eval_file else []
+    eval_items = (
+        [encode(tok, ex, cfg.max_length, eot) for ex in read_examples(Path(cfg.eval_file))] if cfg.eval_file else []
+    )
     if len(train_items) < MIN_TRAIN_EXAMPLES:
         raise TrainingError("data", f"only {len(train_items)} training examples; at least {MIN_TRAIN_EXAMPLES} needed")
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
     out = Path(cfg.out_dir)
-    metrics: dict = {"device": device, "quantized": nf4, "train_examples": len(train_items),
-                     "eval_examples": len(eval_items)}
+    metrics: dict = {
+        "device": device,
+        "quantized": nf4,
+        "train_examples": len(train_items),
+        "eval_examples": len(eval_items),
+    }
     metrics["eval_loss_base"] = eval_loss(model, eval_items, pad_id, device)
     emit({"event": "eval", "which": "base", "loss": metrics["eval_loss_base"]})
     if cfg.compare_adapter_dir and Path(cfg.compare_adapter_dir).is_dir():
@@ -203,9 +217,12 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
     optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     warm = max(1, int(total * cfg.warmup_ratio))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (total - s) / max(1, total - warm)) if s >= warm
-        else (s + 1) / warm)
-    step, epoch = (_load_checkpoint(model, optimizer, scheduler, out) if cfg.resume else (0, 0))
+        optimizer,
+        lambda s: min(1.0, (s + 1) / warm) * max(0.0, (total - s) / max(1, total - warm))
+        if s >= warm
+        else (s + 1) / warm,
+    )
+    step, epoch = _load_checkpoint(model, optimizer, scheduler, out) if cfg.resume else (0, 0)
     if step:
         emit({"event": "resumed", "step": step, "epoch": epoch})
     start, tokens, losses = time.perf_counter(), 0, []
@@ -213,7 +230,9 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
     if STOP.is_set():  # cancelled while loading: nothing to keep
         raise Stopped(step)
     while step < total:
-        for bi, batch_group in enumerate(_grouped(batches(train_items, cfg.batch_size, cfg.seed, epoch), cfg.grad_accum)):
+        for bi, batch_group in enumerate(
+            _grouped(batches(train_items, cfg.batch_size, cfg.seed, epoch), cfg.grad_accum)
+        ):
             if step >= total:
                 break
             if bi < (step - epoch * steps_per_epoch) and cfg.resume and bi < steps_per_epoch:
@@ -243,8 +262,17 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
             elapsed = time.perf_counter() - start
             tps = (tokens - done_tokens_at_start) / elapsed if elapsed > 0 else 0.0
             eta = elapsed / max(1, len(losses)) * (total - step)
-            emit({"event": "step", "step": step, "total": total, "loss": round(step_loss, 4), "tokens_per_s": round(tps, 1),
-                  "eta_s": round(eta, 1), "lr": scheduler.get_last_lr()[0]})
+            emit(
+                {
+                    "event": "step",
+                    "step": step,
+                    "total": total,
+                    "loss": round(step_loss, 4),
+                    "tokens_per_s": round(tps, 1),
+                    "eta_s": round(eta, 1),
+                    "lr": scheduler.get_last_lr()[0],
+                }
+            )
             if STOP.is_set() and step < total:  # a cancel: keep every finished step for Resume
                 _save_checkpoint(model, optimizer, scheduler, step, epoch, out)
                 emit({"event": "checkpoint", "step": step})
@@ -257,15 +285,18 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
     model.save_pretrained(str(out / PEFT_DIR), safe_serialization=True)
     metrics["eval_loss_adapter"] = eval_loss(model, eval_items, pad_id, device)
     emit({"event": "eval", "which": "adapter", "loss": metrics["eval_loss_adapter"]})
-    metrics.update(steps=step, epochs=cfg.epochs, train_seconds=round(train_s, 2),
-                   tokens_per_s=round(tokens / train_s, 1) if train_s > 0 else 0.0, peak_rss_mb=round(peak_rss_mb(), 1),
-                   final_loss=losses[-1] if losses else None)
+    metrics.update(
+        steps=step,
+        epochs=cfg.epochs,
+        train_seconds=round(train_s, 2),
+        tokens_per_s=round(tokens / train_s, 1) if train_s > 0 else 0.0,
+        peak_rss_mb=round(peak_rss_mb(), 1),
+        final_loss=losses[-1] if losses else None,
+    )
     if device == "cuda":  # pragma: no cover - CUDA only
         metrics["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     return metrics
 
 
 def _grouped(items: list, n: int) -> list[list]:
-    return [items[i:i + n] for i in range(0, len(items), n)]
-
-
+    return [items[i : i + n] for i in range(0, len(items), n)]

@@ -4,12 +4,13 @@ Runs on its own process (a crash or OOM cannot take the app down; cancel = kill)
 object per line on stdout: loading / eval / step / checkpoint / exported / done, or error with a
 kind (data, arch, oom, device, internal) and a message meant for the user.
 """
+
 from __future__ import annotations
 
 import json
 import sys
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -44,8 +45,11 @@ def run(config_path: Path) -> int:
         arch = gguf_architecture(gguf)
         # refuse early if llama.cpp could not take an adapter for this architecture
         try:
-            probe = {f"base_model.model.model.layers.0.self_attn.{m}.lora_A.weight": [[0.0]]
-                     for m in ("q_proj",) if "q_proj" in cfg.target_modules}
+            probe = {
+                f"base_model.model.model.layers.0.self_attn.{m}.lora_A.weight": [[0.0]]
+                for m in ("q_proj",)
+                if "q_proj" in cfg.target_modules
+            }
             if probe:
                 lora_tensors(probe, arch["architecture"], arch["n_layers"], arch["n_head"], arch["n_head_kv"], False)
         except ExportError as exc:
@@ -60,13 +64,26 @@ def run(config_path: Path) -> int:
             raise TrainingError("arch", str(exc)) from exc
         _emit({"event": "exported", "path": str(out / ADAPTER_GGUF)})
         manifest = AdapterManifest(
-            base_gguf=str(gguf), base_sha256=sha, architecture=arch["architecture"], r=cfg.r, alpha=cfg.alpha,
-            target_modules=cfg.target_modules, train_examples=metrics["train_examples"],
-            eval_examples=metrics["eval_examples"], steps=metrics["steps"], epochs=cfg.epochs, device=metrics["device"],
-            quantized=metrics["quantized"], eval_loss_base=metrics["eval_loss_base"],
-            eval_loss_adapter=metrics["eval_loss_adapter"], eval_loss_previous=metrics.get("eval_loss_previous"),
-            train_seconds=metrics["train_seconds"], tokens_per_s=metrics["tokens_per_s"],
-            peak_rss_mb=metrics["peak_rss_mb"], created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+            base_gguf=str(gguf),
+            base_sha256=sha,
+            architecture=arch["architecture"],
+            r=cfg.r,
+            alpha=cfg.alpha,
+            target_modules=cfg.target_modules,
+            train_examples=metrics["train_examples"],
+            eval_examples=metrics["eval_examples"],
+            steps=metrics["steps"],
+            epochs=cfg.epochs,
+            device=metrics["device"],
+            quantized=metrics["quantized"],
+            eval_loss_base=metrics["eval_loss_base"],
+            eval_loss_adapter=metrics["eval_loss_adapter"],
+            eval_loss_previous=metrics.get("eval_loss_previous"),
+            train_seconds=metrics["train_seconds"],
+            tokens_per_s=metrics["tokens_per_s"],
+            peak_rss_mb=metrics["peak_rss_mb"],
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
         manifest.save(out / MANIFEST)
         _emit({"event": "done", "metrics": metrics, "manifest": str(out / MANIFEST)})
         return 0
@@ -79,9 +96,15 @@ def run(config_path: Path) -> int:
     except MemoryError:
         _emit({"event": "error", "kind": "oom", "message": "out of memory: close other programs or lower max length"})
         return 3
-    except Exception as exc:  # report, never hang the parent
-        _emit({"event": "error", "kind": "internal", "message": f"{type(exc).__name__}: {exc}",
-               "traceback": traceback.format_exc()})
+    except Exception as exc:  # noqa: BLE001 - report, never hang the parent
+        _emit(
+            {
+                "event": "error",
+                "kind": "internal",
+                "message": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc(),
+            }
+        )
         return 4
 
 

@@ -2,6 +2,7 @@
 
 Heavy things (llama.cpp model, sentence-transformers, torch) load on first use, never at start-up.
 """
+
 from __future__ import annotations
 
 import os
@@ -11,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from ownvoice.store import open_db
 from ownvoice.store import documents as docs_table
 from ownvoice.store import generations as gen_table
+from ownvoice.store import open_db
 from ownvoice.store.profiles import Profile, ensure_profile, get_profile, list_profiles
 
 from .backends import get_embedder, get_generator
@@ -120,26 +121,54 @@ class OwnVoice:
         """One document (any provenance), or None."""
         return docs_table.get_document(self.db, document_id)
 
-    def save_text(self, profile_id: int, document_id: Optional[int], subject: str, body: str, *, kind: str = "email",
-                  source: str = "typed", recipients: str = "", generation_id: Optional[int] = None) -> int:
+    def save_text(
+        self,
+        profile_id: int,
+        document_id: Optional[int],
+        subject: str,
+        body: str,
+        *,
+        kind: str = "email",
+        source: str = "typed",
+        recipients: str = "",
+        generation_id: Optional[int] = None,
+    ) -> int:
         """Autosave the editor's text (a new revision); a generation's text stays a draft until approved.
         StorageError (disk full...) when it cannot be written: the caller keeps the text and retries."""
         try:
-            return docs_table.save_draft(self.db, profile_id, document_id, subject, body, kind=kind, source=source,
-                                         recipients=recipients, generation_id=generation_id)
+            return docs_table.save_draft(
+                self.db,
+                profile_id,
+                document_id,
+                subject,
+                body,
+                kind=kind,
+                source=source,
+                recipients=recipients,
+                generation_id=generation_id,
+            )
         except sqlite3.OperationalError as exc:
             raise storage_error(exc, "not saved yet") from exc
 
-    def library(self, profile_id: int, text: str = "", kind: Optional[str] = None,
-                source: Optional[str] = None, limit: int = 500) -> list:
+    def library(
+        self,
+        profile_id: int,
+        text: str = "",
+        kind: Optional[str] = None,
+        source: Optional[str] = None,
+        limit: int = 500,
+    ) -> list:
         """A profile's documents for the library, newest first; full-text filtered when ``text``."""
         if text.strip():
-            ids = [i for i, _ in docs_table.search_fts(self.db, profile_id, text, limit=limit, kind=kind,
-                                                        writing_only=False)]
+            ids = [
+                i
+                for i, _ in docs_table.search_fts(self.db, profile_id, text, limit=limit, kind=kind, writing_only=False)
+            ]
             found = docs_table.get_documents(self.db, ids)
             return [found[i] for i in ids if i in found and (not source or found[i].source == source)]
-        return list(reversed(docs_table.list_documents(self.db, profile_id, kind=kind, source=source,
-                                                       writing_only=False)))[:limit]
+        return list(
+            reversed(docs_table.list_documents(self.db, profile_id, kind=kind, source=source, writing_only=False))
+        )[:limit]
 
     def list_adapters(self, profile_id: int) -> list:
         """A profile's adapter versions."""
@@ -198,9 +227,15 @@ class OwnVoice:
             return self._embedder
 
     # jobs ------------------------------------------------------------------------------------
-    def import_paths(self, paths: list[Path], profile: Optional[str] = None, addresses: Optional[list[str]] = None,
-                     progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None,
-                     embed: bool = True) -> ImportSummary:
+    def import_paths(
+        self,
+        paths: list[Path],
+        profile: Optional[str] = None,
+        addresses: Optional[list[str]] = None,
+        progress: Optional[ProgressFn] = None,
+        cancel: Optional[CancelToken] = None,
+        embed: bool = True,
+    ) -> ImportSummary:
         """Import files into a profile (created if new, and only if the import succeeds), then embed what is new."""
         existed = any(p.name == (profile or self.settings.default_profile) for p in self.list_profiles())
         prof = self.profile(profile, create=True)
@@ -216,24 +251,34 @@ class OwnVoice:
             self.embed(prof, progress, cancel)
         return summary
 
-    def embed(self, profile: Profile, progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None) -> int:
+    def embed(
+        self, profile: Profile, progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None
+    ) -> int:
         """Embed the profile's documents that have no vector yet."""
         return embed_missing(self.db, profile.id, self.embedder(), progress, cancel)
 
-    def search(self, text: str, profile: Optional[str] = None, k: int = 5, kind: Optional[str] = None) -> list[Exemplar]:
+    def search(
+        self, text: str, profile: Optional[str] = None, k: int = 5, kind: Optional[str] = None
+    ) -> list[Exemplar]:
         """Exemplars for ``text``."""
         prof = self.profile(profile)
         self.embed(prof)
-        return search(self.db, prof.id, text, self.embedder(), k=k, kind=kind,
-                      recency_weight=self.settings.recency_weight)
+        return search(
+            self.db, prof.id, text, self.embedder(), k=k, kind=kind, recency_weight=self.settings.recency_weight
+        )
 
     def composer(self, model_path: Optional[str] = None) -> Composer:
         """A Composer over the current models."""
         from ownvoice.store.adapters import get_playback
 
-        return Composer(self.db, self.generator(model_path), self.embedder(), temperature=self.settings.temperature,
-                        recency_weight=self.settings.recency_weight,
-                        playback_lookup=lambda ids: get_playback(self.db, ids))
+        return Composer(
+            self.db,
+            self.generator(model_path),
+            self.embedder(),
+            temperature=self.settings.temperature,
+            recency_weight=self.settings.recency_weight,
+            playback_lookup=lambda ids: get_playback(self.db, ids),
+        )
 
     def apply_adapter(self, prof: Profile, use: bool = True, model_path: Optional[str] = None) -> str:
         """Put the profile's active adapter on the generator (or none); return its path or ''."""
@@ -246,13 +291,20 @@ class OwnVoice:
                 gen.set_adapter(None)
             return ""
         if row.base_sha256 != model_sha256(gen.model_path):
-            raise ModelError(f"the active adapter (v{row.version}) was trained for another base model "
-                             f"({Path(row.base_gguf).name}); draft with --no-adapter or pick that model")
+            raise ModelError(
+                f"the active adapter (v{row.version}) was trained for another base model "
+                f"({Path(row.base_gguf).name}); draft with --no-adapter or pick that model"
+            )
         gen.set_adapter(row.path)
         return row.path
 
-    def train(self, profile: Optional[str] = None, progress: Optional[ProgressFn] = None,
-              cancel: Optional[CancelToken] = None, **kw):
+    def train(
+        self,
+        profile: Optional[str] = None,
+        progress: Optional[ProgressFn] = None,
+        cancel: Optional[CancelToken] = None,
+        **kw,
+    ):
         """Train a new adapter version for a profile (see assistant.training.train_profile)."""
         from .paths import ADAPTERS_DIRNAME, CACHE_DIRNAME, subdir
         from .training import train_profile
@@ -260,14 +312,32 @@ class OwnVoice:
         prof = self.profile(profile)
         self.embed(prof, progress, cancel)
         gen = self.generator()
-        cache = Path(os.environ["OWNVOICE_CACHE"]) if os.environ.get("OWNVOICE_CACHE") else subdir(self.home, CACHE_DIRNAME)
+        cache = (
+            Path(os.environ["OWNVOICE_CACHE"]) if os.environ.get("OWNVOICE_CACHE") else subdir(self.home, CACHE_DIRNAME)
+        )
         style_name = self.composer().style_name(prof)
-        return train_profile(self.db, prof, gen, self.embedder(), subdir(self.home, ADAPTERS_DIRNAME),
-                             cache, model_sha256(gen.model_path), progress=progress,
-                             cancel=cancel, name=style_name, **kw)
+        return train_profile(
+            self.db,
+            prof,
+            gen,
+            self.embedder(),
+            subdir(self.home, ADAPTERS_DIRNAME),
+            cache,
+            model_sha256(gen.model_path),
+            progress=progress,
+            cancel=cancel,
+            name=style_name,
+            **kw,
+        )
 
-    def draft(self, request: DraftRequest, profile: Optional[str] = None, model_path: Optional[str] = None,
-              on_update=None, cancel: Optional[CancelToken] = None) -> DraftResult:
+    def draft(
+        self,
+        request: DraftRequest,
+        profile: Optional[str] = None,
+        model_path: Optional[str] = None,
+        on_update=None,
+        cancel: Optional[CancelToken] = None,
+    ) -> DraftResult:
         """Draft in the profile's voice (InputError for a request out of bounds)."""
         problems = request.problems()
         if problems:
@@ -277,20 +347,37 @@ class OwnVoice:
             if not docs_table.list_documents(self.db, prof.id, limit=1):
                 raise EmptyCorpusError(
                     f"profile {prof.name!r} has no writing of yours yet: import some mail first "
-                    "(ownvoice import PATH), or draft with --no-rag")
+                    "(ownvoice import PATH), or draft with --no-rag"
+                )
             self.embed(prof)
         self.apply_adapter(prof, request.use_adapter, model_path)
         return self.composer(model_path).draft(prof, request, on_update=on_update, cancel=cancel)
 
-    def accept_draft(self, generation_id: int, final_text: str, profile: Optional[str] = None, *,
-                     document_id: Optional[int] = None, subject: str = "", recipients: str = "",
-                     how: str = "accepted") -> int:
+    def accept_draft(
+        self,
+        generation_id: int,
+        final_text: str,
+        profile: Optional[str] = None,
+        *,
+        document_id: Optional[int] = None,
+        subject: str = "",
+        recipients: str = "",
+        how: str = "accepted",
+    ) -> int:
         """The user approved a draft (accepted, or sent/copied/exported): it becomes their writing."""
         from .provenance import accept_generation
 
         prof = self.profile(profile, create=False)
-        return accept_generation(self.db, prof.id, generation_id, final_text, document_id=document_id,
-                                 subject=subject, recipients=recipients, how=how)
+        return accept_generation(
+            self.db,
+            prof.id,
+            generation_id,
+            final_text,
+            document_id=document_id,
+            subject=subject,
+            recipients=recipients,
+            how=how,
+        )
 
     def accept_generation(self, generation_id: int, final_text: Optional[str] = None, subject: str = "") -> int:
         """Keep a logged draft (``final_text`` None: as generated) as the user's writing; return the document id."""
@@ -301,8 +388,13 @@ class OwnVoice:
             raise InputError(f"no draft #{generation_id}")
         prof = get_profile_by_id(self.db, row["profile_id"])
         assert prof is not None
-        return self.accept_draft(generation_id, row["output"] if final_text is None else final_text, prof.name,
-                                 document_id=row["document_id"], subject=subject)
+        return self.accept_draft(
+            generation_id,
+            row["output"] if final_text is None else final_text,
+            prof.name,
+            document_id=row["document_id"],
+            subject=subject,
+        )
 
     def unfinished_training(self, profile_id: int):
         """The profile's resumable training run (UnfinishedRun: version, step) or None."""
@@ -326,7 +418,8 @@ class OwnVoice:
             c = docs_table.counts(self.db, prof.id)
             c["embedded"] = self.db.execute(
                 "SELECT count(*) FROM embeddings e JOIN documents d ON d.id = e.document_id WHERE d.profile_id = ?",
-                [prof.id]).fetchone()[0]
+                [prof.id],
+            ).fetchone()[0]
             c["generations"] = gen_table.count_generations(self.db, prof.id)
             out.append({"profile": prof.name, "display_name": prof.display_name, "addresses": prof.addresses, **c})
         return out

@@ -2,6 +2,7 @@
 
 ``ownvoice bench [generation retrieval import startup training]`` prints markdown tables.
 """
+
 from __future__ import annotations
 
 import mailbox
@@ -18,14 +19,17 @@ from typing import Optional
 
 from .prompts import DraftRequest
 
-WORDS = ("meeting budget report thanks tuesday friday draft plan council trees bike survey numbers photos team "
-         "coffee workshop parents school street pilot counts sensor lunch talk slides invoice review notes").split()
+WORDS = (
+    "meeting budget report thanks tuesday friday draft plan council trees bike survey numbers photos team "
+    "coffee workshop parents school street pilot counts sensor lunch talk slides invoice review notes"
+).split()
 
 
 def machine() -> str:
     """One line describing this machine."""
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, Python {platform.python_version()}"
+    cpu = platform.processor() or platform.machine()
+    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, Python {platform.python_version()}"
 
 
 def _text(rng: random.Random, n: int) -> str:
@@ -39,14 +43,17 @@ def bench_generation(app, runs: int) -> str:
     prof = app.profile("bench-gen", create=True)
     if not D.list_documents(app.db, prof.id):
         rng = random.Random(0)
-        D.insert_documents(app.db, prof.id, [D.Document(body=f"Hi Sam,\n\n{_text(rng, 40)}.\n\nBest,\nAlex",
-                                                        subject=_text(rng, 4)) for _ in range(30)])
+        D.insert_documents(
+            app.db,
+            prof.id,
+            [D.Document(body=f"Hi Sam,\n\n{_text(rng, 40)}.\n\nBest,\nAlex", subject=_text(rng, 4)) for _ in range(30)],
+        )
         app.embed(prof)
     gen = app.generator()
     req = DraftRequest("write about the workshop for parents", k=4, max_tokens=96, seed=1, use_adapter=False)
     rows = []
     app_tps, app_ttft, raw_tps, raw_ttft = [], [], [], []
-    for i in range(runs):
+    for _ in range(runs):
         res = app.composer().draft(prof, req, log=False)
         app_tps.append(res.stats.tokens_per_s)
         app_ttft.append(res.stats.ttft_s)
@@ -54,8 +61,9 @@ def bench_generation(app, runs: int) -> str:
         gen.llm.reset()
         t0 = time.perf_counter()
         first, n = None, 0
-        for _ in gen.llm.create_completion(prompt, max_tokens=res.stats.completion_tokens, seed=1, stream=True,
-                                           temperature=0.7):
+        for _ in gen.llm.create_completion(
+            prompt, max_tokens=res.stats.completion_tokens, seed=1, stream=True, temperature=0.7
+        ):
             n += 1
             if first is None:
                 first = time.perf_counter() - t0
@@ -88,8 +96,11 @@ def bench_retrieval(app, runs: int, sizes=(1000, 10000, 100000)) -> str:
         prof = app.profile(f"bench-ret-{size}", create=True)
         have = len(D.list_documents(app.db, prof.id))
         if have < size:
-            ids = D.insert_documents(app.db, prof.id, [D.Document(body=f"{_text(rng, 30)} {i}", subject=_text(rng, 3))
-                                                       for i in range(size - have)])
+            ids = D.insert_documents(
+                app.db,
+                prof.id,
+                [D.Document(body=f"{_text(rng, 30)} {i}", subject=_text(rng, 3)) for i in range(size - have)],
+            )
             vecs = nrng.standard_normal((len(ids), 384)).astype("float32")
             vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
             E.store_embeddings(app.db, emb.name, ids, vecs)
@@ -116,10 +127,16 @@ def bench_import(app, runs: int, n: int = 10000) -> str:
     tmp = Path(tempfile.mkdtemp())
     box = mailbox.mbox(str(tmp / "big.mbox"))
     rng = random.Random(0)
-    for i in range(n):
-        box.add(mailbox.mboxMessage((f"From: Me <me@x.org>\nTo: You <you@x.org>\nSubject: {_text(rng, 4)}\n"
-                                     f"Date: Mon, 01 Sep 2025 09:00:00 +0000\n\nHi,\n\n{_text(rng, 50)}\n\n"
-                                     f"On Mon, You wrote:\n> {_text(rng, 20)}\n\nBest,\nMe\n").encode()))
+    for _ in range(n):
+        box.add(
+            mailbox.mboxMessage(
+                (
+                    f"From: Me <me@x.org>\nTo: You <you@x.org>\nSubject: {_text(rng, 4)}\n"
+                    f"Date: Mon, 01 Sep 2025 09:00:00 +0000\n\nHi,\n\n{_text(rng, 50)}\n\n"
+                    f"On Mon, You wrote:\n> {_text(rng, 20)}\n\nBest,\nMe\n"
+                ).encode()
+            )
+        )
     box.flush()
     box.close()
     times = []
@@ -136,50 +153,63 @@ def bench_import(app, runs: int, n: int = 10000) -> str:
     t0 = time.perf_counter()
     emb.model.encode(texts, batch_size=64, normalize_embeddings=True)
     raw = len(texts) / (time.perf_counter() - t0)
-    return (f"| step | rate |\n|---|---|\n| parse {n}-message mbox ({kept} kept) | {rate:.0f} messages/s |\n"
-            f"| embed (OwnVoice) | {ours:.0f} texts/s |\n| embed (raw sentence-transformers encode) | {raw:.0f} texts/s |")
+    return (
+        f"| step | rate |\n|---|---|\n| parse {n}-message mbox ({kept} kept) | {rate:.0f} messages/s |\n"
+        f"| embed (OwnVoice) | {ours:.0f} texts/s |\n| embed (raw sentence-transformers encode) | {raw:.0f} texts/s |"
+    )
 
 
 def bench_startup(app, runs: int) -> str:
     """Launch to visible main window (offscreen Qt), and peak memory at idle, in a fresh process."""
-    code = ("import time, resource, os, sys; t=time.perf_counter(); os.environ['QT_QPA_PLATFORM']='offscreen'; "
-            "from ownvoice.ui.app import OwnVoiceGui; g=OwnVoiceGui(os.environ['OWNVOICE_HOME']); g.qapp.processEvents(); "
-            "assert g.window.isVisible(); print(time.perf_counter()-t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024); "
-            "g.server.close()")
+    code = (
+        "import time, resource, os, sys; t=time.perf_counter(); os.environ['QT_QPA_PLATFORM']='offscreen'; "
+        "from ownvoice.ui.app import OwnVoiceGui; g=OwnVoiceGui(os.environ['OWNVOICE_HOME']); g.qapp.processEvents(); "
+        "assert g.window.isVisible(); "
+        "print(time.perf_counter()-t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024); "
+        "g.server.close()"
+    )
     times, mems = [], []
     home = tempfile.mkdtemp()
     for _ in range(runs):
         t0 = time.perf_counter()
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             env={**os.environ, "OWNVOICE_HOME": home}).stdout.split()
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "OWNVOICE_HOME": home}
+        ).stdout.split()
         wall = time.perf_counter() - t0
         times.append(wall)
         mems.append(float(out[1]) if len(out) > 1 else 0.0)
-    return (f"| measure | median of {runs} |\n|---|---|\n| process start to visible window | {statistics.median(times):.2f} s |\n"
-            f"| peak RSS at idle | {statistics.median(mems):.0f} MB |")
+    return (
+        f"| measure | median of {runs} |\n|---|---|\n"
+        f"| process start to visible window | {statistics.median(times):.2f} s |\n"
+        f"| peak RSS at idle | {statistics.median(mems):.0f} MB |"
+    )
 
 
 def bench_training(app, runs: int) -> str:
     """Training tokens/s and peak memory: OwnVoice's trainer vs a plain transformers+peft loop, same data."""
     import json
 
-    code_plain = r'''
+    code_plain = r"""
 import json, sys, time, resource, torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 from peft import LoraConfig, get_peft_model
 base, data, steps = sys.argv[1], sys.argv[2], int(sys.argv[3])
 tok = AutoTokenizer.from_pretrained(base); model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
-model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj","k_proj","v_proj","o_proj","gate_proj","up_proj","down_proj"], task_type="CAUSAL_LM"))
+targets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, target_modules=targets, task_type="CAUSAL_LM"))
 rows = [json.loads(l) for l in open(data)]
 opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=5e-4)
 t = time.perf_counter(); ntok = 0
 for s in range(steps):
     batch = rows[(s*4) % len(rows):(s*4) % len(rows) + 4]
-    enc = tok([r["prompt"] + r["response"] for r in batch], return_tensors="pt", padding=True, truncation=True, max_length=768)
-    out = model(**enc, labels=enc["input_ids"].masked_fill(enc["attention_mask"] == 0, -100)); out.loss.backward(); opt.step(); opt.zero_grad()
+    enc = tok([r["prompt"] + r["response"] for r in batch], return_tensors="pt", padding=True, truncation=True,
+              max_length=768)
+    out = model(**enc, labels=enc["input_ids"].masked_fill(enc["attention_mask"] == 0, -100))
+    out.loss.backward(); opt.step(); opt.zero_grad()
     ntok += int(enc["attention_mask"].sum())
-print(json.dumps({"tokens_per_s": ntok / (time.perf_counter() - t), "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-'''
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"tokens_per_s": ntok / (time.perf_counter() - t), "peak_rss_mb": peak}))
+"""
     from ownvoice.adapters.base_model import cached_base_dir
     from ownvoice.adapters.config import TrainConfig
 
@@ -190,31 +220,70 @@ print(json.dumps({"tokens_per_s": ntok / (time.perf_counter() - t), "peak_rss_mb
     base = cached_base_dir(default_gguf_path(), cache)
     tmp = Path(tempfile.mkdtemp())
     rng = random.Random(0)
-    rows = [{"prompt": f"<|im_start|>user\nWrite an email: {_text(rng, 8)}<|im_end|>\n<|im_start|>assistant\n",
-             "response": f"Hi Sam,\n\n{_text(rng, 60)}\n\nBest,\nAlex"} for _ in range(32)]
+    rows = [
+        {
+            "prompt": f"<|im_start|>user\nWrite an email: {_text(rng, 8)}<|im_end|>\n<|im_start|>assistant\n",
+            "response": f"Hi Sam,\n\n{_text(rng, 60)}\n\nBest,\nAlex",
+        }
+        for _ in range(32)
+    ]
     (tmp / "d.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
     steps = 8
-    cfg = TrainConfig(base_gguf=str(default_gguf_path()), out_dir=str(tmp / "run"), cache_dir=str(cache),
-                      train_file=str(tmp / "d.jsonl"), max_steps=steps, device="cpu", quantize="none", checkpoint_every=0)
+    cfg = TrainConfig(
+        base_gguf=str(default_gguf_path()),
+        out_dir=str(tmp / "run"),
+        cache_dir=str(cache),
+        train_file=str(tmp / "d.jsonl"),
+        max_steps=steps,
+        device="cpu",
+        quantize="none",
+        checkpoint_every=0,
+    )
     cfg.save(tmp / "cfg.json")
-    code_ours = ("import json,sys; from pathlib import Path; from ownvoice.adapters.config import TrainConfig; "
-                 "from ownvoice.adapters.trainer import train; m = train(TrainConfig.load(Path(sys.argv[1])), "
-                 "Path(sys.argv[2]), lambda e: None); print(json.dumps(m))")
-    ours = json.loads(subprocess.run([sys.executable, "-c", code_ours, str(tmp / "cfg.json"), str(base)],
-                                     capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
-    plain = json.loads(subprocess.run([sys.executable, "-c", code_plain, str(base), str(tmp / "d.jsonl"), str(steps)],
-                                      capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
-    return (f"| trainer ({steps} steps, batch 4, r=8) | tokens/s | peak RSS (MB) |\n|---|---|---|\n"
-            f"| OwnVoice (adapters.trainer) | {ours['tokens_per_s']:.0f} | {ours['peak_rss_mb']:.0f} |\n"
-            f"| plain transformers+peft loop | {plain['tokens_per_s']:.0f} | {plain['peak_rss_mb']:.0f} |")
+    code_ours = (
+        "import json,sys; from pathlib import Path; from ownvoice.adapters.config import TrainConfig; "
+        "from ownvoice.adapters.trainer import train; m = train(TrainConfig.load(Path(sys.argv[1])), "
+        "Path(sys.argv[2]), lambda e: None); print(json.dumps(m))"
+    )
+    ours = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", code_ours, str(tmp / "cfg.json"), str(base)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    plain = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", code_plain, str(base), str(tmp / "d.jsonl"), str(steps)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    return (
+        f"| trainer ({steps} steps, batch 4, r=8) | tokens/s | peak RSS (MB) |\n|---|---|---|\n"
+        f"| OwnVoice (adapters.trainer) | {ours['tokens_per_s']:.0f} | {ours['peak_rss_mb']:.0f} |\n"
+        f"| plain transformers+peft loop | {plain['tokens_per_s']:.0f} | {plain['peak_rss_mb']:.0f} |"
+    )
 
 
-BENCHES = {"generation": bench_generation, "retrieval": bench_retrieval, "import": bench_import,
-           "startup": bench_startup, "training": bench_training}
+BENCHES = {
+    "generation": bench_generation,
+    "retrieval": bench_retrieval,
+    "import": bench_import,
+    "startup": bench_startup,
+    "training": bench_training,
+}
 
 
-def run_benchmarks(which: Optional[list[str]] = None, runs: int = 3, out: Optional[str] = None,
-                   home: Optional[str] = None) -> str:
+def run_benchmarks(
+    which: Optional[list[str]] = None, runs: int = 3, out: Optional[str] = None, home: Optional[str] = None
+) -> str:
     """Run the chosen benchmarks in a throw-away data home; return markdown."""
     from .app import OwnVoice
 

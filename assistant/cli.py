@@ -1,4 +1,5 @@
 """The ``ownvoice`` command: thin sub-commands over the core modules (no logic of its own)."""
+
 from __future__ import annotations
 
 import argparse
@@ -31,8 +32,10 @@ def cmd_import(args) -> int:
     if args.json:
         print(json.dumps(d, indent=2))
         return 0
-    print(f"imported: {d['imported']}   duplicates: {d['duplicates']}   not the user's: {d['not_users']}   "
-          f"unreadable: {d['unreadable']}")
+    print(
+        f"imported: {d['imported']}   duplicates: {d['duplicates']}   not the user's: {d['not_users']}   "
+        f"unreadable: {d['unreadable']}"
+    )
     for line in d["unreadable_reasons"][:20]:
         print(f"  skipped {line}")
     if len(d["unreadable_reasons"]) > 20:
@@ -47,8 +50,12 @@ def cmd_search(args) -> int:
     app = _app(args)
     results = app.search(args.text, args.profile, k=args.k)
     if args.json:
-        print(json.dumps([{"id": e.doc.id, "subject": e.doc.subject, "score": e.score, "body": e.doc.body}
-                          for e in results], indent=2))
+        print(
+            json.dumps(
+                [{"id": e.doc.id, "subject": e.doc.subject, "score": e.score, "body": e.doc.body} for e in results],
+                indent=2,
+            )
+        )
         return 0
     if not results:
         print("no matching documents")
@@ -68,17 +75,24 @@ def cmd_draft(args) -> int:
         from .email_io import read_incoming
 
         incoming = read_incoming(Path(args.reply_to))
-    request = DraftRequest(instruction=args.instruction, incoming=incoming.prompt_text() if incoming else "",
-                           k=args.k, use_rag=not args.no_rag, max_tokens=args.max_tokens, seed=args.seed,
-                           recipient=incoming.first_name if incoming else "", use_adapter=not args.no_adapter,
-                           kind=args.kind)
+    request = DraftRequest(
+        instruction=args.instruction,
+        incoming=incoming.prompt_text() if incoming else "",
+        k=args.k,
+        use_rag=not args.no_rag,
+        max_tokens=args.max_tokens,
+        seed=args.seed,
+        recipient=incoming.first_name if incoming else "",
+        use_adapter=not args.no_adapter,
+        kind=args.kind,
+    )
     printed = ""
 
     def on_update(text: str) -> None:
         nonlocal printed
         if args.json or not text.startswith(printed):
             return
-        sys.stdout.write(text[len(printed):])
+        sys.stdout.write(text[len(printed) :])
         sys.stdout.flush()
         printed = text
 
@@ -100,23 +114,31 @@ def cmd_draft(args) -> int:
         return 0
     shown = printed.rstrip()
     if result.text != shown:  # the final clean-up changed the end (sign-off, trimmed run-on)
-        rest = result.text[len(shown):] if result.text.startswith(shown) else "\n\n--- final draft ---\n" + result.text
+        rest = result.text[len(shown) :] if result.text.startswith(shown) else "\n\n--- final draft ---\n" + result.text
         sys.stdout.write(rest if result.text.startswith(shown) else rest)
     sys.stdout.write("\n")
     sys.stdout.flush()
     s = result.stats
-    print(f"\n--- {len(result.text.split())} words (target ~{result.target_words}); "
-          f"{s.completion_tokens} tokens, {s.tokens_per_s:.1f} tokens/s, first token {s.ttft_s:.2f}s", file=sys.stderr)
+    print(
+        f"\n--- {len(result.text.split())} words (target ~{result.target_words}); "
+        f"{s.completion_tokens} tokens, {s.tokens_per_s:.1f} tokens/s, first token {s.ttft_s:.2f}s",
+        file=sys.stderr,
+    )
     if result.check and result.check.coverage.missing:
         print("missing from your request: " + ", ".join(f.text for f in result.check.coverage.missing), file=sys.stderr)
     if result.unsupported:
-        print("check before sending (not in your request or the mail answered): "
-              + ", ".join(f"{u.text} ({u.kind})" for u in result.unsupported), file=sys.stderr)
+        print(
+            "check before sending (not in your request or the mail answered): "
+            + ", ".join(f"{u.text} ({u.kind})" for u in result.unsupported),
+            file=sys.stderr,
+        )
     if result.save_error:
         print(f"{result.save_error} (copy the text above: it is complete)", file=sys.stderr)
     else:
-        print(f"draft #{result.generation_id}: 'ownvoice accept {result.generation_id}' keeps it as your writing",
-              file=sys.stderr)
+        print(
+            f"draft #{result.generation_id}: 'ownvoice accept {result.generation_id}' keeps it as your writing",
+            file=sys.stderr,
+        )
     if result.exemplars:
         print("exemplars used (most relevant first):", file=sys.stderr)
         for e in result.exemplars:
@@ -173,14 +195,18 @@ def cmd_stats(args) -> int:
     for r in rows:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(r["by_kind"].items())) or "none"
         sources = ", ".join(f"{k} {n}" for k, n in sorted(r["by_source"].items())) or "none"
-        print(f"{r['profile']} ({r['display_name'] or 'name unknown'}): {r['documents']} documents ({kinds}; {sources}), "
-              f"{r['embedded']} embedded, {r['generations']} drafts generated")
+        print(
+            f"{r['profile']} ({r['display_name'] or 'name unknown'}): {r['documents']} documents ({kinds}; {sources}), "
+            f"{r['embedded']} embedded, {r['generations']} drafts generated"
+        )
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
-    parser = argparse.ArgumentParser(prog="ownvoice", description="A writing assistant that learns to write like you, offline.")
+    parser = argparse.ArgumentParser(
+        prog="ownvoice", description="A writing assistant that learns to write like you, offline."
+    )
     parser.add_argument("--home", help="data folder (default: $OWNVOICE_HOME or the platform's user data folder)")
     sub = parser.add_subparsers(dest="command")
 
@@ -191,8 +217,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="import your sent mail / notes (mbox, Maildir, .eml, .txt/.md, JSONL)")
     p.add_argument("paths", nargs="+")
-    p.add_argument("--from", dest="from_", action="append", metavar="ADDRESS",
-                   help="keep only messages sent from this address (repeatable, or comma-separated)")
+    p.add_argument(
+        "--from",
+        dest="from_",
+        action="append",
+        metavar="ADDRESS",
+        help="keep only messages sent from this address (repeatable, or comma-separated)",
+    )
     p.add_argument("--quiet", "-q", action="store_true")
     common(p)
     p.set_defaults(func=cmd_import)

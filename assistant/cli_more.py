@@ -1,4 +1,5 @@
 """Sub-commands for training and adapters (kept out of cli.py so each file keeps one job)."""
+
 from __future__ import annotations
 
 import json
@@ -13,10 +14,20 @@ def cmd_train(args) -> int:
     bar = TqdmProgress()
     cancel = CancelToken()
     try:
-        outcome = app.train(args.profile, progress=bar, cancel=cancel, steps=args.steps or 0, epochs=args.epochs,
-                            device=args.device, resume=args.resume, quantize=args.quantize,
-                            playback_model=not args.heuristic_playback, learning_rate=args.lr, seed=args.seed,
-                            gradient_checkpointing=not args.no_checkpointing)
+        outcome = app.train(
+            args.profile,
+            progress=bar,
+            cancel=cancel,
+            steps=args.steps or 0,
+            epochs=args.epochs,
+            device=args.device,
+            resume=args.resume,
+            quantize=args.quantize,
+            playback_model=not args.heuristic_playback,
+            learning_rate=args.lr,
+            seed=args.seed,
+            gradient_checkpointing=not args.no_checkpointing,
+        )
     except KeyboardInterrupt:
         cancel.cancel()
         raise
@@ -24,12 +35,25 @@ def cmd_train(args) -> int:
         bar.close()
     m = outcome.metrics
     if args.json:
-        print(json.dumps({"adapter_id": outcome.adapter_id, "version": outcome.version, "activated": outcome.activated,
-                          "reason": outcome.reason, "metrics": m}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "adapter_id": outcome.adapter_id,
+                    "version": outcome.version,
+                    "activated": outcome.activated,
+                    "reason": outcome.reason,
+                    "metrics": m,
+                },
+                indent=2,
+            )
+        )
         return 0
-    print(f"adapter v{outcome.version}: {m['steps']} steps on {m['train_examples']} examples in {m['train_seconds']:.0f}s "
-          f"({m['tokens_per_s']:.0f} tokens/s, peak {m['peak_rss_mb']:.0f} MB, {m['device']}"
-          f"{', 4-bit NF4' if m['quantized'] else ''})")
+    print(
+        f"adapter v{outcome.version}: {m['steps']} steps on {m['train_examples']} examples "
+        f"in {m['train_seconds']:.0f}s "
+        f"({m['tokens_per_s']:.0f} tokens/s, peak {m['peak_rss_mb']:.0f} MB, {m['device']}"
+        f"{', 4-bit NF4' if m['quantized'] else ''})"
+    )
     print(("activated: " if outcome.activated else "kept the previous choice: ") + outcome.reason)
     return 0
 
@@ -69,9 +93,11 @@ def cmd_adapters(args) -> int:
             print("no adapters yet: run 'ownvoice train'")
         for r in rows:
             m = r.metrics
-            print(f"{'*' if r.active else ' '} id {r.id:3d}  v{r.version:<3d} {r.created[:19]}  held-out loss "
-                  f"{m.get('eval_loss_base') or 0:.3f} -> {m.get('eval_loss_adapter') or 0:.3f}  "
-                  f"{m.get('train_examples', 0)} examples, {m.get('steps', 0)} steps")
+            print(
+                f"{'*' if r.active else ' '} id {r.id:3d}  v{r.version:<3d} {r.created[:19]}  held-out loss "
+                f"{m.get('eval_loss_base') or 0:.3f} -> {m.get('eval_loss_adapter') or 0:.3f}  "
+                f"{m.get('train_examples', 0)} examples, {m.get('steps', 0)} steps"
+            )
     return 0
 
 
@@ -107,9 +133,16 @@ def cmd_eval(args) -> int:
     negatives = []
     for neg in args.negatives or []:
         negatives += [it.doc.body for it in read_path(Path(neg), set()) if isinstance(it, Own)]
-    cfg = EvalConfig(conditions=[c.strip() for c in args.conditions.split(",") if c.strip()], limit=args.limit,
-                     seed=args.seed, n_best=args.n_best, train_steps=args.steps or 0, protocol=args.protocol,
-                     playback_model=not args.heuristic_playback, negative_texts=negatives)
+    cfg = EvalConfig(
+        conditions=[c.strip() for c in args.conditions.split(",") if c.strip()],
+        limit=args.limit,
+        seed=args.seed,
+        n_best=args.n_best,
+        train_steps=args.steps or 0,
+        protocol=args.protocol,
+        playback_model=not args.heuristic_playback,
+        negative_texts=negatives,
+    )
     bar = TqdmProgress()
     try:
         if args.fidelity:
@@ -127,10 +160,11 @@ def cmd_eval(args) -> int:
 
 
 def _eval_fidelity(app, profile: str, cfg, out, args, bar) -> int:
+    from ownvoice.store import documents as docs_table
+
     from .evaluation import ensure_adapter
     from .fidelity import FIDELITY_CONDITIONS, fidelity_markdown, run_fidelity
     from .training import split_documents
-    from ownvoice.store import documents as docs_table
 
     prof = app.profile(profile, create=False)
     app.embed(prof)
@@ -144,8 +178,11 @@ def _eval_fidelity(app, profile: str, cfg, out, args, bar) -> int:
     md = fidelity_markdown(result)
     (out / "fidelity.md").write_text(md)
     if args.json:
-        print(json.dumps({c: {k: v for k, v in s.items() if k != "rows"} for c, s in result["conditions"].items()},
-                         indent=2))
+        print(
+            json.dumps(
+                {c: {k: v for k, v in s.items() if k != "rows"} for c, s in result["conditions"].items()}, indent=2
+            )
+        )
     else:
         print(md)
         print(f"report: {out / 'fidelity.md'}  data: {out / 'fidelity.json'}")
@@ -173,10 +210,17 @@ def register(sub, common) -> None:
     p.add_argument("--steps", type=int, help="adapter training steps (default: 3 epochs)")
     p.add_argument("--negatives", nargs="*", help="other people's writing for the style model (any import format)")
     p.add_argument("--heuristic-playback", action="store_true")
-    p.add_argument("--protocol", choices=["subject", "playback"], default="subject",
-                   help="subject: leak-free requests (subject, addressee, mail answered); playback: training-style")
-    p.add_argument("--fidelity", action="store_true",
-                   help="instead: draft the shipped hand-written intents and check their facts (conditions rag, rag+lora)")
+    p.add_argument(
+        "--protocol",
+        choices=["subject", "playback"],
+        default="subject",
+        help="subject: leak-free requests (subject, addressee, mail answered); playback: training-style",
+    )
+    p.add_argument(
+        "--fidelity",
+        action="store_true",
+        help="instead: draft the shipped hand-written intents and check their facts (conditions rag, rag+lora)",
+    )
     p.add_argument("--work", help="data home for a file's evaluation (default OUT/home; reuse it to reuse the adapter)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
@@ -195,14 +239,24 @@ def register(sub, common) -> None:
     group.add_argument("--steps", type=int, help="optimizer steps (overrides --epochs)")
     group.add_argument("--epochs", type=float, default=3.0)
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    p.add_argument("--quantize", choices=["auto", "nf4", "none"], default="auto",
-                   help="4-bit NF4 QLoRA: auto = on CUDA when the model does not fit in bf16")
+    p.add_argument(
+        "--quantize",
+        choices=["auto", "nf4", "none"],
+        default="auto",
+        help="4-bit NF4 QLoRA: auto = on CUDA when the model does not fit in bf16",
+    )
     p.add_argument("--resume", action="store_true", help="continue the last unfinished run from its checkpoint")
-    p.add_argument("--heuristic-playback", action="store_true",
-                   help="build training instructions without the model (faster, less informative)")
+    p.add_argument(
+        "--heuristic-playback",
+        action="store_true",
+        help="build training instructions without the model (faster, less informative)",
+    )
     p.add_argument("--lr", type=float, help="learning rate (default 5e-4)")
-    p.add_argument("--no-checkpointing", action="store_true",
-                   help="faster (~20%%) but about twice the peak memory: no gradient checkpointing")
+    p.add_argument(
+        "--no-checkpointing",
+        action="store_true",
+        help="faster (~20%%) but about twice the peak memory: no gradient checkpointing",
+    )
     p.add_argument("--seed", type=int, default=0)
     common(p)
     p.set_defaults(func=cmd_train)

@@ -10,12 +10,14 @@ weekdays, months and numbers nobody mentioned, then checked (facts stated, speci
 leaked prompt text, placeholders, a second mail, the recipient's name as signature). The first
 candidate that passes is kept; otherwise the best by fidelity, then style, then length.
 """
+
 from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Optional
+from typing import Optional
 
 import sqlite_utils
 
@@ -23,7 +25,7 @@ from ownvoice.store import documents as docs_table
 from ownvoice.store import generations as gen_table
 from ownvoice.store.profiles import Profile
 
-from .backends.base import Embedder, GenParams, GenStats, Generator
+from .backends.base import Embedder, Generator, GenParams, GenStats
 from .errors import storage_error
 from .facts import Specific, Support, extract_facts, signature_names
 from .guidance import DraftCheck, build_guide, check_draft
@@ -66,21 +68,33 @@ class DraftResult:
         """JSON-friendly summary."""
         check = self.check.as_dict() if self.check else {"coverage": None, "unsupported": [], "defects": []}
         return {
-            "draft": self.text, "generation_id": self.generation_id, **check, "attempts": self.attempts,
-            "exemplars": [{"id": e.doc.id, "subject": e.doc.subject, "score": round(e.score, 5)} for e in self.exemplars],
-            "target_words": self.target_words, "words": len(self.text.split()),
-            "timings": {"prompt_tokens": self.stats.prompt_tokens, "completion_tokens": self.stats.completion_tokens,
-                        "ttft_s": round(self.stats.ttft_s, 4), "total_s": round(self.stats.total_s, 4),
-                        "tokens_per_s": round(self.stats.tokens_per_s, 2)},
-            "cancelled": self.cancelled, "save_error": self.save_error,
+            "draft": self.text,
+            "generation_id": self.generation_id,
+            **check,
+            "attempts": self.attempts,
+            "exemplars": [
+                {"id": e.doc.id, "subject": e.doc.subject, "score": round(e.score, 5)} for e in self.exemplars
+            ],
+            "target_words": self.target_words,
+            "words": len(self.text.split()),
+            "timings": {
+                "prompt_tokens": self.stats.prompt_tokens,
+                "completion_tokens": self.stats.completion_tokens,
+                "ttft_s": round(self.stats.ttft_s, 4),
+                "total_s": round(self.stats.total_s, 4),
+                "tokens_per_s": round(self.stats.tokens_per_s, 2),
+            },
+            "cancelled": self.cancelled,
+            "save_error": self.save_error,
         }
 
 
 _STYLE_CACHE: dict[tuple, tuple[StyleStats, StyleCentroid]] = {}
 
 
-def _profile_style(db: sqlite_utils.Database, profile: Profile,
-                   allowed: Optional[set[int]] = None) -> tuple[StyleStats, StyleCentroid]:
+def _profile_style(
+    db: sqlite_utils.Database, profile: Profile, allowed: Optional[set[int]] = None
+) -> tuple[StyleStats, StyleCentroid]:
     stamp = db.execute("SELECT count(*), max(updated) FROM documents WHERE profile_id = ?", [profile.id]).fetchone()
     key = (id(db), profile.id, profile.display_name, tuple(stamp), frozenset(allowed) if allowed else None)
     if key not in _STYLE_CACHE:
@@ -116,9 +130,15 @@ def max_tokens_for(target_words: int) -> int:
 class Composer:
     """Drafts text for a profile with a generator and (optionally) retrieval."""
 
-    def __init__(self, db: sqlite_utils.Database, generator: Generator, embedder: Optional[Embedder],
-                 temperature: float = 0.7, recency_weight: float = 0.0,
-                 playback_lookup: Optional[Callable[[list[int]], dict[int, str]]] = None) -> None:
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        generator: Generator,
+        embedder: Optional[Embedder],
+        temperature: float = 0.7,
+        recency_weight: float = 0.0,
+        playback_lookup: Optional[Callable[[list[int]], dict[int, str]]] = None,
+    ) -> None:
         self.db = db
         self.generator = generator
         self.embedder = embedder
@@ -135,11 +155,27 @@ class Composer:
         if not request.use_rag or request.k <= 0:
             return []
         query = request.instruction if not request.incoming else f"{request.instruction}\n{request.incoming[:1000]}"
-        return search(self.db, profile.id, query, self.embedder, k=request.k, kind=request.kind,
-                      exclude=request.exclude_ids, recency_weight=self.recency_weight, allowed=allowed)
+        return search(
+            self.db,
+            profile.id,
+            query,
+            self.embedder,
+            k=request.k,
+            kind=request.kind,
+            exclude=request.exclude_ids,
+            recency_weight=self.recency_weight,
+            allowed=allowed,
+        )
 
-    def draft(self, profile: Profile, request: DraftRequest, on_update: Optional[Callable[[str], None]] = None,
-              cancel: Optional[CancelToken] = None, allowed: Optional[set[int]] = None, log: bool = True) -> DraftResult:
+    def draft(
+        self,
+        profile: Profile,
+        request: DraftRequest,
+        on_update: Optional[Callable[[str], None]] = None,
+        cancel: Optional[CancelToken] = None,
+        allowed: Optional[set[int]] = None,
+        log: bool = True,
+    ) -> DraftResult:
         """Write a draft for ``request`` in the profile's voice."""
         style, centroid = _profile_style(self.db, profile, allowed)
         exemplars = self.retrieve(profile, request, allowed)
@@ -155,40 +191,71 @@ class Composer:
         def build(n: int) -> list[dict]:
             return build_messages(style.name or profile.display_name, request, docs[:n], playback)
 
-        messages, used = fit_messages(build, lambda m: self.generator.count_tokens(self.generator.format_chat(m)),
-                                      len(docs), budget)
+        messages, used = fit_messages(
+            build, lambda m: self.generator.count_tokens(self.generator.format_chat(m)), len(docs), budget
+        )
         exemplars = exemplars[:used]
-        recipient = request.recipient or (recipient_first_name(request.incoming.split("\n", 1)[0].partition(":")[2])
-                                          if request.incoming.lower().startswith("from:") else None) \
+        recipient = (
+            request.recipient
+            or (
+                recipient_first_name(request.incoming.split("\n", 1)[0].partition(":")[2])
+                if request.incoming.lower().startswith("from:")
+                else None
+            )
             or addressee_from_instruction(request.instruction)
+        )
         # start the draft the way the user starts theirs to this person: a tiny model keeps a style it has begun
-        greeting = "" if request.kind != "email" else (greeting_for(style, recipient) if recipient
-                                                         else nameless_greeting(style, request.instruction))
+        greeting = (
+            ""
+            if request.kind != "email"
+            else (greeting_for(style, recipient) if recipient else nameless_greeting(style, request.instruction))
+        )
         prefill = f"{greeting}\n\n" if greeting else ""
         prompt = self.generator.format_chat(messages) + prefill
         own_name = style.name or (profile.display_name.split()[0] if profile.display_name else "")
         facts = extract_facts(request.instruction)
-        support = Support.from_texts([request.instruction, request.incoming],
-                                     signature_names(own_name, profile.display_name, profile.addresses)
-                                     + ([recipient] if recipient else []))
+        support = Support.from_texts(
+            [request.instruction, request.incoming],
+            signature_names(own_name, profile.display_name, profile.addresses) + ([recipient] if recipient else []),
+        )
         signoff = style.signoff_for(recipient or "")
         best: Optional[tuple[float, str, str, DraftCheck, GenParams, GenStats]] = None
         attempts: list[dict] = []
         cancelled = False
         for attempt in range(max(1, request.candidates)):
             guide = build_guide(facts, support, attempt, prefill) if request.guided else None
-            params = GenParams(max_tokens=max_tokens, min_tokens=int(target * 0.6 * TOKENS_PER_WORD),
-                               seed=request.seed + attempt, stop=list(STOP_STRINGS), guide=guide,
-                               temperature=self.temperature if request.temperature is None else request.temperature)
-            raw, cancelled = self._stream(prompt, params, own_name, recipient, on_update, cancel, prefill,
-                                          max_words=int(target * LENGTH_CAP) + 4)
-            text = finish_draft(raw, own_name, recipient, signoff, max_words=int(target * LENGTH_TRIM) + 6,
-                                known_signoff=style.knows_closing_for(recipient or ""))
+            params = GenParams(
+                max_tokens=max_tokens,
+                min_tokens=int(target * 0.6 * TOKENS_PER_WORD),
+                seed=request.seed + attempt,
+                stop=list(STOP_STRINGS),
+                guide=guide,
+                temperature=self.temperature if request.temperature is None else request.temperature,
+            )
+            raw, cancelled = self._stream(
+                prompt, params, own_name, recipient, on_update, cancel, prefill, max_words=int(target * LENGTH_CAP) + 4
+            )
+            text = finish_draft(
+                raw,
+                own_name,
+                recipient,
+                signoff,
+                max_words=int(target * LENGTH_TRIM) + 6,
+                known_signoff=style.knows_closing_for(recipient or ""),
+            )
             check = check_draft(text, facts, support, own_name, recipient)
-            score = candidate_score(check, centroid.similarity(text), len(text.split()), target,
-                                    self.generator.last_stats.mean_logprob)
-            attempts.append({"seed": params.seed, "strength": guide.strength if guide else 0.0, "score": round(score, 4),
-                             "mean_logprob": round(self.generator.last_stats.mean_logprob, 3), **check.as_dict()})
+            score = candidate_score(
+                check, centroid.similarity(text), len(text.split()), target, self.generator.last_stats.mean_logprob
+            )
+            attempts.append(
+                {
+                    "seed": params.seed,
+                    "strength": guide.strength if guide else 0.0,
+                    "score": round(score, 4),
+                    "mean_logprob": round(self.generator.last_stats.mean_logprob, 3),
+                    **check.as_dict(),
+                }
+            )
             if best is None or score > best[0]:
                 best = (score, text, raw, check, params, self.generator.last_stats)
             if cancelled or (check.passes and not request.exhaustive):
@@ -204,21 +271,60 @@ class Composer:
                 save_error = str(storage_error(exc, "the draft was not recorded"))
         if on_update:
             on_update(text)
-        return DraftResult(text, raw, exemplars, gen_id, stats, prompt, target, _loggable(params), cancelled, check,
-                           attempts, save_error)
+        return DraftResult(
+            text,
+            raw,
+            exemplars,
+            gen_id,
+            stats,
+            prompt,
+            target,
+            _loggable(params),
+            cancelled,
+            check,
+            attempts,
+            save_error,
+        )
 
-    def _log(self, profile: Profile, request: DraftRequest, exemplars: list[Exemplar], prompt: str,
-             params: GenParams, text: str, stats: GenStats) -> int:
+    def _log(
+        self,
+        profile: Profile,
+        request: DraftRequest,
+        exemplars: list[Exemplar],
+        prompt: str,
+        params: GenParams,
+        text: str,
+        stats: GenStats,
+    ) -> int:
         return gen_table.log_generation(
-            self.db, profile.id, instruction=request.instruction, incoming=request.incoming,
-            exemplar_ids=[e.doc.id for e in exemplars], prompt=prompt, model=self.generator.model_path,
-            adapter=self.generator.adapter_name, params=_loggable(params), output=text,
-            prompt_tokens=stats.prompt_tokens, completion_tokens=stats.completion_tokens, ttft_s=stats.ttft_s,
-            total_s=stats.total_s, tokens_per_s=stats.tokens_per_s)
+            self.db,
+            profile.id,
+            instruction=request.instruction,
+            incoming=request.incoming,
+            exemplar_ids=[e.doc.id for e in exemplars],
+            prompt=prompt,
+            model=self.generator.model_path,
+            adapter=self.generator.adapter_name,
+            params=_loggable(params),
+            output=text,
+            prompt_tokens=stats.prompt_tokens,
+            completion_tokens=stats.completion_tokens,
+            ttft_s=stats.ttft_s,
+            total_s=stats.total_s,
+            tokens_per_s=stats.tokens_per_s,
+        )
 
-    def _stream(self, prompt: str, params: GenParams, name: str, recipient: Optional[str],
-                on_update: Optional[Callable[[str], None]], cancel: Optional[CancelToken],
-                prefill: str = "", max_words: int = 0) -> tuple[str, bool]:
+    def _stream(
+        self,
+        prompt: str,
+        params: GenParams,
+        name: str,
+        recipient: Optional[str],
+        on_update: Optional[Callable[[str], None]],
+        cancel: Optional[CancelToken],
+        prefill: str = "",
+        max_words: int = 0,
+    ) -> tuple[str, bool]:
         raw = prefill
         stop_early = CancelToken()
         user_cancelled = False
@@ -229,8 +335,11 @@ class Composer:
             if cancel is not None and cancel.cancelled:
                 user_cancelled = True
                 stop_early.cancel()
-            if max_words and (piece.rstrip(" ")[-1:] in (".", "!", "?") or "\n" in piece) \
-                    and len(raw.split()) > max_words:
+            if (
+                max_words
+                and (piece.rstrip(" ")[-1:] in (".", "!", "?") or "\n" in piece)
+                and len(raw.split()) > max_words
+            ):
                 stop_early.cancel()  # long enough: end at this sentence, the sign-off is added after
             if "\n" in piece:
                 complete = raw[: raw.rfind("\n")]

@@ -1,4 +1,5 @@
 """Settings: a dataclass saved as JSON in the data home (unknown keys ignored, schema versioned)."""
+
 from __future__ import annotations
 
 import json

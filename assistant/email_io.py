@@ -1,9 +1,9 @@
 """Offline email: reading the mail being answered, and writing the reply as a standards-correct .eml."""
+
 from __future__ import annotations
 
 import mailbox
 import os
-
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, make_msgid
@@ -53,10 +53,17 @@ def _from_message(msg) -> Incoming:
     own, quoted = split_reply(body_text(msg))
     pairs = getaddresses([str(msg.get("From", ""))])
     name, addr = pairs[0] if pairs else ("", "")
-    return Incoming(body=own, thread=quoted, sender=str(msg.get("From", "")).strip(), sender_name=name,
-                    sender_addr=addr, subject=str(msg.get("Subject", "")).strip(),
-                    message_id=str(msg.get("Message-ID", "")).strip(), references=str(msg.get("References", "")).strip(),
-                    to=str(msg.get("To", "")).strip())
+    return Incoming(
+        body=own,
+        thread=quoted,
+        sender=str(msg.get("From", "")).strip(),
+        sender_name=name,
+        sender_addr=addr,
+        subject=str(msg.get("Subject", "")).strip(),
+        message_id=str(msg.get("Message-ID", "")).strip(),
+        references=str(msg.get("References", "")).strip(),
+        to=str(msg.get("To", "")).strip(),
+    )
 
 
 def read_incoming(path: Path) -> Incoming:
@@ -89,8 +96,9 @@ def reply_subject(subject: str) -> str:
     return s if s.lower().startswith("re:") else f"Re: {s}" if s else "Re:"
 
 
-def build_reply(body: str, incoming: Optional[Incoming], from_addr: str = "", from_name: str = "",
-                to: str = "", subject: str = "") -> EmailMessage:
+def build_reply(
+    body: str, incoming: Optional[Incoming], from_addr: str = "", from_name: str = "", to: str = "", subject: str = ""
+) -> EmailMessage:
     """A UTF-8 reply message with To, Subject, In-Reply-To and References set from the original."""
     msg = EmailMessage()
     if from_addr:
@@ -141,8 +149,6 @@ def mailto_url(body: str, to: str = "", subject: str = "") -> str:
 
     addr = getaddresses([to])[0][1] if to else ""
     return f"mailto:{quote(addr)}?subject={quote(subject)}&body={quote(body)}"
-
-
 
 
 _LEAD = ("ask", "tell", "thank", "reply", "write", "email", "let", "say", "remind", "invite", "send", "to")

@@ -1,4 +1,5 @@
 """User-facing errors shared by the CLI and the GUI: the message is meant to be shown as is."""
+
 from __future__ import annotations
 
 

@@ -15,6 +15,7 @@ centroid; the authorship classifier that scores the report never picks). Referen
 mail copied), ``reference`` (the user's own held-out mail: the ceiling) and ``other-writers`` (real
 mail by other people, never seen by the style model: the floor).
 """
+
 from __future__ import annotations
 
 import json
@@ -84,10 +85,27 @@ def make_tasks(docs: list[Document], protocol: str, playback: dict[int, str]) ->
     return out
 
 
-def _draft(app, prof, task: Task, use_rag: bool, use_adapter: bool, seed: int, allowed: set[int],
-           candidates: Optional[int] = None, exhaustive: bool = False) -> str:
-    req = DraftRequest(instruction=task.instruction, incoming=task.incoming, use_rag=use_rag,
-                       use_adapter=use_adapter, seed=seed, k=4, recipient=task.recipient, exhaustive=exhaustive)
+def _draft(
+    app,
+    prof,
+    task: Task,
+    use_rag: bool,
+    use_adapter: bool,
+    seed: int,
+    allowed: set[int],
+    candidates: Optional[int] = None,
+    exhaustive: bool = False,
+) -> str:
+    req = DraftRequest(
+        instruction=task.instruction,
+        incoming=task.incoming,
+        use_rag=use_rag,
+        use_adapter=use_adapter,
+        seed=seed,
+        k=4,
+        recipient=task.recipient,
+        exhaustive=exhaustive,
+    )
     if candidates is not None:
         req.candidates = candidates
     app.apply_adapter(prof, use_adapter)
@@ -106,21 +124,39 @@ def _aggregate(rows: list[dict]) -> dict:
 
 def _row(task: Task, draft: str, grams: set, own_name: str) -> dict:
     ref = task.doc.body
-    return {"document_id": task.doc.id, "instruction": task.instruction, "draft": draft, "reference": ref,
-            **rouge(draft, ref), **bleu_chrf(draft, ref), "length_ratio": length_ratio(draft, ref),
-            "novelty": novelty(draft, grams), "greets_self": greets_self(draft, own_name)}
+    return {
+        "document_id": task.doc.id,
+        "instruction": task.instruction,
+        "draft": draft,
+        "reference": ref,
+        **rouge(draft, ref),
+        **bleu_chrf(draft, ref),
+        "length_ratio": length_ratio(draft, ref),
+        "novelty": novelty(draft, grams),
+        "greets_self": greets_self(draft, own_name),
+    }
 
 
 def ensure_adapter(app, prof, cfg: EvalConfig, allowed: set[int], progress) -> dict:
     """The active adapter if it never saw the held-out mail, else one trained now on ``allowed``; its metrics."""
     active = adapters_table.active_adapter(app.db, prof.id)
     if active is None or set(active.metrics.get("held_out_ids", [])) & allowed:
-        outcome = app.train(prof.name, progress=progress, steps=cfg.train_steps, epochs=cfg.train_epochs,
-                            playback_model=cfg.playback_model, seed=cfg.seed)
+        outcome = app.train(
+            prof.name,
+            progress=progress,
+            steps=cfg.train_steps,
+            epochs=cfg.train_epochs,
+            playback_model=cfg.playback_model,
+            seed=cfg.seed,
+        )
         if not outcome.activated:  # evaluate it anyway, and say so
             adapters_table.set_active(app.db, prof.id, outcome.adapter_id)
-        return {"version": outcome.version, "activated_by_rule": outcome.activated, "reason": outcome.reason,
-                **outcome.metrics}
+        return {
+            "version": outcome.version,
+            "activated_by_rule": outcome.activated,
+            "reason": outcome.reason,
+            **outcome.metrics,
+        }
     return {"version": active.version, **active.metrics}
 
 
@@ -157,8 +193,9 @@ def run_eval(app, profile_name: str, cfg: EvalConfig, progress: Optional[Progres
         rows = []
         for task in tasks:
             if cond == "best-of-n":
-                draft = _draft(app, prof, task, True, needs_adapter, cfg.seed, allowed, candidates=cfg.n_best,
-                               exhaustive=True)
+                draft = _draft(
+                    app, prof, task, True, needs_adapter, cfg.seed, allowed, candidates=cfg.n_best, exhaustive=True
+                )
             else:
                 draft = _draft(app, prof, task, "rag" in cond, "lora" in cond, cfg.seed, allowed)
             rows.append(_row(task, draft, grams, own_name))
@@ -175,12 +212,13 @@ def run_eval(app, profile_name: str, cfg: EvalConfig, progress: Optional[Progres
     reference = [_row(t, t.doc.body, grams, own_name) for t in tasks]
     results["instruction-echo"], results["nearest-past-mail"], results["reference"] = echo, nearest, reference
     if others_floor:
-        results["other-writers"] = [_row(t, others_floor[i % len(others_floor)], grams, own_name)
-                                    for i, t in enumerate(tasks)]
+        results["other-writers"] = [
+            _row(t, others_floor[i % len(others_floor)], grams, own_name) for i, t in enumerate(tasks)
+        ]
     for rows in results.values():
         styles = style_full.score([r["draft"] or " " for r in rows])
         masked = style_masked.score([r["draft"] or " " for r in rows])
-        for r, s, m in zip(rows, styles, masked):
+        for r, s, m in zip(rows, styles, masked, strict=True):
             r["style"], r["style_masked"] = s, m
     summary = {c: _aggregate(rows) for c, rows in results.items()}
     base_rows = results.get("base")
@@ -188,19 +226,35 @@ def run_eval(app, profile_name: str, cfg: EvalConfig, progress: Optional[Progres
     if base_rows:
         for c in cfg.conditions:
             if c != "base":
-                ci[c] = {m: paired_bootstrap([r[m] for r in results[c]], [r[m] for r in base_rows], seed=cfg.seed)
-                         for m in ("rougeL", "style", "style_masked")}
+                ci[c] = {
+                    m: paired_bootstrap([r[m] for r in results[c]], [r[m] for r in base_rows], seed=cfg.seed)
+                    for m in ("rougeL", "style", "style_masked")
+                }
     ref_style = summary["reference"]["style"]
-    trusted = (base_rows is None or ref_style > summary["base"]["style"]) and \
-        ("other-writers" not in summary or ref_style > summary["other-writers"]["style"])
+    trusted = (base_rows is None or ref_style > summary["base"]["style"]) and (
+        "other-writers" not in summary or ref_style > summary["other-writers"]["style"]
+    )
     return {
-        "profile": prof.name, "protocol": cfg.protocol, "documents": len(docs), "train": len(train_docs),
-        "test": len(test_docs), "conditions": cfg.conditions, "seed": cfg.seed, "n_best": cfg.n_best,
-        "negatives": {"human_texts_fit": len(others_fit), "human_texts_floor": len(others_floor),
-                      "generic_model_texts": len(generic)},
-        "own_name": own_name, "adapter": adapter_info, "summary": summary,
+        "profile": prof.name,
+        "protocol": cfg.protocol,
+        "documents": len(docs),
+        "train": len(train_docs),
+        "test": len(test_docs),
+        "conditions": cfg.conditions,
+        "seed": cfg.seed,
+        "n_best": cfg.n_best,
+        "negatives": {
+            "human_texts_fit": len(others_fit),
+            "human_texts_floor": len(others_floor),
+            "generic_model_texts": len(generic),
+        },
+        "own_name": own_name,
+        "adapter": adapter_info,
+        "summary": summary,
         "reference_heldout": {"style": ref_style, "style_masked": summary["reference"]["style_masked"]},
-        "style_trusted": trusted, "ci_vs_base": ci, "seconds": round(time.perf_counter() - start, 1),
+        "style_trusted": trusted,
+        "ci_vs_base": ci,
+        "seconds": round(time.perf_counter() - start, 1),
         "rows": results,
     }
 
@@ -216,32 +270,57 @@ def write_report(report_dict: dict, out: Path) -> Path:
 
 def markdown(r: dict) -> str:
     """The report as a markdown table."""
-    lines = [f"## {r['profile']} (protocol: {r['protocol']}): {r['test']} held-out mails (newest), "
-             f"{r['train']} for retrieval/training",
-             "", "| condition | ROUGE-1 | ROUGE-L | BLEU | chrF | style | style (masked) | length ratio | novelty | "
-             "copied 8-gram | diversity | greets self |", "|---" * 12 + "|"]
+    lines = [
+        f"## {r['profile']} (protocol: {r['protocol']}): {r['test']} held-out mails (newest), "
+        f"{r['train']} for retrieval/training",
+        "",
+        "| condition | ROUGE-1 | ROUGE-L | BLEU | chrF | style | style (masked) | length ratio | novelty | "
+        "copied 8-gram | diversity | greets self |",
+        "|---" * 12 + "|",
+    ]
     for cond, s in r["summary"].items():
         name = f"*{cond}*" if cond in REFERENCE_ROWS else cond
-        lines.append(f"| {name} | {s['rouge1']:.3f} | {s['rougeL']:.3f} | {s['bleu']:.1f} | {s['chrf']:.1f} | "
-                     f"{s['style']:.3f} | {s['style_masked']:.3f} | {s['length_ratio']:.2f} | {s['novelty']:.3f} | "
-                     f"{s['copied_8gram']:.0%} | {s['diversity']:.2f} | {s['greets_self']:.0%} |")
+        lines.append(
+            f"| {name} | {s['rouge1']:.3f} | {s['rougeL']:.3f} | {s['bleu']:.1f} | {s['chrf']:.1f} | "
+            f"{s['style']:.3f} | {s['style_masked']:.3f} | {s['length_ratio']:.2f} | {s['novelty']:.3f} | "
+            f"{s['copied_8gram']:.0%} | {s['diversity']:.2f} | {s['greets_self']:.0%} |"
+        )
     n = r["negatives"]
-    lines += ["", "*Italic rows* are references: the instruction itself as the draft, the most similar training "
-                  "mail copied, the user's own held-out mail (ceiling) and other people's real mail (floor).",
-              f"Style scores trusted (held-out mail outscores the base model's drafts and other writers): "
-              f"**{r['style_trusted']}**.",
-              f"Style model negatives: {n['human_texts_fit']} texts by other people, {n['generic_model_texts']} "
-              f"base-model drafts; {n['human_texts_floor']} further texts by other people form the floor row.", ""]
+    lines += [
+        "",
+        "*Italic rows* are references: the instruction itself as the draft, the most similar training "
+        "mail copied, the user's own held-out mail (ceiling) and other people's real mail (floor).",
+        f"Style scores trusted (held-out mail outscores the base model's drafts and other writers): "
+        f"**{r['style_trusted']}**.",
+        f"Style model negatives: {n['human_texts_fit']} texts by other people, {n['generic_model_texts']} "
+        f"base-model drafts; {n['human_texts_floor']} further texts by other people form the floor row.",
+        "",
+    ]
     if r["ci_vs_base"]:
-        lines += ["Paired bootstrap 95% intervals of the difference to base:", "",
-                  "| condition | ΔROUGE-L | Δstyle | Δstyle (masked) |", "|---|---|---|---|"]
+        lines += [
+            "Paired bootstrap 95% intervals of the difference to base:",
+            "",
+            "| condition | ΔROUGE-L | Δstyle | Δstyle (masked) |",
+            "|---|---|---|---|",
+        ]
         for cond, m in r["ci_vs_base"].items():
-            lines.append("| " + cond + " | " + " | ".join(f"{m[k]['mean']:+.3f} [{m[k]['lo']:+.3f}, {m[k]['hi']:+.3f}]"
-                                                         for k in ("rougeL", "style", "style_masked")) + " |")
+            lines.append(
+                "| "
+                + cond
+                + " | "
+                + " | ".join(
+                    f"{m[k]['mean']:+.3f} [{m[k]['lo']:+.3f}, {m[k]['hi']:+.3f}]"
+                    for k in ("rougeL", "style", "style_masked")
+                )
+                + " |"
+            )
     if r.get("adapter"):
         a = r["adapter"]
-        lines += ["", f"Adapter: v{a.get('version')}, held-out loss {a.get('eval_loss_base') or 0:.3f} -> "
-                      f"{a.get('eval_loss_adapter') or 0:.3f}, {a.get('steps')} steps, {a.get('train_seconds')} s."]
+        lines += [
+            "",
+            f"Adapter: v{a.get('version')}, held-out loss {a.get('eval_loss_base') or 0:.3f} -> "
+            f"{a.get('eval_loss_adapter') or 0:.3f}, {a.get('steps')} steps, {a.get('train_seconds')} s.",
+        ]
     lines.append(f"\nRun time: {r['seconds']} s.")
     return "\n".join(lines) + "\n"
 
@@ -257,8 +336,7 @@ def _chart(r: dict, path: Path) -> None:
     width = 0.38
     xs = range(len(conds))
     ax.bar([x - width / 2 for x in xs], [r["summary"][c]["rougeL"] for c in conds], width, label="ROUGE-L")
-    ax.bar([x + width / 2 for x in xs], [r["summary"][c]["style_masked"] for c in conds], width,
-           label="style (masked)")
+    ax.bar([x + width / 2 for x in xs], [r["summary"][c]["style_masked"] for c in conds], width, label="style (masked)")
     ax.set_xticks(list(xs), conds, rotation=20, fontsize=8)
     ax.set_title(f"{r['profile']} ({r['protocol']} protocol): {r['test']} held-out mails")
     ax.legend(fontsize=8)

@@ -8,57 +8,96 @@ appear in neither the instruction, the mail being answered nor the user's profil
 model invents. Everything here is plain regular expressions over text, shared by drafting (rerank,
 regenerate, guidance), the CLI/GUI flags and the evaluation.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
+from typing import Optional
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-          "november", "december")
+MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 _MONTH_ABBR = {m[:3]: i + 1 for i, m in enumerate(MONTHS)} | {"sept": 9}
 _DAY_ABBR = {d[:3]: d for d in WEEKDAYS} | {"tues": "tuesday", "thur": "thursday", "thurs": "thursday"}
 PARTS_OF_DAY = ("morning", "afternoon", "evening", "night", "noon", "midday", "lunchtime", "lunch")
-NUMBER_WORDS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split())} | {"thirty": 30, "forty": 40, "fifty": 50, "hundred": 100,
-                                                       "half": 0.5, "dozen": 12}
+NUMBER_WORDS = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+        "seventeen eighteen nineteen twenty".split()
+    )
+} | {"thirty": 30, "forty": 40, "fifty": 50, "hundred": 100, "half": 0.5, "dozen": 12}
 
 _TIME = re.compile(
     r"\b(?P<h>[01]?\d|2[0-3])(?:[:.](?P<m>[0-5]\d))?\s*(?P<ap>a\.?m\.?|p\.?m\.?)(?![a-z])"
     r"|\b(?P<h2>[01]?\d|2[0-3])[:.](?P<m2>[0-5]\d)\b"
     r"|\b(?P<word>noon|midday|midnight)\b"
-    r"|\bhalf past (?P<hp>one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d{1,2})\b", re.I)
+    r"|\bhalf past (?P<hp>one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d{1,2})\b",
+    re.I,
+)
 _DATE = re.compile(
     r"\b(?P<mon1>" + "|".join(m[:3] for m in MONTHS) + r")[a-z]*\.?\s+(?P<d1>[0-3]?\d)(?:st|nd|rd|th)?\b"
     r"|\b(?P<d2>[0-3]?\d)(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon2>" + "|".join(m[:3] for m in MONTHS) + r")[a-z]*\b"
     r"|\b(?P<y>\d{4})-(?P<mo>[01]\d)-(?P<d3>[0-3]\d)\b"
-    r"|\bthe\s+(?P<d4>[0-3]?\d)(?:st|nd|rd|th)\b", re.I)
+    r"|\bthe\s+(?P<d4>[0-3]?\d)(?:st|nd|rd|th)\b",
+    re.I,
+)
 _MONTH_ALONE = re.compile(r"\b(" + "|".join(MONTHS) + r")\b", re.I)
 _WEEKDAY = re.compile(r"\b(" + "|".join(WEEKDAYS) + r"|tomorrow|tonight)s?\b", re.I)
-_NUMBER = re.compile(r"(?<![\w:.])[$€£]?(?P<n>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s*(?:%|percent|k\b|eur|euros?|"
-                     r"dollars?|pounds?|usd))?(?![\w:])", re.I)
+_NUMBER = re.compile(
+    r"(?<![\w:.])[$€£]?(?P<n>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s*(?:%|percent|k\b|eur|euros?|"
+    r"dollars?|pounds?|usd))?(?![\w:])",
+    re.I,
+)
 _NUMBER_WORD = re.compile(r"\b(" + "|".join(k for k in NUMBER_WORDS if k not in ("half", "zero")) + r")\b", re.I)
 _PART_OF_DAY = re.compile(r"\b(" + "|".join(PARTS_OF_DAY) + r")s?\b", re.I)
 _CAP_WORD = re.compile(r"[A-Z][\w'\u2019\-]*(?:\.?)")
 _TOKEN = re.compile(r"[A-Za-z][\w'\u2019\-]*\.?|\d[\d:.,]*|[.!?;:\n—–-]")
 
-YES_INSTRUCTION = re.compile(r"\b(say(ing)? yes|accept(ing)?|agree(ing)?|(that )?(it|this|that|thursday|[a-z]+day) "
-                             r"works|happy to|confirm(ing)? (that )?(i|we)('ll| will| can)|i('ll| will) (come|be there|do it)"
-                             r"|count me in|(i|we) can (come|make it|do it|join))\b", re.I)
-NO_INSTRUCTION = re.compile(r"\b(say(ing)? no|decline|declining|turn(ing)? (it |them |him |her )?down|(i|we) can(no|')t|"
-                            r"(i|we) cannot|(i|we) won't be able|not able to|unable to|say (that )?(i|we) can't|"
-                            r"politely refuse|refuse)\b", re.I)
-YES_DRAFT = re.compile(r"\b(yes|yep|happy to|glad to|(i'd|i would|we'd) (love|be happy|be glad|be delighted)|"
-                       r"love to|sounds (good|great|perfect|lovely)|works (for|well)|(that|it|this|[a-z]+day) works|"
-                       r"count me in|(i|we) can (do|make|come|join)|(?<!i'm )(?<!i am )(?<!be )sure|absolutely|definitely|delighted|of course|"
-                       r"will do|(i'll|i will|we'll) be there|see you|i'm in|accept|agreed|great idea|perfect)\b", re.I)
-NO_DRAFT = re.compile(r"\b(no|can't|cannot|can not|won't be able|unable|not able|unfortunately|afraid|regret|"
-                      r"have to (decline|pass)|must decline|not possible|sadly|decline)\b", re.I)
+YES_INSTRUCTION = re.compile(
+    r"\b(say(ing)? yes|accept(ing)?|agree(ing)?|(that )?(it|this|that|thursday|[a-z]+day) "
+    r"works|happy to|confirm(ing)? (that )?(i|we)('ll| will| can)|i('ll| will) (come|be there|do it)"
+    r"|count me in|(i|we) can (come|make it|do it|join))\b",
+    re.I,
+)
+NO_INSTRUCTION = re.compile(
+    r"\b(say(ing)? no|decline|declining|turn(ing)? (it |them |him |her )?down|(i|we) can(no|')t|"
+    r"(i|we) cannot|(i|we) won't be able|not able to|unable to|say (that )?(i|we) can't|"
+    r"politely refuse|refuse)\b",
+    re.I,
+)
+YES_DRAFT = re.compile(
+    r"\b(yes|yep|happy to|glad to|(i'd|i would|we'd) (love|be happy|be glad|be delighted)|"
+    r"love to|sounds (good|great|perfect|lovely)|works (for|well)|(that|it|this|[a-z]+day) works|"
+    r"count me in|(i|we) can (do|make|come|join)|(?<!i'm )(?<!i am )(?<!be )sure|"
+    r"absolutely|definitely|delighted|of course|"
+    r"will do|(i'll|i will|we'll) be there|see you|i'm in|accept|agreed|great idea|perfect)\b",
+    re.I,
+)
+NO_DRAFT = re.compile(
+    r"\b(no|can't|cannot|can not|won't be able|unable|not able|unfortunately|afraid|regret|"
+    r"have to (decline|pass)|must decline|not possible|sadly|decline)\b",
+    re.I,
+)
 
 # capitalised words that are not names of people or places (sentence words, titles, pronouns)
-_NOT_NAMES = {w.lower() for w in """I I'm I'll I've I'd Im Ill Ive Id OK Ok Mr Mrs Ms Dr Prof Sir Madam Dear Hi Hello Hey
+_NOT_NAMES = {
+    w.lower()
+    for w in """I I'm I'll I've I'd Im Ill Ive Id OK Ok Mr Mrs Ms Dr Prof Sir Madam Dear Hi Hello Hey
 Thanks Thank Best Cheers Regards Kind Warm Yours Sincerely Please Re Fwd Fw Subject From To Cc PS P.S Yes No Sorry
 The A An And But Or So If Also Let Could Would Should Can Will May Might Must Shall Do Does Did Is Are Was Were Be
 Hope Have Has Had Just Great Good Sounds Sure Absolutely Looking Happy Glad Love All Any Our My Your We You He She
@@ -67,7 +106,8 @@ About After Before Again Once Still See Talk Speak Take Many Much Lots Thx Ty Bt
 Morning Afternoon Evening Night Today Tomorrow Tonight Yesterday Week Weekend Month Year Christmas Easter
 English French German Spanish Italian Dutch Polish Internet Zoom Teams Skype Slack Google Gmail Monday Tuesday
 Wednesday Thursday Friday Saturday Sunday January February March April June July August September October
-November December Mon Tue Wed Thu Fri Sat Sun""".split()}
+November December Mon Tue Wed Thu Fri Sat Sun""".split()
+}
 
 
 @dataclass(frozen=True)
@@ -98,8 +138,11 @@ class Coverage:
 
     def as_dict(self) -> dict:
         """JSON-friendly form."""
-        return {"ratio": round(self.ratio, 4), "required": [f.text for f in self.required],
-                "missing": [f.text for f in self.missing]}
+        return {
+            "ratio": round(self.ratio, 4),
+            "required": [f.text for f in self.required],
+            "missing": [f.text for f in self.missing],
+        }
 
 
 # --- specifics: what a text states, normalised ---------------------------------------------------------------------
@@ -133,8 +176,12 @@ def dates_in(text: str) -> list[tuple[str, tuple]]:
         if m.group("mon1") or m.group("mon2"):
             mon = _MONTH_ABBR[(m.group("mon1") or m.group("mon2")).lower()[:3]]
             day = int(m.group("d1") or m.group("d2"))
-            if m.group("mon1") and m.group("mon1").lower() == "may" and m.group(0).lower().startswith("may ") \
-                    and not 1 <= day <= 31:
+            if (
+                m.group("mon1")
+                and m.group("mon1").lower() == "may"
+                and m.group(0).lower().startswith("may ")
+                and not 1 <= day <= 31
+            ):
                 continue
             out.append((m.group(0), (mon, day)))
         elif m.group("y"):
@@ -144,8 +191,12 @@ def dates_in(text: str) -> list[tuple[str, tuple]]:
     for m in _MONTH_ALONE.finditer(text):
         if any(a <= m.start() < b for a, b in spans):
             continue
-        if m.group(1).lower() == "may" and not (m.group(1)[0].isupper() and m.start() > 0
-                                                and text[m.start() - 1] == " " and not _sentence_start(text, m.start())):
+        if m.group(1).lower() == "may" and not (
+            m.group(1)[0].isupper()
+            and m.start() > 0
+            and text[m.start() - 1] == " "
+            and not _sentence_start(text, m.start())
+        ):
             continue  # 'may' the verb
         out.append((m.group(0), (_MONTH_ABBR[m.group(1).lower()[:3]], 0)))
     return out
@@ -240,18 +291,33 @@ def extract_facts(instruction: str, recipient: str = "") -> list[Fact]:
     for surface, key in dates_in(instruction):
         mon, day = key
         mname = MONTHS[mon - 1].capitalize() if mon else ""
-        variants = tuple(v for v in (f"{mname} {day}" if mon and day else "", f"{day} {mname}" if mon and day else "",
-                                     mname if mon and not day else "", f"the {day}th" if day and not mon else "") if v)
+        variants = tuple(
+            v
+            for v in (
+                f"{mname} {day}" if mon and day else "",
+                f"{day} {mname}" if mon and day else "",
+                mname if mon and not day else "",
+                f"the {day}th" if day and not mon else "",
+            )
+            if v
+        )
         add(Fact("date", surface.strip(), ("date", mon, day), variants))
-    for m in re.finditer(r"\b(" + "|".join(WEEKDAYS) + r")s?\s+(morning|afternoon|evening|night|lunchtime)\b",
-                         instruction, re.I):
+    for m in re.finditer(
+        r"\b(" + "|".join(WEEKDAYS) + r")s?\s+(morning|afternoon|evening|night|lunchtime)\b", instruction, re.I
+    ):
         day, part = m.group(1).lower(), m.group(2).lower()
         add(Fact("day", f"{day.capitalize()} {part}", ("day", day, part), (f"{day.capitalize()} {part}",)))
         seen.add(("day", ("day", day)))
         seen.add(("part-of-day", ("part", part)))
     for day in weekdays_in(instruction):
-        add(Fact("day", day.capitalize() if day in WEEKDAYS else day, ("day", day), (day.capitalize(),) if day in WEEKDAYS
-                 else (day,)))
+        add(
+            Fact(
+                "day",
+                day.capitalize() if day in WEEKDAYS else day,
+                ("day", day),
+                (day.capitalize(),) if day in WEEKDAYS else (day,),
+            )
+        )
     for m in _PART_OF_DAY.finditer(instruction):
         word = m.group(1).lower()
         if word in ("noon", "midday"):
@@ -295,23 +361,36 @@ def states(fact: Fact, draft: str) -> bool:
                     return True
         return bool(day) and not mon and any(v == day for _, v in numbers_in(draft))
     if fact.kind == "day":
-        return fact.key[1] in weekdays_in(draft) or (fact.key[1][:3] in {m.group(0).lower()[:3] for m in
-                                                                          re.finditer(r"\b[A-Z][a-z]{2}\b", draft)})
+        return fact.key[1] in weekdays_in(draft) or (
+            fact.key[1][:3] in {m.group(0).lower()[:3] for m in re.finditer(r"\b[A-Z][a-z]{2}\b", draft)}
+        )
     if fact.kind == "part-of-day":
         word = fact.key[1]
-        return bool(re.search(rf"\b{word}s?\b", draft, re.I)) or (word == "evening" and bool(
-            re.search(r"\b(tonight|dinner|after work|[5-9](:\d\d)?\s*p\.?m)\b", draft, re.I))) or (
-            word == "lunch" and bool(re.search(r"\b(noon|midday|lunch)", draft, re.I)))
+        return (
+            bool(re.search(rf"\b{word}s?\b", draft, re.I))
+            or (
+                word == "evening"
+                and bool(re.search(r"\b(tonight|dinner|after work|[5-9](:\d\d)?\s*p\.?m)\b", draft, re.I))
+            )
+            or (word == "lunch" and bool(re.search(r"\b(noon|midday|lunch)", draft, re.I)))
+        )
     if fact.kind == "number":
-        return any(abs(v - fact.key[1]) < 1e-9 for _, v in numbers_in(draft)) or any(
-            k[0] == fact.key[1] for _, k in times_in(draft)) or any(k[1] == fact.key[1] for _, k in dates_in(draft))
+        return (
+            any(abs(v - fact.key[1]) < 1e-9 for _, v in numbers_in(draft))
+            or any(k[0] == fact.key[1] for _, k in times_in(draft))
+            or any(k[1] == fact.key[1] for _, k in dates_in(draft))
+        )
     if fact.kind == "name":
         parts = [p for p in fact.text.split() if p.lower() not in _NOT_NAMES] or fact.text.split()
         return all(re.search(rf"\b{re.escape(p)}\b", draft, re.I) for p in parts)
     if fact.kind == "day" and len(fact.key) == 3:  # 'Thursday evening'
         day, part = fact.key[1], fact.key[2]
-        return bool(re.search(rf"\b{day}s?\W+(\w+\W+){{0,3}}?({part}|night|dinner|after work|[5-9](:\d\d)?\s*p\.?m)",
-                              draft, re.I) or re.search(rf"\b{part}\W+(\w+\W+){{0,2}}?{day}", draft, re.I))
+        return bool(
+            re.search(
+                rf"\b{day}s?\W+(\w+\W+){{0,3}}?({part}|night|dinner|after work|[5-9](:\d\d)?\s*p\.?m)", draft, re.I
+            )
+            or re.search(rf"\b{part}\W+(\w+\W+){{0,2}}?{day}", draft, re.I)
+        )
     if fact.kind in ("yes", "no"):  # the answer comes first: the opening two sentences
         opening = " ".join(re.split(r"(?<=[.!?])\s+", " ".join(_body(draft).split()))[:2])
         return bool((YES_DRAFT if fact.kind == "yes" else NO_DRAFT).search(opening))
@@ -357,7 +436,7 @@ class Support:
     digits: set[str] = field(default_factory=set)  # digit strings a draft may write ('7', '30', '2500', '19')
 
     @classmethod
-    def from_texts(cls, texts: Iterable[str], names: Iterable[str] = ()) -> "Support":
+    def from_texts(cls, texts: Iterable[str], names: Iterable[str] = ()) -> Support:
         """Everything stated in ``texts`` plus the profile's own ``names``."""
         s = cls()
         for text in texts:
@@ -404,8 +483,12 @@ def unsupported_specifics(draft: str, support: Support) -> list[Specific]:
         if day not in support.weekdays and not (day in ("tonight",) and "evening" in support.words):
             add("day", day.capitalize())
     for surface, (mon, day) in dates_in(body):
-        if day and (mon, day) not in support.dates and not (mon == 0 and float(day) in support.numbers) \
-                and not ((0, day) in support.dates):
+        if (
+            day
+            and (mon, day) not in support.dates
+            and not (mon == 0 and float(day) in support.numbers)
+            and (0, day) not in support.dates
+        ):
             add("date", surface)
         elif mon and not day and mon not in support.months:
             add("date", surface)

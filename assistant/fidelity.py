@@ -5,6 +5,7 @@ against a profile's retrieval (and adapter) and reports, per condition: the shar
 present, drafts stating a specific nobody gave (day, date, time, number, name), and drafts with leaked
 prompt text, placeholders, commentary, a second mail or the recipient's name as signature.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,18 +43,30 @@ def score_draft(draft: str, intent: dict, own_name: str, own_names: list[str]) -
     """Fidelity of one draft for one intent."""
     required = [fact_from_spec(r["kind"], r["text"]) for r in intent["required"]]
     recipient = intent.get("recipient") or None
-    support = Support.from_texts([intent["instruction"], intent.get("incoming", "")],
-                                 own_names + ([recipient] if recipient else []))
+    support = Support.from_texts(
+        [intent["instruction"], intent.get("incoming", "")], own_names + ([recipient] if recipient else [])
+    )
     present = [f.text for f in required if states(f, draft)]
-    return {"instruction": intent["instruction"], "draft": draft, "required": [f.text for f in required],
-            "present": present, "missing": [f.text for f in required if f.text not in present],
-            "unsupported": [u.text for u in unsupported_specifics(draft, support)],
-            "defects": draft_defects(draft, own_name, recipient)}
+    return {
+        "instruction": intent["instruction"],
+        "draft": draft,
+        "required": [f.text for f in required],
+        "present": present,
+        "missing": [f.text for f in required if f.text not in present],
+        "unsupported": [u.text for u in unsupported_specifics(draft, support)],
+        "defects": draft_defects(draft, own_name, recipient),
+    }
 
 
-def run_fidelity(app, profile_name: str, conditions: tuple[str, ...] = FIDELITY_CONDITIONS, seed: int = 0,
-                 intents: Optional[list[dict]] = None, progress: Optional[ProgressFn] = None,
-                 allowed: Optional[set[int]] = None) -> dict:
+def run_fidelity(
+    app,
+    profile_name: str,
+    conditions: tuple[str, ...] = FIDELITY_CONDITIONS,
+    seed: int = 0,
+    intents: Optional[list[dict]] = None,
+    progress: Optional[ProgressFn] = None,
+    allowed: Optional[set[int]] = None,
+) -> dict:
     """Draft every intent under each condition; return per-condition summaries and rows."""
     intents = intents if intents is not None else load_intents()
     prof = app.profile(profile_name, create=False)
@@ -67,9 +80,14 @@ def run_fidelity(app, profile_name: str, conditions: tuple[str, ...] = FIDELITY_
         app.apply_adapter(prof, use_adapter)
         rows = []
         for intent in intents:
-            req = DraftRequest(instruction=intent["instruction"], incoming=intent.get("incoming", ""),
-                               recipient=intent.get("recipient", ""), use_rag="rag" in cond, use_adapter=use_adapter,
-                               seed=seed)
+            req = DraftRequest(
+                instruction=intent["instruction"],
+                incoming=intent.get("incoming", ""),
+                recipient=intent.get("recipient", ""),
+                use_rag="rag" in cond,
+                use_adapter=use_adapter,
+                seed=seed,
+            )
             app.generator().reset()  # same cache state for every draft: reproducible
             result = composer.draft(prof, req, allowed=allowed, log=False)
             rows.append(score_draft(result.text, intent, own_name, own_names))
@@ -80,9 +98,12 @@ def run_fidelity(app, profile_name: str, conditions: tuple[str, ...] = FIDELITY_
             "facts_present": sum(len(r["present"]) for r in rows) / max(1, n_req),
             "drafts_with_unsupported": sum(1 for r in rows if r["unsupported"]),
             "drafts_with_defects": sum(1 for r in rows if r["defects"]),
-            "defects": {d: sum(1 for r in rows if d in r["defects"]) for d in
-                        ("prompt text", "placeholder", "commentary", "second mail", "signed with the recipient's name")},
-            "drafts": len(rows), "rows": rows,
+            "defects": {
+                d: sum(1 for r in rows if d in r["defects"])
+                for d in ("prompt text", "placeholder", "commentary", "second mail", "signed with the recipient's name")
+            },
+            "drafts": len(rows),
+            "rows": rows,
         }
     app.apply_adapter(prof, False)
     return out
@@ -90,12 +111,18 @@ def run_fidelity(app, profile_name: str, conditions: tuple[str, ...] = FIDELITY_
 
 def fidelity_markdown(r: dict) -> str:
     """The fidelity report as a markdown table."""
-    lines = [f"### Instruction fidelity: {r['profile']}, {r['intents']} hand-written intents", "",
-             "| condition | required facts present | drafts with an unsupported specific | prompt text | placeholder | "
-             "commentary | second mail | signed with recipient's name |", "|---" * 8 + "|"]
+    lines = [
+        f"### Instruction fidelity: {r['profile']}, {r['intents']} hand-written intents",
+        "",
+        "| condition | required facts present | drafts with an unsupported specific | prompt text | placeholder | "
+        "commentary | second mail | signed with recipient's name |",
+        "|---" * 8 + "|",
+    ]
     for cond, s in r["conditions"].items():
         d = s["defects"]
-        lines.append(f"| {cond} | {s['facts_present']:.1%} | {s['drafts_with_unsupported']} / {s['drafts']} | "
-                     f"{d['prompt text']} | {d['placeholder']} | {d['commentary']} | {d['second mail']} | "
-                     f"{d[SIGNED]} |")
+        lines.append(
+            f"| {cond} | {s['facts_present']:.1%} | {s['drafts_with_unsupported']} / {s['drafts']} | "
+            f"{d['prompt text']} | {d['placeholder']} | {d['commentary']} | {d['second mail']} | "
+            f"{d[SIGNED]} |"
+        )
     return "\n".join(lines) + "\n"

@@ -5,6 +5,7 @@ the facts still missing; ``check_draft`` judges each (facts stated, specifics in
 leaked prompt text, placeholders, a second mail or the recipient's name as signature) and the reranker
 keeps the best. The same checks feed the CLI/GUI flags and the evaluation's fidelity report.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,13 +18,18 @@ from .facts import MONTHS, WEEKDAYS, Coverage, Fact, Specific, Support, coverage
 STRENGTHS = (1.5, 4.0, 7.0, 10.0)  # logit push on a missing fact, per attempt
 NAME_PENALTIES = (3.0, 4.0, 6.0, 8.0)  # logit penalty on a name nobody mentioned, per attempt
 
-_PROMPT_TEXT = re.compile(r"(write an? (email|note)\b.*:|it replies to this message|^\s*length\s*:|about \d+ words\.?$|"
-                          r"<\|im_|<\|start|<start_of_turn>|you write as\b|^\s*(key points|instruction|request)\s*:)",
-                          re.I | re.M)
+_PROMPT_TEXT = re.compile(
+    r"(write an? (email|note)\b.*:|it replies to this message|^\s*length\s*:|about \d+ words\.?$|"
+    r"<\|im_|<\|start|<start_of_turn>|you write as\b|^\s*(key points|instruction|request)\s*:)",
+    re.I | re.M,
+)
 _PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,40}\]|\{[a-z_ ]{1,30}\}|<(name|date|time|recipient)>", re.I)
 _GREETING_LINE = re.compile(r"^\s*(dear|hi|hello|hey)\b[^\n]{0,40}$", re.I)
-_CHATTER = re.compile(r"^\s*[*(]*\s*(note|explanation|the answer is|answer|output|p\.s\. this email)\b\s*[:\-]|"
-                      r"^\s*(#\w+\s*)+$|\bas an ai\b|^\s*(this|the above) (email|message|draft|reply) (is|was|has)\b", re.I)
+_CHATTER = re.compile(
+    r"^\s*[*(]*\s*(note|explanation|the answer is|answer|output|p\.s\. this email)\b\s*[:\-]|"
+    r"^\s*(#\w+\s*)+$|\bas an ai\b|^\s*(this|the above) (email|message|draft|reply) (is|was|has)\b",
+    re.I,
+)
 
 
 def build_guide(facts: list[Fact], support: Support, attempt: int, already: str = "") -> Guide:
@@ -38,10 +44,18 @@ def build_guide(facts: list[Fact], support: Support, attempt: int, already: str 
     strength = STRENGTHS[min(attempt, len(STRENGTHS) - 1)]
     # later attempts push from the first words: a short mail signs off before a slow ramp has begun
     delay, ramp = (6, 16) if attempt < 2 else (1, 4)
-    return Guide(require=require, lead=lead, avoid=avoid, avoid_digits=not (support.numbers or support.times),
-                 numbers=sorted(support.digits), known_words=sorted(support.words),
-                 name_penalty=NAME_PENALTIES[min(attempt, len(NAME_PENALTIES) - 1)],
-                 strength=strength, delay_tokens=delay, ramp_tokens=ramp)
+    return Guide(
+        require=require,
+        lead=lead,
+        avoid=avoid,
+        avoid_digits=not (support.numbers or support.times),
+        numbers=sorted(support.digits),
+        known_words=sorted(support.words),
+        name_penalty=NAME_PENALTIES[min(attempt, len(NAME_PENALTIES) - 1)],
+        strength=strength,
+        delay_tokens=delay,
+        ramp_tokens=ramp,
+    )
 
 
 @dataclass
@@ -59,8 +73,11 @@ class DraftCheck:
 
     def as_dict(self) -> dict:
         """JSON-friendly form."""
-        return {"coverage": self.coverage.as_dict(), "unsupported": [u.as_dict() for u in self.unsupported],
-                "defects": list(self.defects)}
+        return {
+            "coverage": self.coverage.as_dict(),
+            "unsupported": [u.as_dict() for u in self.unsupported],
+            "defects": list(self.defects),
+        }
 
 
 def draft_defects(text: str, own_name: str = "", recipient: Optional[str] = None) -> list[str]:
@@ -76,15 +93,21 @@ def draft_defects(text: str, own_name: str = "", recipient: Optional[str] = None
     if sum(1 for ln in lines[1:] if _GREETING_LINE.match(ln)) >= 1:
         out.append("second mail")
     if lines and recipient and own_name and recipient.split()[0].lower() != own_name.split()[0].lower():
-        last = re.sub(r"^(best|thanks|cheers|regards|kind regards|best regards|warmly|love|all the best)\W*", "",
-                      lines[-1], flags=re.I).strip(" ,.!-—")
+        last = re.sub(
+            r"^(best|thanks|cheers|regards|kind regards|best regards|warmly|love|all the best)\W*",
+            "",
+            lines[-1],
+            flags=re.I,
+        ).strip(" ,.!-—")
         if last.lower() == recipient.split()[0].lower():
             out.append("signed with the recipient's name")
     return out
 
 
-def check_draft(text: str, facts: list[Fact], support: Support, own_name: str = "",
-                recipient: Optional[str] = None) -> DraftCheck:
+def check_draft(
+    text: str, facts: list[Fact], support: Support, own_name: str = "", recipient: Optional[str] = None
+) -> DraftCheck:
     """Judge one draft against its request."""
-    return DraftCheck(coverage(facts, text), unsupported_specifics(text, support),
-                      draft_defects(text, own_name, recipient))
+    return DraftCheck(
+        coverage(facts, text), unsupported_specifics(text, support), draft_defects(text, own_name, recipient)
+    )

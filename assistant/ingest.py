@@ -4,15 +4,17 @@ Reading comes first and writing last, so a file that turns out to be corrupt hal
 a full disk leaves the store exactly as it was. Embeddings are computed afterwards (they are
 derived data: a cancelled embedding pass is simply resumed by the next import or draft).
 """
+
 from __future__ import annotations
 
 import collections
 import dataclasses
 import re
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Optional
 
 import sqlite_utils
 
@@ -40,8 +42,11 @@ class ImportSummary:
     def as_dict(self) -> dict:
         """JSON-friendly form."""
         return {
-            "imported": self.imported, "duplicates": self.duplicates, "not_users": self.not_users,
-            "unreadable": len(self.unreadable), "unreadable_reasons": [f"{w}: {r}" for w, r in self.unreadable],
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "not_users": self.not_users,
+            "unreadable": len(self.unreadable),
+            "unreadable_reasons": [f"{w}: {r}" for w, r in self.unreadable],
             "failed_files": [f"{w}: {r}" for w, r in self.failed_files],
         }
 
@@ -72,13 +77,24 @@ def _valid(text: Optional[str]) -> str:
 
 def _valid_text(doc: Document) -> Document:
     """The document with every text field valid UTF-8 (what SQLite stores and hashing needs)."""
-    return dataclasses.replace(doc, body=_valid(doc.body), subject=_valid(doc.subject),
-                               recipients=_valid(doc.recipients), context=_valid(doc.context),
-                               origin=(doc.origin or "").encode("utf-8", "backslashreplace").decode("utf-8"))
+    return dataclasses.replace(
+        doc,
+        body=_valid(doc.body),
+        subject=_valid(doc.subject),
+        recipients=_valid(doc.recipients),
+        context=_valid(doc.context),
+        origin=(doc.origin or "").encode("utf-8", "backslashreplace").decode("utf-8"),
+    )
 
 
-def import_paths(db: sqlite_utils.Database, profile: Profile, paths: list[Path], addresses: Optional[list[str]] = None,
-                 progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None) -> ImportSummary:
+def import_paths(
+    db: sqlite_utils.Database,
+    profile: Profile,
+    paths: list[Path],
+    addresses: Optional[list[str]] = None,
+    progress: Optional[ProgressFn] = None,
+    cancel: Optional[CancelToken] = None,
+) -> ImportSummary:
     """Read ``paths`` and add the user's new documents to ``profile``; all-or-nothing per call."""
     wanted = {a.lower() for a in (addresses or profile.addresses or [])}
     summary = ImportSummary()
@@ -107,12 +123,15 @@ def import_paths(db: sqlite_utils.Database, profile: Profile, paths: list[Path],
                     summary.not_users += 1
                 elif isinstance(item, Skip):
                     summary.unreadable.append((item.where, item.reason))
-                report(progress, "reading", len(found) + summary.duplicates + summary.not_users + len(summary.unreadable))
+                report(
+                    progress, "reading", len(found) + summary.duplicates + summary.not_users + len(summary.unreadable)
+                )
         except InputError as exc:
             summary.failed_files.append((shown_path(path), str(exc)))
         except OSError as exc:  # e.g. a Maildir whose new/ cannot be listed
-            summary.failed_files.append((shown_path(path), f"{shown_path(path)}: cannot be read "
-                                                           f"({exc.strerror or exc})"))
+            summary.failed_files.append(
+                (shown_path(path), f"{shown_path(path)}: cannot be read ({exc.strerror or exc})")
+            )
     if len(paths) == len(summary.failed_files) and summary.failed_files:
         raise InputError("; ".join(reason for _, reason in summary.failed_files))
     if cancel:

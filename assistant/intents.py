@@ -6,6 +6,7 @@ the speech acts (say yes / decline / thank / ask / apologise) and at most three 
 times, numbers, names): the shape of "ask Mia for the signed lease by May 12", so that training teaches
 the model to carry an instruction's facts into the mail rather than to copy text handed to it.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,17 +19,40 @@ from .postprocess import recipient_first_name
 from .style import greeting_names
 
 _ACTS = [
-    ("no", re.compile(r"\b(unfortunately|i can't|i cannot|i won't be able|not able to|have to decline|i'm afraid|"
-                      r"i am afraid|sadly)\b", re.I)),
-    ("yes", re.compile(r"\b(yes|sure|happy to|glad to|i'd love to|count me in|sounds good|works for me|of course|"
-                       r"i can do|i can make)\b", re.I)),
+    (
+        "no",
+        re.compile(
+            r"\b(unfortunately|i can't|i cannot|i won't be able|not able to|have to decline|i'm afraid|"
+            r"i am afraid|sadly)\b",
+            re.I,
+        ),
+    ),
+    (
+        "yes",
+        re.compile(
+            r"\b(yes|sure|happy to|glad to|i'd love to|count me in|sounds good|works for me|of course|"
+            r"i can do|i can make)\b",
+            re.I,
+        ),
+    ),
     ("thank", re.compile(r"\b(thank|thanks|grateful)\b", re.I)),
     ("apologise", re.compile(r"\b(sorry|apologi[sz]e)\b", re.I)),
     ("ask", re.compile(r"\?|\b(could you|would you|can you|please)\b", re.I)),
 ]
-_PRIMARY = {"no": "say no to {who}", "yes": "say yes to {who}", "thank": "thank {who} for",
-            "apologise": "apologise to {who}", "ask": "ask {who}"}
-_SECONDARY = {"no": "say no", "yes": "say yes", "thank": "thank them", "apologise": "apologise", "ask": "ask a question"}
+_PRIMARY = {
+    "no": "say no to {who}",
+    "yes": "say yes to {who}",
+    "thank": "thank {who} for",
+    "apologise": "apologise to {who}",
+    "ask": "ask {who}",
+}
+_SECONDARY = {
+    "no": "say no",
+    "yes": "say yes",
+    "thank": "thank them",
+    "apologise": "apologise",
+    "ask": "ask a question",
+}
 _GREETING = re.compile(r"^\s*(dear|hi|hello|hey|good (morning|afternoon|evening))\b[^\n]*$", re.I)
 
 
@@ -39,7 +63,7 @@ def clean_subject(subject: str) -> str:
         m = re.match(r"^(re|fwd|fw|aw|sv|wg)\s*:\s*", s, re.I)
         if not m:
             return s
-        s = s[m.end():]
+        s = s[m.end() :]
 
 
 def _body_lines(body: str) -> tuple[str, list[str]]:
@@ -47,7 +71,7 @@ def _body_lines(body: str) -> tuple[str, list[str]]:
     first = next((ln for ln in lines if ln.strip()), "")
     if _GREETING.match(first):
         idx = lines.index(first)
-        return first, lines[idx + 1:]
+        return first, lines[idx + 1 :]
     return "", lines
 
 
@@ -61,8 +85,11 @@ def intent_for(doc: Document, own_names: Optional[list[str]] = None, max_specifi
     if "no" in acts and "yes" in acts:
         acts.remove("yes")
     topic = clean_subject(doc.subject)
-    about = f" about {topic[0].lower() + topic[1:] if topic[:2].istitle() and not topic[:2].isupper() else topic}" \
-        if topic else ""
+    about = (
+        f" about {topic[0].lower() + topic[1:] if topic[:2].istitle() and not topic[:2].isupper() else topic}"
+        if topic
+        else ""
+    )
     if acts:
         head = _PRIMARY[acts[0]].format(who=who) + (about.replace(" about ", " ", 1) if acts[0] == "thank" else about)
         extra = [_SECONDARY[a] for a in acts[1:3]]
@@ -76,8 +103,11 @@ def intent_for(doc: Document, own_names: Optional[list[str]] = None, max_specifi
         specifics.append(day.capitalize() if day not in ("tomorrow", "tonight") else day)
     specifics += [s for s, _ in dates_in(body_wo_sig)] + [s for s, _ in times_in(body_wo_sig)]
     specifics += [s for s, _ in numbers_in(body_wo_sig) if not re.fullmatch(r"[a-z]+", s)]
-    specifics += [n for n in names_in(body_wo_sig) if n.lower() not in own and n.lower() != who.lower()
-                  and n.lower() not in topic.lower()]
+    specifics += [
+        n
+        for n in names_in(body_wo_sig)
+        if n.lower() not in own and n.lower() != who.lower() and n.lower() not in topic.lower()
+    ]
     seen: list[str] = []
     for s in specifics:
         if s.lower() not in [x.lower() for x in seen]:

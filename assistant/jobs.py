@@ -3,11 +3,13 @@
 Core code takes an optional ``progress`` callback and a ``CancelToken``; the CLI turns the events
 into a tqdm bar, the GUI into a progress bar via signals. Core code never knows which.
 """
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Optional
 
 from .errors import Cancelled
 

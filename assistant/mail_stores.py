@@ -3,6 +3,7 @@
 Only folders of sent mail are offered: that is the user's own writing. Nothing is read beyond file names
 and sizes until the user picks a store and imports it.
 """
+
 from __future__ import annotations
 
 import os
@@ -10,11 +11,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-SENT_NAMES = {"sent", "sent mail", "sent messages", "sent items", "gesendet", "gesendete objekte", "envoyés",
-              "éléments envoyés", "enviados", "inviata", "posta inviata", "verzonden"}
-_THUNDERBIRD_ROOTS = (".thunderbird", ".var/app/org.mozilla.Thunderbird/.thunderbird",
-                      "snap/thunderbird/common/.thunderbird", "Library/Thunderbird/Profiles",
-                      "AppData/Roaming/Thunderbird/Profiles")
+SENT_NAMES = {
+    "sent",
+    "sent mail",
+    "sent messages",
+    "sent items",
+    "gesendet",
+    "gesendete objekte",
+    "envoyés",
+    "éléments envoyés",
+    "enviados",
+    "inviata",
+    "posta inviata",
+    "verzonden",
+}
+_THUNDERBIRD_ROOTS = (
+    ".thunderbird",
+    ".var/app/org.mozilla.Thunderbird/.thunderbird",
+    "snap/thunderbird/common/.thunderbird",
+    "Library/Thunderbird/Profiles",
+    "AppData/Roaming/Thunderbird/Profiles",
+)
 _MAX_DEPTH = 5
 
 
@@ -60,8 +77,14 @@ def find_mail_stores(home: Optional[Path] = None) -> list[MailStore]:
                     continue
                 for box in _sent_mboxes(mail_root):
                     where = box.relative_to(mail_root)
-                    found.append(MailStore("Thunderbird", box, f"Thunderbird · {profile.name.split('.')[-1]} · "
-                                                                f"{'/'.join(where.parts)}", box.stat().st_size))
+                    found.append(
+                        MailStore(
+                            "Thunderbird",
+                            box,
+                            f"Thunderbird · {profile.name.split('.')[-1]} · {'/'.join(where.parts)}",
+                            box.stat().st_size,
+                        )
+                    )
     maildir = home / "Maildir"
     for name in (".Sent", ".Sent Items", "Sent"):
         box = maildir / name

@@ -4,11 +4,12 @@ ROUGE-1/L F1, BLEU and chrF per draft; length ratio; novelty (share of the draft
 found in the training set: low novelty = copying); diversity (distinct drafts / requests); whether
 a draft greets the user by their own name; paired bootstrap confidence intervals.
 """
+
 from __future__ import annotations
 
 import random
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -26,8 +27,10 @@ def bleu_chrf(draft: str, reference: str) -> dict[str, float]:
     """Sentence BLEU and chrF (0-100)."""
     import sacrebleu
 
-    return {"bleu": sacrebleu.sentence_bleu(draft, [reference]).score,
-            "chrf": sacrebleu.sentence_chrf(draft, [reference]).score}
+    return {
+        "bleu": sacrebleu.sentence_bleu(draft, [reference]).score,
+        "chrf": sacrebleu.sentence_chrf(draft, [reference]).score,
+    }
 
 
 def words(text: str) -> list[str]:
@@ -37,7 +40,7 @@ def words(text: str) -> list[str]:
 
 def ngrams(tokens: Sequence[str], n: int) -> set[tuple]:
     """The set of n-grams of a token list."""
-    return {tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)}
+    return {tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
 
 
 def training_ngrams(texts: Sequence[str], n: int = 8) -> set[tuple]:
@@ -76,7 +79,7 @@ def greets_self(draft: str, own_name: str) -> bool:
 
 def paired_bootstrap(a: Sequence[float], b: Sequence[float], iters: int = 2000, seed: int = 0) -> dict[str, float]:
     """Mean of (a - b) with a 95% paired bootstrap interval."""
-    diffs = [x - y for x, y in zip(a, b)]
+    diffs = [x - y for x, y in zip(a, b, strict=True)]
     if not diffs:
         return {"mean": 0.0, "lo": 0.0, "hi": 0.0}
     rng = random.Random(seed)

@@ -1,4 +1,5 @@
 """Model files: validating GGUFs, the user's added models, and finding GGUFs in the usual places."""
+
 from __future__ import annotations
 
 import os
@@ -62,7 +63,7 @@ def gguf_metadata(path: Path, keys: tuple[str, ...] = ("general.architecture", "
             part = field.parts[field.data[0]]
             try:
                 out[key] = bytes(part).decode("utf-8")
-            except Exception:
+            except Exception:  # noqa: BLE001 - an unreadable GGUF header: reported, not raised
                 out[key] = part.tolist()[0] if hasattr(part, "tolist") else str(part)
     return out
 
@@ -76,12 +77,14 @@ def add_model(db: sqlite_utils.Database, path: Path) -> ModelInfo:
     arch = meta.get("general.architecture", "")
     if not arch:
         raise ModelError(f"{path}: the GGUF does not say its architecture")
-    info = ModelInfo(name=meta.get("general.name") or path.stem, path=str(path), architecture=arch,
-                     size=path.stat().st_size)
+    info = ModelInfo(
+        name=meta.get("general.name") or path.stem, path=str(path), architecture=arch, size=path.stat().st_size
+    )
     with writing(db):
         db.execute("DELETE FROM models WHERE path = ?", [info.path])
-        db["models"].insert({"path": info.path, "name": info.name, "architecture": arch, "size": info.size,
-                             "added": now_iso()})
+        db["models"].insert(
+            {"path": info.path, "name": info.name, "architecture": arch, "size": info.size, "added": now_iso()}
+        )
     return info
 
 
@@ -104,8 +107,14 @@ def usual_model_folders() -> list[Path]:
     """Folders where other local-LLM apps keep GGUF files."""
     home = Path.home()
     hf = Path(os.environ.get("HF_HOME", home / ".cache" / "huggingface")) / "hub"
-    return [hf, home / ".lmstudio" / "models", home / ".cache" / "lm-studio" / "models",
-            home / ".ollama" / "models", Path("/usr/share/ollama/.ollama/models"), home / ".local/share/nomic.ai/GPT4All"]
+    return [
+        hf,
+        home / ".lmstudio" / "models",
+        home / ".cache" / "lm-studio" / "models",
+        home / ".ollama" / "models",
+        Path("/usr/share/ollama/.ollama/models"),
+        home / ".local/share/nomic.ai/GPT4All",
+    ]
 
 
 def find_gguf_files(folders: Optional[list[Path]] = None, limit: int = 200) -> list[Path]:

@@ -4,6 +4,7 @@ Resolution order for the data home: an explicit path (CLI ``--home``) > ``OWNVOI
 platformdirs' user data folder. Everything created under it is private to the user
 (folders 0700, files 0600): the user's mail is nobody else's business on a shared machine.
 """
+
 from __future__ import annotations
 
 import os

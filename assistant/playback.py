@@ -5,6 +5,7 @@ store; when its output is unusable (empty, rambling, a copy of the mail, a refus
 intent takes over (assistant.intents): addressee, topic, speech acts and a few specifics, never a
 sentence of the mail, so training does not learn to copy text handed to it.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,22 +16,28 @@ import sqlite_utils
 from ownvoice.store.adapters import get_playback, save_playback
 from ownvoice.store.documents import Document
 
-from .backends.base import GenParams, Generator
-from .jobs import CancelToken, ProgressFn, report
+from .backends.base import Generator, GenParams
 from .intents import intent_for
+from .jobs import CancelToken, ProgressFn, report
 
-IMPERATIVES = set("""accept agree announce answer apologise apologize arrange ask book cancel check clarify confirm
+IMPERATIVES = set(
+    """accept agree announce answer apologise apologize arrange ask book cancel check clarify confirm
 congratulate decline describe explain follow forward give inform introduce invite let note offer point propose
 remind reply report request reschedule respond review say schedule send share suggest summarise summarize tell thank
-update warn welcome write""".split())
+update warn welcome write""".split()
+)
 _BAD = re.compile(r"subject:|dear |best,|regards|\[|as an ai|i cannot|i'm sorry|here is|here's|instruction|email", re.I)
 SHOTS = [
-    ("Hi Anna,\n\nThanks so much for the report, it reads really well. Could you send me the final numbers by "
-     "Friday so I can add them to the board pack?\n\nBest,\nSam",
-     "Thank Anna for the report and ask for the final numbers by Friday for the board pack."),
-    ("Hey Tom,\n\nSorry, I can't make dinner on Saturday after all - my sister is visiting. Rain check for next "
-     "week?\n\nCheers,\nJo",
-     "Tell Tom I can't make Saturday's dinner because my sister is visiting, and suggest next week."),
+    (
+        "Hi Anna,\n\nThanks so much for the report, it reads really well. Could you send me the final numbers by "
+        "Friday so I can add them to the board pack?\n\nBest,\nSam",
+        "Thank Anna for the report and ask for the final numbers by Friday for the board pack.",
+    ),
+    (
+        "Hey Tom,\n\nSorry, I can't make dinner on Saturday after all - my sister is visiting. Rain check for next "
+        "week?\n\nCheers,\nJo",
+        "Tell Tom I can't make Saturday's dinner because my sister is visiting, and suggest next week.",
+    ),
 ]
 
 
@@ -60,8 +67,13 @@ def usable(instruction: str, doc: Document) -> bool:
 
 def _messages(doc: Document) -> list[dict]:
     body = " ".join(doc.body.split()[:200])
-    messages = [{"role": "system", "content": "Summarise each email as the one-sentence request its author would "
-                                              "give an assistant to write it. Start with a verb."}]
+    messages = [
+        {
+            "role": "system",
+            "content": "Summarise each email as the one-sentence request its author would "
+            "give an assistant to write it. Start with a verb.",
+        }
+    ]
     for mail, instruction in SHOTS:
         messages += [{"role": "user", "content": mail}, {"role": "assistant", "content": instruction}]
     return messages + [{"role": "user", "content": body}]
@@ -75,8 +87,14 @@ def model_instruction(generator: Generator, doc: Document) -> str:
     return re.sub(r"^(instruction|answer)\s*:\s*", "", text, flags=re.I)
 
 
-def ensure_playback(db: sqlite_utils.Database, profile_id: int, docs: list[Document], generator: Optional[Generator],
-                    progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None) -> dict[int, str]:
+def ensure_playback(
+    db: sqlite_utils.Database,
+    profile_id: int,
+    docs: list[Document],
+    generator: Optional[Generator],
+    progress: Optional[ProgressFn] = None,
+    cancel: Optional[CancelToken] = None,
+) -> dict[int, str]:
     """Playback instructions for ``docs`` (computed once, cached); generator None = heuristic only."""
     cached = get_playback(db, [d.id for d in docs])
     todo = [d for d in docs if d.id not in cached]
@@ -94,12 +112,24 @@ def ensure_playback(db: sqlite_utils.Database, profile_id: int, docs: list[Docum
             accepted += usable(instruction, doc)
             if tried >= PROBE and accepted / tried < MIN_ACCEPT_RATE:
                 use_model = False  # this model cannot do it: stop spending minutes on unusable output
-                report(progress, "playback", done, len(todo),
-                       f"the model's instructions were usable {accepted}/{tried} times: using the heuristic")
+                report(
+                    progress,
+                    "playback",
+                    done,
+                    len(todo),
+                    f"the model's instructions were usable {accepted}/{tried} times: using the heuristic",
+                )
         if not usable(instruction, doc):
             instruction, method = heuristic_instruction(doc), "intent"
-        rows.append({"document_id": doc.id, "profile_id": profile_id, "instruction": instruction, "method": method,
-                     "model": generator.model_path if generator is not None and method == "model" else ""})
+        rows.append(
+            {
+                "document_id": doc.id,
+                "profile_id": profile_id,
+                "instruction": instruction,
+                "method": method,
+                "model": generator.model_path if generator is not None and method == "model" else "",
+            }
+        )
         cached[doc.id] = instruction
         done += 1
         report(progress, "playback", done, len(todo))

@@ -6,6 +6,7 @@
 - a chatbot preamble ("Sure! Here's an email...") and a "Subject:" line are dropped.
 All functions work line by line, so the CLI and GUI can show cleaned text while it streams.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,24 +16,34 @@ from .style import ends_with_closing_phrase, has_closing, with_signoff
 
 _PLACEHOLDER = re.compile(r"\[([^\[\]\n]{1,40})\]")
 _SELF = re.compile(r"^(your|my|sender'?s?)( full)? name$|^name$|^your signature$", re.I)
-_OTHER = re.compile(r"recipient|their name|his name|her name|name of|boss|manager|colleague|friend|first name|client", re.I)
-_PREAMBLE = re.compile(r"^(sure|certainly|of course|here('s| is)|absolutely)\b.{0,80}(email|message|draft|reply|note)\b.*:?\s*$", re.I)
+_OTHER = re.compile(
+    r"recipient|their name|his name|her name|name of|boss|manager|colleague|friend|first name|client", re.I
+)
+_PREAMBLE = re.compile(
+    r"^(sure|certainly|of course|here('s| is)|absolutely)\b.{0,80}(email|message|draft|reply|note)\b.*:?\s*$", re.I
+)
 _SUBJECT = re.compile(r"^\s*subject\s*:", re.I)
 _GREET_NAME = re.compile(r"^(dear|hi|hello|hey)\s+([A-Z][\w'\-]+)", re.I)
 _RUN_ON = re.compile(r"^\s*(subject|from|to|date|sent)\s*:|^\s*-{3,}\s*$|^<\|", re.I)
 # lines that are the model talking about the mail, or the prompt's own words coming back
-_CHATTER = re.compile(r"^\s*[*(]+\s*note\b|^\s*(the answer is|answer:|explanation:|output:)|^\s*(#\w+\s*)+$|"
-                      r"^\s*length\s*:|\babout \d+ words\.?\s*$|^\s*write an? (email|note)\b.*:|"
-                      r"^\s*it replies to this message|\bas an ai\b", re.I)
+_CHATTER = re.compile(
+    r"^\s*[*(]+\s*note\b|^\s*(the answer is|answer:|explanation:|output:)|^\s*(#\w+\s*)+$|"
+    r"^\s*length\s*:|\babout \d+ words\.?\s*$|^\s*write an? (email|note)\b.*:|"
+    r"^\s*it replies to this message|\bas an ai\b",
+    re.I,
+)
 _TRAILING_TAGS = re.compile(r"(\s+#[A-Za-z]\w*)+\s*$")
 _GREETING_LINE = re.compile(r"^\s*(?i:dear|hi|hello|hey)\s+[A-Z][^\n]{0,30}$")
-_CLOSING_WITH_NAME = re.compile(r"^\s*((?:best|thanks|thank you|cheers|regards|kind regards|best regards|warm regards|"
-                                r"warmly|all the best|many thanks|take care|love|talk soon)[,!.]?)\s+([A-Z][\w'\-]+)[.!]?\s*$",
-                                re.I)
+_CLOSING_WITH_NAME = re.compile(
+    r"^\s*((?:best|thanks|thank you|cheers|regards|kind regards|best regards|warm regards|"
+    r"warmly|all the best|many thanks|take care|love|talk soon)[,!.]?)\s+([A-Z][\w'\-]+)[.!]?\s*$",
+    re.I,
+)
 
 
 def fill_placeholders(line: str, own_name: str, recipient: Optional[str]) -> str:
     """Replace or remove bracketed placeholders in one line."""
+
     def repl(m: re.Match) -> str:
         inner = m.group(1).strip()
         if _SELF.search(inner):
@@ -54,7 +65,7 @@ def clean_lines(text: str, own_name: str = "", recipient: Optional[str] = None) 
     out: list[str] = []
     finished = False
     lines = text.split("\n")
-    for i, raw in enumerate(lines):
+    for raw in lines:
         line = raw.rstrip()
         if line.startswith(" ") and not line.startswith("  "):
             line = line[1:]  # the token after a prefilled blank line often carries a space
@@ -80,7 +91,7 @@ def clean_lines(text: str, own_name: str = "", recipient: Optional[str] = None) 
         if not nonblank:
             m = _GREET_NAME.match(line)
             if m and own_name and m.group(2).lower() == own_name.split()[0].lower():
-                line = line[:m.start(2)] + (recipient or "") + line[m.end(2):]
+                line = line[: m.start(2)] + (recipient or "") + line[m.end(2) :]
                 line = re.sub(r"\s+,", ",", line).replace("  ", " ")
         if raw.strip() and not line.strip():
             continue  # a line that was only a placeholder
@@ -94,8 +105,11 @@ def clean_lines(text: str, own_name: str = "", recipient: Optional[str] = None) 
         elif own_name and after_closing and _NAME_LINE.match(line.strip()):
             line = own_name  # signed with another name (often the recipient's): the user signs their own mail
         out.append(line)
-        if own_name and len(nonblank) >= 2 and (line.strip(" ,.") == own_name
-                                                 or (after_closing and line.strip().startswith(own_name))):
+        if (
+            own_name
+            and len(nonblank) >= 2
+            and (line.strip(" ,.") == own_name or (after_closing and line.strip().startswith(own_name)))
+        ):
             finished = True
             break
     while out and not out[0].strip():
@@ -103,8 +117,14 @@ def clean_lines(text: str, own_name: str = "", recipient: Optional[str] = None) 
     return "\n".join(out), finished
 
 
-def finish_draft(text: str, own_name: str = "", recipient: Optional[str] = None, signoff: str = "",
-                 max_words: Optional[int] = None, known_signoff: bool = False) -> str:
+def finish_draft(
+    text: str,
+    own_name: str = "",
+    recipient: Optional[str] = None,
+    signoff: str = "",
+    max_words: Optional[int] = None,
+    known_signoff: bool = False,
+) -> str:
     """Final clean-up of a whole draft: clean, trim a run-on, end with the user's sign-off (``known_signoff``: the
     one the user uses with this recipient, which replaces the model's)."""
     cleaned, _ = clean_lines(text, own_name, recipient)
@@ -156,7 +176,8 @@ def recipient_first_name(display: str) -> Optional[str]:
 _ADDRESSEE = re.compile(
     r"\b(?:thank|tell|ask|remind|invite|email|e-mail|write to|reply to|answer|congratulate|inform|update|"
     r"let|welcome|thanking|asking|telling|message|ping|respond to|apologi[sz]e to|introduce myself to)\s+"
-    r"([A-Z][a-z]+)\b")
+    r"([A-Z][a-z]+)\b"
+)
 _NOT_NAMES = {"The", "My", "Our", "Your", "Them", "Him", "Her", "Everyone", "All", "Team", "Me", "Us", "I"}
 
 
@@ -184,7 +205,10 @@ def _own_signature(text: str, own_name: str) -> str:
     idx = [i for i, ln in enumerate(lines) if ln.strip()]
     if own_name and len(idx) >= 2:
         last, prev = idx[-1], idx[-2]
-        if ends_with_closing_phrase(lines[prev]) and _NAME_LINE.match(lines[last].strip()) \
-                and lines[last].strip() != own_name:
+        if (
+            ends_with_closing_phrase(lines[prev])
+            and _NAME_LINE.match(lines[last].strip())
+            and lines[last].strip() != own_name
+        ):
             lines[last] = own_name
     return "\n".join(lines)

@@ -5,10 +5,12 @@ chat template, least relevant first, so the most relevant example sits right bef
 The same instruction wording is used for exemplars, for the request and for training (data
 playback), so an adapter trained on it and retrieval reinforce each other.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Sequence
+from typing import Optional
 
 from ownvoice.store.documents import Document
 
@@ -46,8 +48,10 @@ class DraftRequest:
         if not self.instruction.strip():
             out.append("say what the mail should do (the instruction is empty)")
         if len(self.instruction) > MAX_INSTRUCTION_CHARS:
-            out.append(f"the instruction is {len(self.instruction):,} characters; keep it under "
-                       f"{MAX_INSTRUCTION_CHARS:,} (put a long mail you answer in the reply, not the instruction)")
+            out.append(
+                f"the instruction is {len(self.instruction):,} characters; keep it under "
+                f"{MAX_INSTRUCTION_CHARS:,} (put a long mail you answer in the reply, not the instruction)"
+            )
         if self.max_tokens is not None and not 1 <= self.max_tokens <= MAX_TOKENS_LIMIT:
             out.append(f"max tokens must be between 1 and {MAX_TOKENS_LIMIT} (got {self.max_tokens})")
         if self.use_rag and not 1 <= self.k <= MAX_EXEMPLARS:
@@ -61,8 +65,10 @@ def system_text(name: str, kind: str) -> str:
     """The short system prompt."""
     who = name or "the user"
     what = "email" if kind == "email" else "note"
-    return (f"You write as {who}. Write the {what} exactly the way {who} writes: same greeting, tone, "
-            f"length and sign-off. Output only the {what} text: no subject line, no placeholders, no comments.")
+    return (
+        f"You write as {who}. Write the {what} exactly the way {who} writes: same greeting, tone, "
+        f"length and sign-off. Output only the {what} text: no subject line, no placeholders, no comments."
+    )
 
 
 def _clip(text: str, words: int) -> str:
@@ -103,21 +109,31 @@ def exemplar_instruction(doc: Document, playback: Optional[str] = None) -> str:
     return intent_for(doc)
 
 
-def build_messages(name: str, request: DraftRequest, exemplars: Sequence[Document],
-                   playback: Optional[dict[int, str]] = None) -> list[dict]:
+def build_messages(
+    name: str, request: DraftRequest, exemplars: Sequence[Document], playback: Optional[dict[int, str]] = None
+) -> list[dict]:
     """Chat messages: system, exemplar turns (most relevant last), then the request."""
     playback = playback or {}
     messages = [{"role": "system", "content": system_text(name, request.kind)}]
     for doc in reversed(list(exemplars)):  # exemplars arrive best first
-        messages.append({"role": "user", "content": instruction_text(
-            exemplar_instruction(doc, playback.get(doc.id or -1)), doc.kind, doc.context and _clip(doc.context, 80) or "")})
+        messages.append(
+            {
+                "role": "user",
+                "content": instruction_text(
+                    exemplar_instruction(doc, playback.get(doc.id or -1)),
+                    doc.kind,
+                    doc.context and _clip(doc.context, 80) or "",
+                ),
+            }
+        )
         messages.append({"role": "assistant", "content": _clip(doc.body, MAX_EXEMPLAR_WORDS)})
     messages.append({"role": "user", "content": instruction_text(request.instruction, request.kind, request.incoming)})
     return messages
 
 
-def fit_messages(build: Callable[[int], list[dict]], count_tokens: Callable[[list[dict]], int], n_exemplars: int,
-                 budget: int) -> tuple[list[dict], int]:
+def fit_messages(
+    build: Callable[[int], list[dict]], count_tokens: Callable[[list[dict]], int], n_exemplars: int, budget: int
+) -> tuple[list[dict], int]:
     """Drop the least relevant exemplars until the prompt fits ``budget`` tokens; return (messages, n used)."""
     for n in range(n_exemplars, -1, -1):
         messages = build(n)

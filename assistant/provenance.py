@@ -5,6 +5,7 @@ the library, never an exemplar, a style statistic or a training example) until t
 sends it (copy, export, mail app): then it becomes 'accepted' writing, and the generation keeps the
 final text, the link to the document and the word-level edit distance between the two.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -31,9 +32,18 @@ def edit_distance(a: str, b: str) -> int:
     return prev[-1]
 
 
-def accept_generation(db: sqlite_utils.Database, profile_id: int, generation_id: int, final_text: str, *,
-                      document_id: Optional[int] = None, subject: str = "", recipients: str = "",
-                      kind: str = "email", how: str = "accepted") -> int:
+def accept_generation(
+    db: sqlite_utils.Database,
+    profile_id: int,
+    generation_id: int,
+    final_text: str,
+    *,
+    document_id: Optional[int] = None,
+    subject: str = "",
+    recipients: str = "",
+    kind: str = "email",
+    how: str = "accepted",
+) -> int:
     """Record that the user approved (``how``: accepted | sent) a draft as ``final_text``; return the document id."""
     if how not in APPROVALS:
         raise ValueError(f"unknown approval {how!r}")
@@ -42,9 +52,19 @@ def accept_generation(db: sqlite_utils.Database, profile_id: int, generation_id:
         raise InputError(f"no draft #{generation_id} in this profile")
     if not final_text.strip():
         raise InputError("the final text is empty: nothing to keep")
-    document_id = docs_table.save_draft(db, profile_id, document_id, subject, final_text, kind=kind,
-                                        source="accepted", recipients=recipients, generation_id=generation_id)
+    document_id = docs_table.save_draft(
+        db,
+        profile_id,
+        document_id,
+        subject,
+        final_text,
+        kind=kind,
+        source="accepted",
+        recipients=recipients,
+        generation_id=generation_id,
+    )
     docs_table.set_source(db, document_id, "accepted")
-    gen_table.set_final_text(db, generation_id, final_text, document_id, edit_distance(gen["output"] or "", final_text),
-                             status=how)
+    gen_table.set_final_text(
+        db, generation_id, final_text, document_id, edit_distance(gen["output"] or "", final_text), status=how
+    )
     return document_id

@@ -4,11 +4,12 @@ The style term is a hashed character 3-gram profile of the user's own writing (c
 cheap, computed once per profile, and deliberately a different model from the evaluation's authorship
 classifier, so best-of-n is never scored by the model that picked it.
 """
+
 from __future__ import annotations
 
 import math
 import zlib
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -22,7 +23,7 @@ def _vector(text: str) -> np.ndarray:
     v = np.zeros(DIM, dtype=np.float32)
     t = " ".join(text.lower().split())
     for i in range(len(t) - 2):
-        v[zlib.crc32(t[i:i + 3].encode("utf-8")) & (DIM - 1)] += 1.0
+        v[zlib.crc32(t[i : i + 3].encode("utf-8")) & (DIM - 1)] += 1.0
     n = float(np.linalg.norm(v))
     return v / n if n else v
 
@@ -41,9 +42,16 @@ class StyleCentroid:
         return float(_vector(text) @ self.centroid)
 
 
-def candidate_score(check: DraftCheck, style_similarity: float, words: int, target_words: int,
-                    mean_logprob: float = 0.0) -> float:
+def candidate_score(
+    check: DraftCheck, style_similarity: float, words: int, target_words: int, mean_logprob: float = 0.0
+) -> float:
     """Higher is better: facts stated, nothing invented, no defect, fluent, near the user's style and length."""
     length = -0.5 * abs(math.log(max(1, words) / max(1, target_words)))
-    return (4.0 * check.coverage.ratio - 1.5 * len(check.unsupported) - 5.0 * len(check.defects)
-            + style_similarity + length + FLUENCY_WEIGHT * mean_logprob)
+    return (
+        4.0 * check.coverage.ratio
+        - 1.5 * len(check.unsupported)
+        - 5.0 * len(check.defects)
+        + style_similarity
+        + length
+        + FLUENCY_WEIGHT * mean_logprob
+    )

@@ -6,6 +6,7 @@
 4. maximal marginal relevance picks ``k`` that are relevant yet different from each other.
 Vectors of a profile are cached in memory and refreshed when the store gains documents.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,16 +42,21 @@ def document_text(subject: str, body: str) -> str:
     return f"{subject}\n{body}".strip() if subject else body
 
 
-def embed_missing(db: sqlite_utils.Database, profile_id: int, embedder: Embedder,
-                  progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None,
-                  batch_size: int = 64) -> int:
+def embed_missing(
+    db: sqlite_utils.Database,
+    profile_id: int,
+    embedder: Embedder,
+    progress: Optional[ProgressFn] = None,
+    cancel: Optional[CancelToken] = None,
+    batch_size: int = 64,
+) -> int:
     """Embed the profile's documents that have no vector yet, saving batch by batch; return how many."""
     todo = emb_table.missing_embeddings(db, profile_id, embedder.name)
     done = 0
     for start in range(0, len(todo), batch_size):
         if cancel is not None:
             cancel.check()
-        batch = todo[start:start + batch_size]
+        batch = todo[start : start + batch_size]
         vecs = embedder.encode([document_text(s, b) for _, s, b in batch], batch_size=batch_size)
         emb_table.store_embeddings(db, embedder.name, [i for i, _, _ in batch], vecs)
         done += len(batch)
@@ -66,7 +72,9 @@ _MATRIX_CACHE: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 def _matrix(db: sqlite_utils.Database, profile_id: int, model: str, kind: Optional[str]):
     stamp = db.execute(
         "SELECT count(*), max(e.rowid) FROM embeddings e JOIN documents d ON d.id = e.document_id "
-        "WHERE d.profile_id = ? AND e.model = ?", [profile_id, model]).fetchone()
+        "WHERE d.profile_id = ? AND e.model = ?",
+        [profile_id, model],
+    ).fetchone()
     key = (id(db), profile_id, model, kind, tuple(stamp))
     if key not in _MATRIX_CACHE:
         _MATRIX_CACHE.clear() if len(_MATRIX_CACHE) > 8 else None
@@ -80,9 +88,19 @@ def _recency(docs: dict[int, Document]) -> dict[int, float]:
     return {doc_id: pos / n for pos, doc_id in enumerate(order)}
 
 
-def search(db: sqlite_utils.Database, profile_id: int, query: str, embedder: Optional[Embedder], k: int = 4,
-           kind: Optional[str] = None, exclude: Optional[set[int]] = None, pool: int = 40,
-           mmr_lambda: float = 0.7, recency_weight: float = 0.0, allowed: Optional[set[int]] = None) -> list[Exemplar]:
+def search(
+    db: sqlite_utils.Database,
+    profile_id: int,
+    query: str,
+    embedder: Optional[Embedder],
+    k: int = 4,
+    kind: Optional[str] = None,
+    exclude: Optional[set[int]] = None,
+    pool: int = 40,
+    mmr_lambda: float = 0.7,
+    recency_weight: float = 0.0,
+    allowed: Optional[set[int]] = None,
+) -> list[Exemplar]:
     """The ``k`` best exemplars for ``query`` in a profile (``exclude``/``allowed`` filter ids)."""
     exclude = exclude or set()
 
@@ -137,10 +155,12 @@ def _mmr(scores: dict[int, float], vecs: dict[int, np.ndarray], k: int, lam: flo
         chosen.append(d)
     candidates, picked = chosen, []
     while candidates and len(picked) < k:
+
         def value(d: int) -> float:
             v = vecs.get(d)
             sim = max((float(v @ vecs[p]) for p in picked if v is not None and p in vecs), default=0.0)
             return lam * rel[d] - (1 - lam) * sim
+
         best = max(candidates, key=value)
         picked.append(best)
         candidates = [c for c in candidates if c != best]

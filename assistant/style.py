@@ -3,21 +3,44 @@
 Used for length control (a 135M model left alone writes 2-4x longer than real mail) and to finish
 a draft the way the user finishes theirs.
 """
+
 from __future__ import annotations
 
 import collections
 import re
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 _GREETING = re.compile(r"^(dear|hi|hello|hey|good (morning|afternoon|evening)|greetings)\b", re.I)
-_NAME_IN_GREETING = re.compile(r"^((?:dear|hi|hello|hey|good morning|good afternoon|good evening))\s+[A-Z][\w'\-]*", re.I)
-_BARE_GREETING = re.compile(r"^(hi|hello|hey|dear all|hi all|hello all|hi everyone|hello everyone|good morning)[,!]?$", re.I)
-_TITLES = {"prof", "prof.", "dr", "dr.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "professor", "sir", "madam", "and", "all"}
-_CLOSING = re.compile(r"^(best|thanks|thank you|cheers|regards|kind regards|best regards|warm regards|warmly|"
-                      r"sincerely|yours|all the best|many thanks|take care|love|talk soon|speak soon|bw|br)\b[^\n]{0,25}$",
-                      re.I)
+_NAME_IN_GREETING = re.compile(
+    r"^((?:dear|hi|hello|hey|good morning|good afternoon|good evening))\s+[A-Z][\w'\-]*", re.I
+)
+_BARE_GREETING = re.compile(
+    r"^(hi|hello|hey|dear all|hi all|hello all|hi everyone|hello everyone|good morning)[,!]?$", re.I
+)
+_TITLES = {
+    "prof",
+    "prof.",
+    "dr",
+    "dr.",
+    "mr",
+    "mr.",
+    "mrs",
+    "mrs.",
+    "ms",
+    "ms.",
+    "professor",
+    "sir",
+    "madam",
+    "and",
+    "all",
+}
+_CLOSING = re.compile(
+    r"^(best|thanks|thank you|cheers|regards|kind regards|best regards|warm regards|warmly|"
+    r"sincerely|yours|all the best|many thanks|take care|love|talk soon|speak soon|bw|br)\b[^\n]{0,25}$",
+    re.I,
+)
 
 
 @dataclass
@@ -102,7 +125,7 @@ def compute_style(bodies_by_kind: dict[str, list[str]], name: str = "") -> Style
                 closings[ln] += 1
                 for n in names:
                     close_by[n][ln] += 1
-                after = lines[-3:][i + 1:]
+                after = lines[-3:][i + 1 :]
                 if after and len(after[0].split()) <= 3:
                     signed[after[0]] += 1
                 raw = body.strip()
@@ -131,7 +154,7 @@ def greeting_names(line: str) -> list[str]:
     m = _GREETING.match(line.strip())
     if not m:
         return []
-    rest = line.strip()[m.end():]
+    rest = line.strip()[m.end() :]
     return [w.lower() for w in re.findall(r"[A-Z][\w'\-]+\.?", rest) if w.lower() not in _TITLES][:3]
 
 

@@ -5,15 +5,19 @@ Positives: the user's training documents. Negatives: other human writers AND gen
 as the user's. A masked variant blanks greetings and sign-offs so a copied signature cannot carry
 the score. Trust the numbers only if the user's held-out mail outscores the base model's drafts.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 _GREETING = re.compile(r"^\s*(dear|hi|hello|hey|good (morning|afternoon|evening))\b[^\n]*\n", re.I)
-_CLOSING = re.compile(r"\n\s*(best|thanks|thank you|cheers|regards|kind regards|best regards|warm regards|warmly|"
-                      r"sincerely|yours|all the best|many thanks|take care|love)\b[^\n]*(\n[^\n]{0,40}){0,2}\s*$", re.I)
+_CLOSING = re.compile(
+    r"\n\s*(best|thanks|thank you|cheers|regards|kind regards|best regards|warm regards|warmly|"
+    r"sincerely|yours|all the best|many thanks|take care|love)\b[^\n]*(\n[^\n]{0,40}){0,2}\s*$",
+    re.I,
+)
 
 
 def mask_frame(text: str) -> str:
@@ -36,8 +40,9 @@ class StyleModel:
         return [float(p) for p in self.pipeline.predict_proba(prepared)[:, 1]]  # type: ignore[attr-defined]
 
 
-def fit_style_model(user_texts: Sequence[str], other_texts: Sequence[str], masked: bool = False,
-                    seed: int = 0) -> StyleModel:
+def fit_style_model(
+    user_texts: Sequence[str], other_texts: Sequence[str], masked: bool = False, seed: int = 0
+) -> StyleModel:
     """Train the user-vs-others classifier."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -48,7 +53,9 @@ def fit_style_model(user_texts: Sequence[str], other_texts: Sequence[str], maske
     prep = (lambda t: mask_frame(t)) if masked else (lambda t: t)
     x = [prep(t) for t in user_texts] + [prep(t) for t in other_texts]
     y = [1] * len(user_texts) + [0] * len(other_texts)
-    pipe = make_pipeline(TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=1),
-                         LogisticRegression(max_iter=2000, class_weight="balanced", C=4.0, random_state=seed))
+    pipe = make_pipeline(
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=1),
+        LogisticRegression(max_iter=2000, class_weight="balanced", C=4.0, random_state=seed),
+    )
     pipe.fit(x, y)
     return StyleModel(pipe, masked)

@@ -5,6 +5,7 @@ measures held-out loss before/after, and a new adapter becomes active only if it
 base model and the adapter active now. Training runs in a child process (a crash or OOM cannot
 take the app down; cancel kills it); a cancelled run keeps its checkpoint for ``--resume``.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,9 +30,9 @@ from ownvoice.store.profiles import Profile
 
 from .backends.base import Embedder, Generator
 from .errors import Cancelled, EmptyCorpusError, OwnVoiceError
+from .intents import subject_instruction
 from .jobs import CancelToken, Progress, ProgressFn, report
 from .playback import ensure_playback
-from .intents import subject_instruction
 from .prompts import DraftRequest, build_messages
 from .retrieval import search
 
@@ -62,24 +63,44 @@ def split_documents(docs: list[Document], holdout: float = HOLDOUT_FRACTION) -> 
     """(train, held-out): the newest ``holdout`` share by date (else import order) is held out."""
     ordered = sorted(docs, key=lambda d: (d.sent_at or d.created or "", d.id or 0))
     n_test = max(1, int(math.ceil(len(ordered) * holdout))) if len(ordered) >= 2 else 0
-    return ordered[: len(ordered) - n_test], ordered[len(ordered) - n_test:]
+    return ordered[: len(ordered) - n_test], ordered[len(ordered) - n_test :]
 
 
-def build_examples(db: sqlite_utils.Database, profile: Profile, generator: Generator, embedder: Optional[Embedder],
-                   docs: list[Document], pool: set[int], playback: dict[int, str], name: str,
-                   raft_p: float = RAFT_P, seed: int = 0) -> list[dict]:
+def build_examples(
+    db: sqlite_utils.Database,
+    profile: Profile,
+    generator: Generator,
+    embedder: Optional[Embedder],
+    docs: list[Document],
+    pool: set[int],
+    playback: dict[int, str],
+    name: str,
+    raft_p: float = RAFT_P,
+    seed: int = 0,
+) -> list[dict]:
     """(prompt, response) pairs rendered exactly like drafting prompts; RAFT exemplars from ``pool``."""
     rng = random.Random(seed)
     out = []
     for doc in docs:
         exemplars: list[Document] = []
         if embedder is not None and rng.random() < raft_p:
-            found = search(db, profile.id, playback.get(doc.id) or doc.subject or doc.body[:200], embedder, k=RAFT_K,
-                           kind=doc.kind, exclude={doc.id}, allowed=pool - {doc.id})
+            found = search(
+                db,
+                profile.id,
+                playback.get(doc.id) or doc.subject or doc.body[:200],
+                embedder,
+                k=RAFT_K,
+                kind=doc.kind,
+                exclude={doc.id},
+                allowed=pool - {doc.id},
+            )
             exemplars = [e.doc for e in found]
         # half the requests are intents, half the short 'write to X about: subject' a user also types
-        instruction = subject_instruction(doc) if rng.random() < SUBJECT_SHARE else (playback.get(doc.id)
-                                                                                  or subject_instruction(doc))
+        instruction = (
+            subject_instruction(doc)
+            if rng.random() < SUBJECT_SHARE
+            else (playback.get(doc.id) or subject_instruction(doc))
+        )
         request = DraftRequest(instruction=instruction, incoming=doc.context or "", kind=doc.kind)
         messages = build_messages(name, request, exemplars, playback)
         out.append({"prompt": generator.format_chat(messages), "response": doc.body.strip(), "document_id": doc.id})
@@ -94,8 +115,10 @@ def _write_jsonl(path: Path, rows: list[dict]) -> None:
 
 
 def _unfinished_run(profile_dir: Path) -> Optional[Path]:
-    runs = sorted((p for p in profile_dir.glob("v*") if p.is_dir() and not (p / MANIFEST).exists()),
-                  key=lambda p: p.stat().st_mtime)
+    runs = sorted(
+        (p for p in profile_dir.glob("v*") if p.is_dir() and not (p / MANIFEST).exists()),
+        key=lambda p: p.stat().st_mtime,
+    )
     return runs[-1] if runs else None
 
 
@@ -125,6 +148,7 @@ def unfinished_run(adapters_root: Path, profile_id: int) -> Optional[UnfinishedR
 
 def _die_with_parent(parent: int):
     """For the child, before it runs: be killed when the process that started it dies (even by kill -9)."""
+
     def setup() -> None:
         import ctypes
         import signal
@@ -133,6 +157,7 @@ def _die_with_parent(parent: int):
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         if os.getppid() != parent:  # the parent died before prctl took effect
             os._exit(1)
+
     return setup
 
 
@@ -141,9 +166,15 @@ STOP_GRACE_S = 60  # a cancelled child has this long to finish its step and chec
 
 def spawn_child(cmd: list[str], env: Optional[dict] = None) -> subprocess.Popen:
     """Start a worker process with piped output that dies with this process (Linux: PR_SET_PDEATHSIG)."""
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            start_new_session=True,
-                            preexec_fn=_die_with_parent(os.getpid()) if sys.platform.startswith("linux") else None)
+    return subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+        preexec_fn=_die_with_parent(os.getpid()) if sys.platform.startswith("linux") else None,
+    )
 
 
 def run_child(cfg_path: Path, log_path: Path, progress: Optional[ProgressFn], cancel: Optional[CancelToken]) -> dict:
@@ -159,6 +190,7 @@ def run_child(cfg_path: Path, log_path: Path, progress: Optional[ProgressFn], ca
     t.start()
     watcher = None
     if cancel is not None:
+
         def watch():
             while proc.poll() is None:
                 if cancel.cancelled:
@@ -169,6 +201,7 @@ def run_child(cfg_path: Path, log_path: Path, progress: Optional[ProgressFn], ca
                         proc.kill()
                     return
                 cancel._event.wait(0.2)
+
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
     with open(log_path, "a", encoding="utf-8") as log:
@@ -181,23 +214,34 @@ def run_child(cfg_path: Path, log_path: Path, progress: Optional[ProgressFn], ca
             kind = event.get("event")
             if kind == "step":
                 if progress is not None:
-                    progress(Progress("training", event["step"], event["total"],
-                                      f"loss {event['loss']:.3f}, {event['tokens_per_s']:.0f} tok/s, ETA {event['eta_s']:.0f}s",
-                                      loss=float(event["loss"]), tokens_per_s=float(event["tokens_per_s"]),
-                                      eta_s=float(event["eta_s"])))
+                    progress(
+                        Progress(
+                            "training",
+                            event["step"],
+                            event["total"],
+                            f"loss {event['loss']:.3f}, {event['tokens_per_s']:.0f} tok/s, ETA {event['eta_s']:.0f}s",
+                            loss=float(event["loss"]),
+                            tokens_per_s=float(event["tokens_per_s"]),
+                            eta_s=float(event["eta_s"]),
+                        )
+                    )
             elif kind == "done":
                 done = event
             elif kind == "error":
                 error = event
             elif progress is not None:
-                progress(Progress(kind or "training", 0, 0, json.dumps({k: v for k, v in event.items() if k != "event"})))
+                progress(
+                    Progress(kind or "training", 0, 0, json.dumps({k: v for k, v in event.items() if k != "event"}))
+                )
     proc.wait()
     if cancel is not None and cancel.cancelled:
         raise Cancelled("training cancelled; the checkpoint is kept: Resume (or ownvoice train --resume) continues it")
     if error is not None:
         raise TrainingFailed(f"training failed ({error.get('kind')}): {error.get('message')}")
     if done is None:
-        tail = "".join(ln for ln in stderr_lines[-20:] if "Warning" not in ln and "warnings.warn" not in ln)[-600:].strip()
+        tail = "".join(ln for ln in stderr_lines[-20:] if "Warning" not in ln and "warnings.warn" not in ln)[
+            -600:
+        ].strip()
         raise TrainingFailed(f"the training process ended unexpectedly (exit {proc.returncode}). {tail}")
     return done
 
@@ -214,18 +258,36 @@ def should_activate(manifest: AdapterManifest) -> tuple[bool, str]:
     return True, f"held-out loss {base:.3f} -> {new:.3f}"
 
 
-def train_profile(db: sqlite_utils.Database, profile: Profile, generator: Generator, embedder: Optional[Embedder],
-                  adapters_root: Path, cache_dir: Path, base_sha256: str, *, steps: int = 0, epochs: float = 3.0,
-                  device: str = "auto", resume: bool = False, quantize: str = "auto", playback_model: bool = True,
-                  raft_p: float = RAFT_P, seed: int = 0, learning_rate: Optional[float] = None,
-                  gradient_checkpointing: bool = True,
-                  progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None,
-                  name: str = "") -> TrainOutcome:
+def train_profile(
+    db: sqlite_utils.Database,
+    profile: Profile,
+    generator: Generator,
+    embedder: Optional[Embedder],
+    adapters_root: Path,
+    cache_dir: Path,
+    base_sha256: str,
+    *,
+    steps: int = 0,
+    epochs: float = 3.0,
+    device: str = "auto",
+    resume: bool = False,
+    quantize: str = "auto",
+    playback_model: bool = True,
+    raft_p: float = RAFT_P,
+    seed: int = 0,
+    learning_rate: Optional[float] = None,
+    gradient_checkpointing: bool = True,
+    progress: Optional[ProgressFn] = None,
+    cancel: Optional[CancelToken] = None,
+    name: str = "",
+) -> TrainOutcome:
     """Train a new adapter version for ``profile`` and register it (active only if it is better)."""
     docs = docs_table.list_documents(db, profile.id)
     if len(docs) < MIN_DOCUMENTS:
-        raise EmptyCorpusError(f"profile {profile.name!r} has {len(docs)} documents; training a style adapter needs at "
-                               f"least {MIN_DOCUMENTS} (import more of your mail, or draft with retrieval alone)")
+        raise EmptyCorpusError(
+            f"profile {profile.name!r} has {len(docs)} documents; training a style adapter needs at "
+            f"least {MIN_DOCUMENTS} (import more of your mail, or draft with retrieval alone)"
+        )
     train_docs, test_docs = split_documents(docs)
     report(progress, "playback", 0, len(docs))
     playback = ensure_playback(db, profile.id, docs, generator if playback_model else None, progress, cancel)
@@ -250,11 +312,22 @@ def train_profile(db: sqlite_utils.Database, profile: Profile, generator: Genera
     _write_jsonl(run_dir / TRAIN_DATA, train_rows)
     _write_jsonl(run_dir / EVAL_DATA, eval_rows)
     active = adapters_table.active_adapter(db, profile.id)
-    cfg = TrainConfig(base_gguf=generator.model_path, out_dir=str(run_dir), cache_dir=str(cache_dir),
-                      train_file=str(run_dir / TRAIN_DATA), eval_file=str(run_dir / EVAL_DATA), base_sha256=base_sha256,
-                      epochs=epochs, max_steps=steps, device=device, quantize=quantize, resume=resume, seed=seed,
-                      gradient_checkpointing=gradient_checkpointing,
-                      compare_adapter_dir=str(Path(active.path).parent / PEFT_DIR) if active else "")
+    cfg = TrainConfig(
+        base_gguf=generator.model_path,
+        out_dir=str(run_dir),
+        cache_dir=str(cache_dir),
+        train_file=str(run_dir / TRAIN_DATA),
+        eval_file=str(run_dir / EVAL_DATA),
+        base_sha256=base_sha256,
+        epochs=epochs,
+        max_steps=steps,
+        device=device,
+        quantize=quantize,
+        resume=resume,
+        seed=seed,
+        gradient_checkpointing=gradient_checkpointing,
+        compare_adapter_dir=str(Path(active.path).parent / PEFT_DIR) if active else "",
+    )
     if learning_rate:
         cfg.learning_rate = learning_rate
     cfg.save(run_dir / TRAIN_CONFIG)
@@ -265,13 +338,30 @@ def train_profile(db: sqlite_utils.Database, profile: Profile, generator: Genera
             (run_dir / name).unlink(missing_ok=True)
     manifest = AdapterManifest.load(run_dir / MANIFEST)
     activate, reason = should_activate(manifest)
-    metrics = {"eval_loss_base": manifest.eval_loss_base, "eval_loss_adapter": manifest.eval_loss_adapter,
-               "eval_loss_previous": manifest.eval_loss_previous, "train_examples": manifest.train_examples,
-               "eval_examples": manifest.eval_examples, "steps": manifest.steps, "train_seconds": manifest.train_seconds,
-               "tokens_per_s": manifest.tokens_per_s, "peak_rss_mb": manifest.peak_rss_mb, "device": manifest.device,
-               "quantized": manifest.quantized, "held_out_ids": [d.id for d in test_docs]}
-    adapter_id = adapters_table.add_adapter(db, profile.id, version, str(run_dir / ADAPTER_GGUF), manifest.base_sha256,
-                                            manifest.base_gguf, metrics, activate)
+    metrics = {
+        "eval_loss_base": manifest.eval_loss_base,
+        "eval_loss_adapter": manifest.eval_loss_adapter,
+        "eval_loss_previous": manifest.eval_loss_previous,
+        "train_examples": manifest.train_examples,
+        "eval_examples": manifest.eval_examples,
+        "steps": manifest.steps,
+        "train_seconds": manifest.train_seconds,
+        "tokens_per_s": manifest.tokens_per_s,
+        "peak_rss_mb": manifest.peak_rss_mb,
+        "device": manifest.device,
+        "quantized": manifest.quantized,
+        "held_out_ids": [d.id for d in test_docs],
+    }
+    adapter_id = adapters_table.add_adapter(
+        db,
+        profile.id,
+        version,
+        str(run_dir / ADAPTER_GGUF),
+        manifest.base_sha256,
+        manifest.base_gguf,
+        metrics,
+        activate,
+    )
     return TrainOutcome(adapter_id, version, str(run_dir / ADAPTER_GGUF), activate, metrics, reason)
 
 

@@ -5,6 +5,7 @@
 reads .bench/eval-USER-{subject,playback}/report.md and .bench/eval-USER-fidelity/fidelity.md for the
 Panza users, and copies each chart next to the document.
 """
+
 from __future__ import annotations
 
 import shutil

@@ -1,4 +1,5 @@
 """Entry script for the PyInstaller build."""
+
 import sys
 
 from ownvoice.ui.app import run

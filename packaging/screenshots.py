@@ -6,6 +6,7 @@ Thunderbird profile's Sent folder: the first-run page finds it and imports it fo
 embedded model drafts; the Write tab is shot at 1024x640 and 1920x1080 in the light and dark themes;
 a real LoRA training run (24 steps, shot at step 12, then cancelled) feeds the training page.
 """
+
 from __future__ import annotations
 
 import os

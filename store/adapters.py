@@ -1,4 +1,5 @@
 """Adapter versions per profile (files live in the data home; rows say which is active)."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,17 @@ class AdapterRow:
 
 
 def _row(r: dict) -> AdapterRow:
-    return AdapterRow(r["id"], r["profile_id"], r["version"], r["path"], r["base_sha256"], r["base_gguf"],
-                      json.loads(r["metrics"] or "{}"), bool(r["active"]), r["created"])
+    return AdapterRow(
+        r["id"],
+        r["profile_id"],
+        r["version"],
+        r["path"],
+        r["base_sha256"],
+        r["base_gguf"],
+        json.loads(r["metrics"] or "{}"),
+        bool(r["active"]),
+        r["created"],
+    )
 
 
 def next_version(db: sqlite_utils.Database, profile_id: int) -> int:
@@ -36,16 +46,36 @@ def next_version(db: sqlite_utils.Database, profile_id: int) -> int:
     return (row[0] or 0) + 1
 
 
-def add_adapter(db: sqlite_utils.Database, profile_id: int, version: int, path: str, base_sha256: str,
-                base_gguf: str, metrics: dict, activate: bool) -> int:
+def add_adapter(
+    db: sqlite_utils.Database,
+    profile_id: int,
+    version: int,
+    path: str,
+    base_sha256: str,
+    base_gguf: str,
+    metrics: dict,
+    activate: bool,
+) -> int:
     """Register an adapter version (optionally making it the active one)."""
     with writing(db):
         if activate:
             db.execute("UPDATE adapters SET active = 0 WHERE profile_id = ?", [profile_id])
-        return db["adapters"].insert({
-            "profile_id": profile_id, "version": version, "path": path, "base_sha256": base_sha256,
-            "base_gguf": base_gguf, "metrics": json.dumps(metrics), "active": int(activate), "created": now_iso(),
-        }).last_pk
+        return (
+            db["adapters"]
+            .insert(
+                {
+                    "profile_id": profile_id,
+                    "version": version,
+                    "path": path,
+                    "base_sha256": base_sha256,
+                    "base_gguf": base_gguf,
+                    "metrics": json.dumps(metrics),
+                    "active": int(activate),
+                    "created": now_iso(),
+                }
+            )
+            .last_pk
+        )
 
 
 def list_adapters(db: sqlite_utils.Database, profile_id: int) -> list[AdapterRow]:
@@ -84,7 +114,10 @@ def get_playback(db: sqlite_utils.Database, ids: list[int]) -> dict[int, str]:
     if not ids:
         return {}
     marks = ",".join("?" * len(ids))
-    return {r[0]: r[1] for r in db.execute(f"SELECT document_id, instruction FROM playback WHERE document_id IN ({marks})", ids)}
+    return {
+        r[0]: r[1]
+        for r in db.execute(f"SELECT document_id, instruction FROM playback WHERE document_id IN ({marks})", ids)
+    }
 
 
 def save_playback(db: sqlite_utils.Database, rows: list[dict]) -> None:

@@ -6,6 +6,7 @@ happens inside ``util.writing(db)``: BEGIN IMMEDIATE takes the write lock first,
 waits out ``busy_timeout`` instead of failing when its read lock cannot be upgraded, and a crash or a
 bad input never leaves half an import behind.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,7 +14,6 @@ import sqlite3
 from pathlib import Path
 
 import sqlite_utils
-
 from sqlite_utils.migrations import Migrations
 
 DB_SCHEMA_SET = "ownvoice"
@@ -120,8 +120,17 @@ def m006_models(db: sqlite_utils.Database) -> None:
 @migrations()
 def m007_adapters(db: sqlite_utils.Database) -> None:
     db["adapters"].create(
-        {"id": int, "profile_id": int, "version": int, "path": str, "base_sha256": str, "base_gguf": str,
-         "metrics": str, "active": int, "created": str},
+        {
+            "id": int,
+            "profile_id": int,
+            "version": int,
+            "path": str,
+            "base_sha256": str,
+            "base_gguf": str,
+            "metrics": str,
+            "active": int,
+            "created": str,
+        },
         pk="id",
         foreign_keys=[("profile_id", "profiles", "id")],
         defaults={"active": 0},

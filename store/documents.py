@@ -1,10 +1,12 @@
 """Documents (the user's own emails and notes) and their autosave revisions."""
+
 from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field, asdict
-from typing import Iterable, Optional
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Optional
 
 import sqlite_utils
 
@@ -42,8 +44,21 @@ class Document:
 
 
 _COLUMNS = [
-    "profile_id", "kind", "subject", "body", "recipients", "context", "message_id", "in_reply_to",
-    "source", "origin", "sent_at", "created", "updated", "content_hash", "generation_id",
+    "profile_id",
+    "kind",
+    "subject",
+    "body",
+    "recipients",
+    "context",
+    "message_id",
+    "in_reply_to",
+    "source",
+    "origin",
+    "sent_at",
+    "created",
+    "updated",
+    "content_hash",
+    "generation_id",
 ]
 
 
@@ -95,9 +110,18 @@ def add_document(db: sqlite_utils.Database, profile_id: int, doc: Document) -> i
         return db["documents"].insert(row).last_pk
 
 
-def save_draft(db: sqlite_utils.Database, profile_id: int, document_id: Optional[int], subject: str, body: str,
-               kind: str = "email", source: str = "typed", recipients: str = "", context: str = "",
-               generation_id: Optional[int] = None) -> int:
+def save_draft(
+    db: sqlite_utils.Database,
+    profile_id: int,
+    document_id: Optional[int],
+    subject: str,
+    body: str,
+    kind: str = "email",
+    source: str = "typed",
+    recipients: str = "",
+    context: str = "",
+    generation_id: Optional[int] = None,
+) -> int:
     """Autosave: create or update a document and append a revision; return the document id.
 
     A document holding a generation's text (``generation_id``) is saved as a 'draft' until it is accepted or sent.
@@ -107,15 +131,27 @@ def save_draft(db: sqlite_utils.Database, profile_id: int, document_id: Optional
         source = "draft"
     with writing(db):
         if document_id is None:
-            doc = Document(body=body, subject=subject, kind=kind, source=source, recipients=recipients,
-                           context=context, generation_id=generation_id)
+            doc = Document(
+                body=body,
+                subject=subject,
+                kind=kind,
+                source=source,
+                recipients=recipients,
+                context=context,
+                generation_id=generation_id,
+            )
             row = _row(doc, profile_id)
             # a typed draft may legitimately repeat older text: make its hash unique per row
             row["content_hash"] = f"{row['content_hash']}:{uuid.uuid4().hex}"
             document_id = db["documents"].insert(row).last_pk
         else:
-            changes = {"subject": subject, "body": body, "updated": stamp, "recipients": recipients,
-                       "content_hash": f"{content_hash(subject, body)}:{document_id}"}
+            changes = {
+                "subject": subject,
+                "body": body,
+                "updated": stamp,
+                "recipients": recipients,
+                "content_hash": f"{content_hash(subject, body)}:{document_id}",
+            }
             if generation_id is not None:
                 changes["generation_id"] = generation_id
                 if source == "draft":
@@ -152,9 +188,14 @@ def set_source(db: sqlite_utils.Database, document_id: int, source: str) -> None
         db["documents"].update(document_id, {"source": source, "updated": now_iso()})
 
 
-def list_documents(db: sqlite_utils.Database, profile_id: int, kind: Optional[str] = None,
-                   source: Optional[str] = None, limit: Optional[int] = None,
-                   writing_only: bool = True) -> list[Document]:
+def list_documents(
+    db: sqlite_utils.Database,
+    profile_id: int,
+    kind: Optional[str] = None,
+    source: Optional[str] = None,
+    limit: Optional[int] = None,
+    writing_only: bool = True,
+) -> list[Document]:
     """A profile's documents, oldest first (by original date, else by insertion); drafts only when not
     ``writing_only``."""
     where, args = ["profile_id = ?"], [profile_id]
@@ -166,8 +207,7 @@ def list_documents(db: sqlite_utils.Database, profile_id: int, kind: Optional[st
     if source:
         where.append("source = ?")
         args.append(source)
-    rows = db["documents"].rows_where(" AND ".join(where), args, order_by="coalesce(sent_at, created), id",
-                                      limit=limit)
+    rows = db["documents"].rows_where(" AND ".join(where), args, order_by="coalesce(sent_at, created), id", limit=limit)
     return [row_to_document(r) for r in rows]
 
 
@@ -192,8 +232,14 @@ def fts_query(text: str, max_terms: int = 32) -> str:
     return " OR ".join(f'"{t}"' for t in terms[:max_terms])
 
 
-def search_fts(db: sqlite_utils.Database, profile_id: int, text: str, limit: int = 50,
-               kind: Optional[str] = None, writing_only: bool = True) -> list[tuple[int, float]]:
+def search_fts(
+    db: sqlite_utils.Database,
+    profile_id: int,
+    text: str,
+    limit: int = 50,
+    kind: Optional[str] = None,
+    writing_only: bool = True,
+) -> list[tuple[int, float]]:
     """BM25 full-text search: (document id, bm25 score, higher is better), best first."""
     query = fts_query(text)
     if not query:

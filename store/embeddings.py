@@ -1,7 +1,9 @@
 """Embedding vectors per (document, embedding model), stored as float32 blobs."""
+
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from collections.abc import Iterable
+from typing import Optional
 
 import numpy as np
 import sqlite_utils
@@ -14,7 +16,8 @@ def missing_embeddings(db: sqlite_utils.Database, profile_id: int, model: str) -
     sql = (
         "SELECT d.id, d.subject, d.body FROM documents d LEFT JOIN embeddings e "
         "ON e.document_id = d.id AND e.model = ? "
-        "WHERE d.profile_id = ? AND d.source != 'draft' AND (e.document_id IS NULL OR e.content_hash != d.content_hash) ORDER BY d.id"
+        "WHERE d.profile_id = ? AND d.source != 'draft' "
+        "AND (e.document_id IS NULL OR e.content_hash != d.content_hash) ORDER BY d.id"
     )
     return [(r[0], r[1] or "", r[2] or "") for r in db.execute(sql, [model, profile_id])]
 
@@ -22,25 +25,38 @@ def missing_embeddings(db: sqlite_utils.Database, profile_id: int, model: str) -
 def store_embeddings(db: sqlite_utils.Database, model: str, ids: list[int], vectors: np.ndarray) -> None:
     """Save vectors (one row per id) in one transaction."""
     vectors = np.asarray(vectors, dtype=np.float32)
-    hashes = {
-        r[0]: r[1]
-        for r in db.execute(
-            f"SELECT id, content_hash FROM documents WHERE id IN ({','.join('?' * len(ids))})", list(ids)
-        )
-    } if ids else {}
+    hashes = (
+        {
+            r[0]: r[1]
+            for r in db.execute(
+                f"SELECT id, content_hash FROM documents WHERE id IN ({','.join('?' * len(ids))})", list(ids)
+            )
+        }
+        if ids
+        else {}
+    )
     rows = [
-        {"document_id": i, "model": model, "dim": int(v.shape[0]), "vector": v.tobytes(), "content_hash": hashes.get(i, "")}
-        for i, v in zip(ids, vectors)
+        {
+            "document_id": i,
+            "model": model,
+            "dim": int(v.shape[0]),
+            "vector": v.tobytes(),
+            "content_hash": hashes.get(i, ""),
+        }
+        for i, v in zip(ids, vectors, strict=True)
     ]
     with writing(db):
         db["embeddings"].upsert_all(rows, pk=("document_id", "model"))
 
 
-def load_matrix(db: sqlite_utils.Database, profile_id: int, model: str,
-                kind: Optional[str] = None) -> tuple[np.ndarray, np.ndarray]:
+def load_matrix(
+    db: sqlite_utils.Database, profile_id: int, model: str, kind: Optional[str] = None
+) -> tuple[np.ndarray, np.ndarray]:
     """All of a profile's vectors for ``model``: (ids [n], matrix [n, dim])."""
-    sql = "SELECT e.document_id, e.vector, e.dim FROM embeddings e JOIN documents d ON d.id = e.document_id " \
-          "WHERE d.profile_id = ? AND e.model = ? AND d.source != 'draft'"
+    sql = (
+        "SELECT e.document_id, e.vector, e.dim FROM embeddings e JOIN documents d ON d.id = e.document_id "
+        "WHERE d.profile_id = ? AND e.model = ? AND d.source != 'draft'"
+    )
     args: list = [profile_id, model]
     if kind:
         sql += " AND d.kind = ?"
@@ -59,5 +75,6 @@ def vectors_for(db: sqlite_utils.Database, ids: Iterable[int], model: str) -> di
     ids = list(ids)
     if not ids:
         return {}
-    sql = f"SELECT document_id, vector, dim FROM embeddings WHERE model = ? AND document_id IN ({','.join('?' * len(ids))})"
+    marks = ",".join("?" * len(ids))
+    sql = f"SELECT document_id, vector, dim FROM embeddings WHERE model = ? AND document_id IN ({marks})"
     return {r[0]: np.frombuffer(r[1], dtype=np.float32, count=r[2]) for r in db.execute(sql, [model, *ids])}

@@ -1,4 +1,5 @@
 """The log of every draft generated: request, exemplars, model, output and the user's final text."""
+
 from __future__ import annotations
 
 import json
@@ -9,37 +10,76 @@ import sqlite_utils
 from .util import now_iso, writing
 
 
-def log_generation(db: sqlite_utils.Database, profile_id: int, *, instruction: str, incoming: str,
-                   exemplar_ids: list[int], prompt: str, model: str, adapter: str, params: dict, output: str,
-                   prompt_tokens: int, completion_tokens: int, ttft_s: float, total_s: float,
-                   tokens_per_s: float) -> int:
+def log_generation(
+    db: sqlite_utils.Database,
+    profile_id: int,
+    *,
+    instruction: str,
+    incoming: str,
+    exemplar_ids: list[int],
+    prompt: str,
+    model: str,
+    adapter: str,
+    params: dict,
+    output: str,
+    prompt_tokens: int,
+    completion_tokens: int,
+    ttft_s: float,
+    total_s: float,
+    tokens_per_s: float,
+) -> int:
     """Record one generation; return its id."""
     with writing(db):
-        return db["generations"].insert(
-            {
-                "profile_id": profile_id, "instruction": instruction, "incoming": incoming,
-                "exemplar_ids": json.dumps(exemplar_ids), "prompt": prompt, "model": model, "adapter": adapter,
-                "params": json.dumps(params), "output": output, "final_text": None, "document_id": None,
-                "status": "new",
-                "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "ttft_s": ttft_s,
-                "total_s": total_s, "tokens_per_s": tokens_per_s, "created": now_iso(),
-            }
-        ).last_pk
+        return (
+            db["generations"]
+            .insert(
+                {
+                    "profile_id": profile_id,
+                    "instruction": instruction,
+                    "incoming": incoming,
+                    "exemplar_ids": json.dumps(exemplar_ids),
+                    "prompt": prompt,
+                    "model": model,
+                    "adapter": adapter,
+                    "params": json.dumps(params),
+                    "output": output,
+                    "final_text": None,
+                    "document_id": None,
+                    "status": "new",
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": completion_tokens,
+                    "ttft_s": ttft_s,
+                    "total_s": total_s,
+                    "tokens_per_s": tokens_per_s,
+                    "created": now_iso(),
+                }
+            )
+            .last_pk
+        )
 
 
-def set_final_text(db: sqlite_utils.Database, generation_id: int, final_text: str,
-                   document_id: Optional[int] = None, edit_distance: Optional[int] = None,
-                   status: str = "accepted") -> None:
+def set_final_text(
+    db: sqlite_utils.Database,
+    generation_id: int,
+    final_text: str,
+    document_id: Optional[int] = None,
+    edit_distance: Optional[int] = None,
+    status: str = "accepted",
+) -> None:
     """Store what the user finally kept of a generation (the learning loop's feedback)."""
     with writing(db):
-        db["generations"].update(generation_id, {"final_text": final_text, "document_id": document_id,
-                                                 "edit_distance": edit_distance, "status": status})
+        db["generations"].update(
+            generation_id,
+            {"final_text": final_text, "document_id": document_id, "edit_distance": edit_distance, "status": status},
+        )
 
 
 def generation_outputs(db: sqlite_utils.Database, profile_id: int) -> set[str]:
     """The whitespace-normalised texts a model generated for a profile (for provenance checks)."""
-    return {" ".join((r[0] or "").split()) for r in
-            db.execute("SELECT output FROM generations WHERE profile_id = ?", [profile_id])}
+    return {
+        " ".join((r[0] or "").split())
+        for r in db.execute("SELECT output FROM generations WHERE profile_id = ?", [profile_id])
+    }
 
 
 def get_generation(db: sqlite_utils.Database, generation_id: int) -> Optional[dict]:

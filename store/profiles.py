@@ -1,4 +1,5 @@
 """Profiles: one per person/voice; every document, embedding and adapter belongs to one."""
+
 from __future__ import annotations
 
 import json

@@ -1,11 +1,12 @@
 """Small helpers shared by the store's table modules."""
+
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import Iterator
+from datetime import UTC, datetime
 
 import sqlite_utils
 
@@ -14,7 +15,7 @@ _WS = re.compile(r"\s+")
 
 def now_iso() -> str:
     """UTC now as ISO-8601 text."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def content_hash(subject: str, body: str) -> str:

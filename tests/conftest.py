@@ -1,4 +1,5 @@
 """Shared fixtures: a private temp data home per test, real models loaded once per session."""
+
 from __future__ import annotations
 
 import mailbox
@@ -36,8 +37,9 @@ def app(home):
     a.close()
 
 
-def _plain(sender: str, subject: str, body: str, to: str = "Bob <bob@example.com>", charset: str = "utf-8",
-           msgid: str = "") -> bytes:
+def _plain(
+    sender: str, subject: str, body: str, to: str = "Bob <bob@example.com>", charset: str = "utf-8", msgid: str = ""
+) -> bytes:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = to
@@ -59,16 +61,36 @@ def make_mixed_mbox(path: Path) -> Path:
     html["From"] = me
     html["To"] = "Carol <carol@example.com>"
     html["Subject"] = "Report"
-    html.attach(MIMEText("<html><body><p>Hi Carol,</p><p>The report is <b>done</b>.</p>"
-                         "<p>Cheers,<br>Alice</p><style>p{}</style></body></html>", "html", "utf-8"))
+    html.attach(
+        MIMEText(
+            "<html><body><p>Hi Carol,</p><p>The report is <b>done</b>.</p>"
+            "<p>Cheers,<br>Alice</p><style>p{}</style></body></html>",
+            "html",
+            "utf-8",
+        )
+    )
     raw.append(html.as_bytes())
     latin = ("Hi Bob,\n\nThe caf\xe9 on Rue de la Paix is closed, na\xefve me.\n\nCheers,\nAlice").encode("latin-1")
-    raw.append(b"From: " + me.encode() + b"\nTo: bob@example.com\nSubject: Cafe\n"
-               b"Content-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: 8bit\n\n" + latin)
-    raw.append(_plain(me, "Re: Plans", "Sounds good, see you there.\n\nCheers,\nAlice\n\n"
-                      "On Mon, 3 Mar 2025 at 09:00, Bob <bob@example.com> wrote:\n> Shall we meet at 6?\n> Bob\n"))
-    raw.append(_plain(me, "Signature", "Hi Dan,\n\nSee you at the board meeting.\n\nCheers,\nAlice\n-- \n"
-                      "Alice Example | ACME Corp | +1 555 0100\n"))
+    raw.append(
+        b"From: " + me.encode() + b"\nTo: bob@example.com\nSubject: Cafe\n"
+        b"Content-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: 8bit\n\n" + latin
+    )
+    raw.append(
+        _plain(
+            me,
+            "Re: Plans",
+            "Sounds good, see you there.\n\nCheers,\nAlice\n\n"
+            "On Mon, 3 Mar 2025 at 09:00, Bob <bob@example.com> wrote:\n> Shall we meet at 6?\n> Bob\n",
+        )
+    )
+    raw.append(
+        _plain(
+            me,
+            "Signature",
+            "Hi Dan,\n\nSee you at the board meeting.\n\nCheers,\nAlice\n-- \n"
+            "Alice Example | ACME Corp | +1 555 0100\n",
+        )
+    )
     raw.append(_plain("Newsletter <news@example.com>", "Weekly news", "Ten things you missed."))
     box = mailbox.mbox(str(path))
     for data in raw:

@@ -1,8 +1,9 @@
 """Quote stripping, HTML conversion and draft clean-up on hand-made cases."""
+
 from __future__ import annotations
 
 from ownvoice.assistant.importers.cleaning import html_to_text, split_reply, unwrap_paragraphs
-from ownvoice.assistant.postprocess import addressee_from_instruction, clean_lines, finish_draft, fill_placeholders
+from ownvoice.assistant.postprocess import addressee_from_instruction, clean_lines, fill_placeholders, finish_draft
 from ownvoice.assistant.style import compute_style
 
 
@@ -24,10 +25,13 @@ def test_split_reply_two_line_attribution_and_inline_quotes():
 
 
 def test_unwrap_joins_hard_wrapped_paragraphs_only():
-    text = ("I have accepted the offer and am really very excited to start with you all\n"
-            "next month, truly.\n\nBest,\nIsabel")
-    assert unwrap_paragraphs(text) == ("I have accepted the offer and am really very excited to start with you all "
-                                       "next month, truly.\n\nBest,\nIsabel")
+    text = (
+        "I have accepted the offer and am really very excited to start with you all\n"
+        "next month, truly.\n\nBest,\nIsabel"
+    )
+    assert unwrap_paragraphs(text) == (
+        "I have accepted the offer and am really very excited to start with you all next month, truly.\n\nBest,\nIsabel"
+    )
 
 
 def test_html_to_text():
@@ -53,9 +57,20 @@ def test_greeting_to_users_own_name_is_readdressed():
 
 
 def test_finish_adds_usual_signoff_and_fixes_misspelt_name():
-    style = compute_style({"email": ["Hi A,\n\nx y.\n\nBest,\n\nIsabel", "Hi B,\n\nz.\n\nBest,\n\nIsabel", "Hey C,\n\nw.\n\nBest,\n\nIsabel"]}, "Isabel P")
+    style = compute_style(
+        {
+            "email": [
+                "Hi A,\n\nx y.\n\nBest,\n\nIsabel",
+                "Hi B,\n\nz.\n\nBest,\n\nIsabel",
+                "Hey C,\n\nw.\n\nBest,\n\nIsabel",
+            ]
+        },
+        "Isabel P",
+    )
     assert style.signoff == "Best,\n\nIsabel" and style.greeting_template == "Hi {name},"
-    assert finish_draft("Hi C,\n\nSure thing.", style.name, "C", style.signoff).endswith("Sure thing.\n\nBest,\n\nIsabel")
+    assert finish_draft("Hi C,\n\nSure thing.", style.name, "C", style.signoff).endswith(
+        "Sure thing.\n\nBest,\n\nIsabel"
+    )
     assert finish_draft("Hi C,\n\nOk.\n\nBest,\nIsabella", style.name, "C", style.signoff).endswith("Best,\nIsabel")
 
 
@@ -66,7 +81,8 @@ def test_addressee_from_instruction():
 
 def test_signature_with_someone_elses_name_is_signed_by_the_user():
     assert finish_draft("Hey Marco,\n\nSee you.\n\nCheers,\nMarco", "Priya", "Marco", "Cheers,\nPriya").endswith(
-        "Cheers,\nPriya")
+        "Cheers,\nPriya"
+    )
 
 
 def test_text_after_the_signature_name_is_cut():
@@ -77,13 +93,23 @@ def test_text_after_the_signature_name_is_cut():
 def test_recipient_signature_chatter_and_prompt_echo_are_removed():
     from ownvoice.assistant.postprocess import clean_lines, finish_draft
 
-    out = finish_draft("Hi John,\n\n7:30 pm works.\n\nThanks, John\nYour email is just as good as the one before it!",
-                       "Priya", "John", "Best,\nPriya")
+    out = finish_draft(
+        "Hi John,\n\n7:30 pm works.\n\nThanks, John\nYour email is just as good as the one before it!",
+        "Priya",
+        "John",
+        "Best,\nPriya",
+    )
     assert out == "Hi John,\n\n7:30 pm works.\n\nThanks,\nPriya"
-    text, _ = clean_lines("Hi John,\n\nSee you Thursday.\nLength: 41 words.\n*Note: In the email I said yes.\n"
-                          "#meeting #thursday\nCheers,\nPriya", "Priya", "John")
+    text, _ = clean_lines(
+        "Hi John,\n\nSee you Thursday.\nLength: 41 words.\n*Note: In the email I said yes.\n"
+        "#meeting #thursday\nCheers,\nPriya",
+        "Priya",
+        "John",
+    )
     assert "Length" not in text and "Note" not in text and "#" not in text
-    text, finished = clean_lines("Hey Ana —\n\nYes, Thursday works.\nSee you then.\nHi Ana,\nAnother mail", "Priya", "Ana")
+    text, finished = clean_lines(
+        "Hey Ana —\n\nYes, Thursday works.\nSee you then.\nHi Ana,\nAnother mail", "Priya", "Ana"
+    )
     assert finished and "Another mail" not in text
     assert finish_draft("Hey Ana —\n\nYes!\n\nCheers,\nAna", "Priya", "Ana").endswith("Cheers,\nPriya")
 
@@ -91,10 +117,13 @@ def test_recipient_signature_chatter_and_prompt_echo_are_removed():
 def test_greeting_and_signoff_follow_how_the_user_writes_to_that_person():
     from ownvoice.assistant.style import compute_style, greeting_for
 
-    bodies = ["Dear Tom,\n\nThe report is attached.\n\nBest regards,\nDavid",
-              "Dear Tom,\n\nSee you Monday.\n\nBest regards,\nDavid",
-              "Hi Ana,\n\nSure thing.\n\nCheers,\nDavid", "Hi Ana,\n\nDone.\n\nCheers,\nDavid",
-              "Hi Bo,\n\nOk.\n\nCheers,\nDavid"]
+    bodies = [
+        "Dear Tom,\n\nThe report is attached.\n\nBest regards,\nDavid",
+        "Dear Tom,\n\nSee you Monday.\n\nBest regards,\nDavid",
+        "Hi Ana,\n\nSure thing.\n\nCheers,\nDavid",
+        "Hi Ana,\n\nDone.\n\nCheers,\nDavid",
+        "Hi Bo,\n\nOk.\n\nCheers,\nDavid",
+    ]
     style = compute_style({"email": bodies}, "David Smith")
     assert greeting_for(style, "Tom") == "Dear Tom," and style.signoff_for("Tom") == "Best regards,\nDavid"
     assert greeting_for(style, "Ana") == "Hi Ana," and style.signoff_for("Ana") == "Cheers,\nDavid"
@@ -105,8 +134,16 @@ def test_the_closing_the_user_uses_with_a_known_recipient_replaces_the_models():
     from ownvoice.assistant.postprocess import finish_draft
     from ownvoice.assistant.style import compute_style
 
-    style = compute_style({"email": ["Hi Tom,\n\nSure.\n\nCheers,\nDavid", "Hi Tom,\n\nNo.\n\nCheers,\nDavid",
-                                     "Dear Ana,\n\nYes.\n\nBest regards,\nDavid"]}, "David")
+    style = compute_style(
+        {
+            "email": [
+                "Hi Tom,\n\nSure.\n\nCheers,\nDavid",
+                "Hi Tom,\n\nNo.\n\nCheers,\nDavid",
+                "Dear Ana,\n\nYes.\n\nBest regards,\nDavid",
+            ]
+        },
+        "David",
+    )
     assert style.knows_closing_for("Tom") and not style.knows_closing_for("Zoe")
     draft = "Hi Tom,\n\nMonday works.\n\nBest regards,\nDavid"
     assert finish_draft(draft, "David", "Tom", style.signoff_for("Tom"), known_signoff=True).endswith("Cheers,\nDavid")

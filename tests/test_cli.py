@@ -1,4 +1,5 @@
 """The ownvoice command end to end (in-process, real models, temp home)."""
+
 from __future__ import annotations
 
 import email
@@ -19,8 +20,22 @@ def test_import_search_draft_stats_models(home, capsys, tmp_path):
     assert "Re: Bike parking complaint" in out.split("\n")[0]
 
     out_eml = tmp_path / "reply.eml"
-    assert main(["draft", "say yes to the workshop", "--reply-to", str(SAMPLES / "incoming.eml"), "--json",
-                 "--out", str(out_eml), "--seed", "2"]) == 0
+    assert (
+        main(
+            [
+                "draft",
+                "say yes to the workshop",
+                "--reply-to",
+                str(SAMPLES / "incoming.eml"),
+                "--json",
+                "--out",
+                str(out_eml),
+                "--seed",
+                "2",
+            ]
+        )
+        == 0
+    )
     res = json.loads(capsys.readouterr().out)
     assert res["draft"] and len(res["exemplars"]) == 4 and res["timings"]["completion_tokens"] > 0
     msg = email.message_from_bytes(out_eml.read_bytes(), policy=email.policy.default)
@@ -62,8 +77,12 @@ def test_errors_are_clear_not_tracebacks(home, capsys, tmp_path):
 def test_draft_inputs_out_of_bounds_are_clear_errors(home, capsys):
     from ownvoice.assistant.cli import main
 
-    for argv, expected in (([ "x" * 5000], "keep it under 4,000"), (["hi", "--max-tokens", "0"], "max tokens"),
-                           (["hi", "--max-tokens", "-5"], "max tokens"), (["hi", "--k", "100000"], "between 1 and 20")):
+    for argv, expected in (
+        (["x" * 5000], "keep it under 4,000"),
+        (["hi", "--max-tokens", "0"], "max tokens"),
+        (["hi", "--max-tokens", "-5"], "max tokens"),
+        (["hi", "--k", "100000"], "between 1 and 20"),
+    ):
         code = main(["draft", *argv, "--profile", "nobody"])
         err = capsys.readouterr().err
         assert code != 0 and expected in err and "Traceback" not in err, (argv, err)

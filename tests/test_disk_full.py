@@ -1,4 +1,5 @@
 """A full disk (SQLite's own page limit stands in for it) loses nothing the user wrote and says what happened."""
+
 from __future__ import annotations
 
 import pytest
@@ -32,9 +33,12 @@ def test_draft_on_a_full_disk_still_gives_its_text_and_says_it_was_not_recorded(
     app = persona_app
     app.embed(app.profile("priya"))
     _fill(app.db)
-    long_mail = "From: Ana <ana@example.org>\nSubject: Plans\n\n" + "We went over the plans for the garden again. " * 200
-    result = app.draft(DraftRequest("say yes and suggest a Thursday evening", incoming=long_mail, max_tokens=40,
-                                    candidates=1), "priya")
+    long_mail = (
+        "From: Ana <ana@example.org>\nSubject: Plans\n\n" + "We went over the plans for the garden again. " * 200
+    )
+    result = app.draft(
+        DraftRequest("say yes and suggest a Thursday evening", incoming=long_mail, max_tokens=40, candidates=1), "priya"
+    )
     assert result.text.strip() and result.generation_id == 0
     assert "disk is full" in result.save_error and "nothing was lost" in result.save_error
     assert result.as_dict()["save_error"] == result.save_error

@@ -1,4 +1,5 @@
 """Drafting with the real embedded GGUF: streamed, cleaned, logged, exemplars in the prompt."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,8 +13,9 @@ from ownvoice.store import generations as G
 def test_draft_is_streamed_logged_and_uses_exemplars(persona_app):
     app = persona_app
     updates: list[str] = []
-    result = app.draft(DraftRequest("ask Marco about the Tuesday site visit", k=3, seed=1), "priya",
-                       on_update=updates.append)
+    result = app.draft(
+        DraftRequest("ask Marco about the Tuesday site visit", k=3, seed=1), "priya", on_update=updates.append
+    )
     assert result.text.strip() and len(updates) >= 2
     assert updates[-1] == result.text
     assert len(result.exemplars) == 3
@@ -46,8 +48,9 @@ def test_reply_puts_incoming_in_prompt(persona_app):
     from tests.conftest import SAMPLES
 
     inc = read_incoming(SAMPLES / "incoming.eml")
-    result = persona_app.draft(DraftRequest("say yes, suggest a Thursday", incoming=inc.prompt_text(),
-                                            recipient=inc.first_name), "priya")
+    result = persona_app.draft(
+        DraftRequest("say yes, suggest a Thursday", incoming=inc.prompt_text(), recipient=inc.first_name), "priya"
+    )
     assert "parents' association" in result.prompt
     assert result.text.startswith("Hey Ana —")
 
@@ -69,8 +72,9 @@ def test_cancel_stops_generation(persona_app):
         seen.append(text)
         token.cancel()
 
-    result = persona_app.draft(DraftRequest("write a long update about the budget", max_tokens=300), "priya",
-                               on_update=on_update, cancel=token)
+    result = persona_app.draft(
+        DraftRequest("write a long update about the budget", max_tokens=300), "priya", on_update=on_update, cancel=token
+    )
     assert result.cancelled and result.stats.completion_tokens < 300
 
 

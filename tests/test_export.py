@@ -1,13 +1,16 @@
 """peft -> llama.cpp LoRA GGUF: logits parity with transformers+peft, and the q/k permutation matters."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-PROMPT = ("<|im_start|>user\nWrite an email: thank Anna for the report and ask for the numbers by Friday"
-          "<|im_end|>\n<|im_start|>assistant\nHi Anna,\n\nThanks so much for the report, it reads really well. "
-          "Could you send me the final numbers by Friday so I can add them to the board pack? The section on the "
-          "riverside budget was especially clear, and the charts will help the council a lot.\n\nBest,\nSam")
+PROMPT = (
+    "<|im_start|>user\nWrite an email: thank Anna for the report and ask for the numbers by Friday"
+    "<|im_end|>\n<|im_start|>assistant\nHi Anna,\n\nThanks so much for the report, it reads really well. "
+    "Could you send me the final numbers by Friday so I can add them to the board pack? The section on the "
+    "riverside budget was especially clear, and the charts will help the council a lot.\n\nBest,\nSam"
+)
 
 
 @pytest.fixture(scope="module")
@@ -20,8 +23,12 @@ def random_lora(base_dir, tmp_path_factory):
     torch.manual_seed(0)
     model = AutoModelForCausalLM.from_pretrained(str(base_dir), dtype=torch.float32)
     tok = AutoTokenizer.from_pretrained(str(base_dir))
-    cfg = LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
-                                                         "up_proj", "down_proj"], task_type="CAUSAL_LM")
+    cfg = LoraConfig(
+        r=8,
+        lora_alpha=16,
+        target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+        task_type="CAUSAL_LM",
+    )
     peft_model = get_peft_model(model, cfg)
     with torch.no_grad():
         for name, p in peft_model.named_parameters():

@@ -1,4 +1,5 @@
 """The request's facts, whether a draft states them, and what a draft invents (pure text logic)."""
+
 from __future__ import annotations
 
 from ownvoice.assistant.facts import Support, coverage, extract_facts, unsupported_specifics
@@ -11,8 +12,10 @@ def _texts(facts):
 
 
 def test_facts_of_typical_requests():
-    assert _texts(extract_facts("say yes and suggest a Thursday evening")) == [("day", "Thursday evening"),
-                                                                              ("yes", "yes")]
+    assert _texts(extract_facts("say yes and suggest a Thursday evening")) == [
+        ("day", "Thursday evening"),
+        ("yes", "yes"),
+    ]
     assert _texts(extract_facts("ask Mia for the signed lease by May 12")) == [("date", "May 12"), ("name", "Mia")]
     facts = _texts(extract_facts("say yes, Thursday works, but suggest 7:30 instead of 7"))
     assert ("time", "7:30") in facts and ("day", "Thursday") in facts and ("yes", "yes") in facts
@@ -43,10 +46,14 @@ def test_yes_must_come_first_and_greeting_does_not_count():
 
 
 def test_unsupported_specifics_are_what_nobody_gave():
-    support = Support.from_texts(["say yes, Thursday works, but suggest 7:30 instead of 7",
-                                  "From: Ana\n\nCan you run a workshop next month?"], ["Priya", "Ana"])
-    draft = ("Hey Ana —\n\nYes, Thursday at 7:30 works. I'll ask Marco to bring 3 copies. "
-             "See you on Friday, June 5.\n\nCheers,\nPriya")
+    support = Support.from_texts(
+        ["say yes, Thursday works, but suggest 7:30 instead of 7", "From: Ana\n\nCan you run a workshop next month?"],
+        ["Priya", "Ana"],
+    )
+    draft = (
+        "Hey Ana —\n\nYes, Thursday at 7:30 works. I'll ask Marco to bring 3 copies. "
+        "See you on Friday, June 5.\n\nCheers,\nPriya"
+    )
     found = {(u.kind, u.text) for u in unsupported_specifics(draft, support)}
     assert found == {("day", "Friday"), ("date", "June 5"), ("number", "3"), ("name", "Marco")}
     clean = "Hey Ana —\n\nYes! Thursday works, and 7:30 suits me better than 7.\n\nCheers,\nPriya"
@@ -58,7 +65,8 @@ def test_defects_prompt_text_placeholder_second_mail_and_recipient_signature():
     assert "placeholder" in draft_defects("Hi John,\n\nSee you.\n\n[Your Name]", "Priya", "John")
     assert "second mail" in draft_defects("Hi John,\n\nSee you.\n\nHi John,\n\nAgain.", "Priya", "John")
     assert draft_defects("Hi John,\n\n7 pm works.\n\nThanks,\nJohn", "Priya", "John") == [
-        "signed with the recipient's name"]
+        "signed with the recipient's name"
+    ]
     assert draft_defects("Hi John,\n\n7 pm works.\n\nThanks,\nPriya", "Priya", "John") == []
     assert "commentary" in draft_defects("Hi John,\n\n*Note: In the email I said yes.", "Priya", "John")
 
@@ -86,8 +94,9 @@ def test_fixture_has_two_dozen_intents_with_readable_facts():
         for r in intent["required"]:
             if r["kind"] not in ("yes", "no"):
                 assert r["text"].lower().split()[0] in intent["instruction"].lower()
-    row = score_draft("Hey Ana —\n\nYes! Thursday evening is perfect.\n\nCheers,\nPriya", intents[0], "Priya",
-                      ["Priya"])
+    row = score_draft(
+        "Hey Ana —\n\nYes! Thursday evening is perfect.\n\nCheers,\nPriya", intents[0], "Priya", ["Priya"]
+    )
     assert row["missing"] == [] and row["unsupported"] == [] and row["defects"] == []
 
 
@@ -102,9 +111,16 @@ def test_support_digits_are_the_numbers_that_were_mentioned():
 def test_nameless_greeting_never_names_anyone():
     from ownvoice.assistant.style import StyleStats, compute_style, nameless_greeting
 
-    stats = compute_style({"email": ["Dear Leo and Grisha,\n\nLunch is fine.\n\nBest,\nDavid",
-                                     "Dear Leo,\n\nSure.\n\nBest,\nDavid", "Dear Ana,\n\nNo.\n\nBest,\nDavid"]},
-                          "David")
+    stats = compute_style(
+        {
+            "email": [
+                "Dear Leo and Grisha,\n\nLunch is fine.\n\nBest,\nDavid",
+                "Dear Leo,\n\nSure.\n\nBest,\nDavid",
+                "Dear Ana,\n\nNo.\n\nBest,\nDavid",
+            ]
+        },
+        "David",
+    )
     assert stats.greetings_by_name["leo"] == "Dear Leo," and "grisha" not in stats.greetings_by_name
     assert nameless_greeting(stats, "remind the team that the office is closed") == "Dear all,"
     assert nameless_greeting(stats, "say yes to lunch on Friday") == "Hello,"

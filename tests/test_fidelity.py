@@ -1,4 +1,5 @@
 """Drafts do what they were asked, with the embedded model: the demo's request and the intent fixture."""
+
 from __future__ import annotations
 
 import json
@@ -12,11 +13,27 @@ def test_make_demo_draft_says_yes_and_names_a_thursday_evening(home, capsys, tmp
     from ownvoice.assistant.cli import main
 
     # exactly the Makefile's demo commands
-    assert main(["--home", str(home), "import", str(SAMPLES / "persona.mbox"), "--from", "priya@example.org", "-q"]) == 0
+    assert (
+        main(["--home", str(home), "import", str(SAMPLES / "persona.mbox"), "--from", "priya@example.org", "-q"]) == 0
+    )
     capsys.readouterr()
     out = tmp_path / "reply.eml"
-    assert main(["--home", str(home), "draft", "say yes and suggest a Thursday evening",
-                 "--reply-to", str(SAMPLES / "incoming.eml"), "--out", str(out), "--json"]) == 0
+    assert (
+        main(
+            [
+                "--home",
+                str(home),
+                "draft",
+                "say yes and suggest a Thursday evening",
+                "--reply-to",
+                str(SAMPLES / "incoming.eml"),
+                "--out",
+                str(out),
+                "--json",
+            ]
+        )
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
     draft = result["draft"]
     assert states(Fact("yes", "yes", ("yes",)), draft), draft
@@ -47,8 +64,9 @@ def test_guided_decoding_writes_no_number_nobody_mentioned(app):
     request = "ask Daniel if we can move our call from Thursday to Friday at 11"
     gen = app.generator()
     support = Support.from_texts([request])
-    prompt = gen.format_chat([{"role": "user", "content": "List ten meeting times with dates and years for: "
-                                                          + request}])
+    prompt = gen.format_chat(
+        [{"role": "user", "content": "List ten meeting times with dates and years for: " + request}]
+    )
 
     def numbers(free: bool) -> list[str]:
         seen = []

@@ -1,4 +1,5 @@
 """The desktop app with real widgets (offscreen Qt), a real temp store and the real embedded model."""
+
 from __future__ import annotations
 
 import email
@@ -8,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-
 
 from ownvoice.store import documents as D  # noqa: E402
 from ownvoice.store import generations as G  # noqa: E402
@@ -59,7 +59,6 @@ def test_compose_with_pasted_mail_streams_a_draft_with_exemplars_then_accept(gui
     assert shown.startswith("From: Ana Costa") and "Message-ID" not in shown and "Content-Type" not in shown
     panel.instruction.setText("say yes and suggest a Thursday")
     updates = []
-    panel.runner  # the worker streams into the editor through signals
     ed.body.textChanged.connect(lambda: updates.append(ed.body.toPlainText()))
     with qtbot.waitSignal(panel.drafted, timeout=120000) as blocker:
         qtbot.mouseClick(panel.draft_btn, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton)
@@ -82,9 +81,12 @@ def test_compose_with_pasted_mail_streams_a_draft_with_exemplars_then_accept(gui
     doc = D.get_document(gui.app.db, row["document_id"])
     assert doc.source == "accepted" and doc.body == row["final_text"]
     # exported .eml parses back with the right headers
-    msg = email.message_from_bytes(bytes(panel.reply_message("priya@example.org", "Priya Raman")),
-                                   policy=email.policy.default)
-    assert msg["Subject"] == "Re: Workshop on the school-street pilot" and msg["In-Reply-To"] == "<incoming-1@example.org>"
+    msg = email.message_from_bytes(
+        bytes(panel.reply_message("priya@example.org", "Priya Raman")), policy=email.policy.default
+    )
+    assert (
+        msg["Subject"] == "Re: Workshop on the school-street pilot" and msg["In-Reply-To"] == "<incoming-1@example.org>"
+    )
     assert msg["References"] == "<incoming-1@example.org>" and msg["To"] == "Ana Costa <ana@example.org>"
     assert msg.get_content().rstrip("\n") == ed.body.toPlainText()
 
@@ -126,12 +128,19 @@ def test_tray_menu_and_training_page(gui):
 
 
 def test_gui_start_up_imports_no_torch(home):
-    code = ("import sys, os; os.environ['QT_QPA_PLATFORM']='offscreen'; from ownvoice.ui.app import OwnVoiceGui; "
-            "g = OwnVoiceGui(os.environ['OWNVOICE_HOME']); g.qapp.processEvents(); "
-            "print([m for m in ('torch','transformers','peft','sentence_transformers','llama_cpp') if m in sys.modules]); "
-            "g.server.close()")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "OWNVOICE_HOME": str(home)}).stdout
+    code = (
+        "import sys, os; os.environ['QT_QPA_PLATFORM']='offscreen'; from ownvoice.ui.app import OwnVoiceGui; "
+        "g = OwnVoiceGui(os.environ['OWNVOICE_HOME']); g.qapp.processEvents(); "
+        "print([m for m in ('torch','transformers','peft','sentence_transformers','llama_cpp') if m in sys.modules]); "
+        "g.server.close()"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "OWNVOICE_HOME": str(home)},
+    ).stdout
     assert out.strip().splitlines()[-1] == "[]"
 
 
@@ -164,8 +173,9 @@ def test_tray_icon_and_menu_under_xvfb_with_a_tray_host(home):
 
     assert shutil.which("xvfb-run") and shutil.which("trayer"), "make setup installs xvfb and trayer (Debian)"
     env = {**os.environ, "OWNVOICE_HOME": str(home), "QT_QPA_PLATFORM": "xcb"}
-    proc = subprocess.run(["xvfb-run", "-a", sys.executable, "-c", TRAY_SCRIPT], capture_output=True, text=True,
-                          env=env, timeout=120)
+    proc = subprocess.run(
+        ["xvfb-run", "-a", sys.executable, "-c", TRAY_SCRIPT], capture_output=True, text=True, env=env, timeout=120
+    )
     assert "TRAY-OK" in proc.stdout, proc.stdout + proc.stderr
     assert "['Open OwnVoice', 'Profile', 'Quick compose', 'Quit']" in proc.stdout
 

@@ -1,4 +1,5 @@
 """A kill -9 while the user types loses at most the last second (real editor in a child process, real store)."""
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """The desktop app as a newcomer meets it: first-run import from the GUI, changes from another process,
 a draft waiting behind training, menus and shortcuts (real widgets, real store, real models)."""
+
 from __future__ import annotations
 
 import os
@@ -56,8 +57,13 @@ def test_cli_import_while_the_app_runs_appears_in_the_library(fresh_gui, qtbot, 
     assert win.library.list.count() == 0
     env = dict(os.environ, OWNVOICE_HOME=str(home))
     prof = fresh_gui.app.profile().name
-    subprocess.run([sys.executable, "-m", "ownvoice.assistant.cli", "import", str(persona_mbox), "--profile", prof,
-                    "--quiet"], env=env, check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "ownvoice.assistant.cli", "import", str(persona_mbox), "--profile", prof, "--quiet"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     qtbot.waitUntil(lambda: win.library.list.count() > 0, timeout=5000)  # no click: the window noticed
     assert win.library.list.count() == fresh_gui.app.library(fresh_gui.app.profile().id, limit=5000).__len__()
 

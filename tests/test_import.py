@@ -1,4 +1,5 @@
 """Import: what is kept from real-world mail, dedupe, and bad input that must not hurt the store."""
+
 from __future__ import annotations
 
 import json
@@ -94,12 +95,18 @@ def test_huge_message_is_skipped_with_reason(app, tmp_path):
 
 def test_jsonl_maildir_eml_and_text_folder(app, tmp_path):
     jl = tmp_path / "mail.jsonl"
-    jl.write_text("\n".join([
-        json.dumps({"email": "Dear Ann,\r\n\nThanks!\r\n\nBest,\r\n\nZoe", "subject": "Re: hi", "date": "2024-01-02"}),
-        "{not json",
-        json.dumps({"subject": "no body"}),
-        json.dumps({"email": "Dear Ben,\n\nSee you.\n\nBest,\n\nZoe", "subject": "later"}),
-    ]))
+    jl.write_text(
+        "\n".join(
+            [
+                json.dumps(
+                    {"email": "Dear Ann,\r\n\nThanks!\r\n\nBest,\r\n\nZoe", "subject": "Re: hi", "date": "2024-01-02"}
+                ),
+                "{not json",
+                json.dumps({"subject": "no body"}),
+                json.dumps({"email": "Dear Ben,\n\nSee you.\n\nBest,\n\nZoe", "subject": "later"}),
+            ]
+        )
+    )
     md = mailbox.Maildir(str(tmp_path / "Maildir"), create=True)
     md.add(mailbox.MaildirMessage(b"From: Zoe <z@x.org>\nSubject: md\n\nHello from maildir.\n\nZoe"))
     md.close()

@@ -1,4 +1,5 @@
 """Bad input never ends in a traceback or a hang, and a failing import changes nothing (issue: reliability)."""
+
 from __future__ import annotations
 
 import json
@@ -66,8 +67,9 @@ def test_a_fifo_is_skipped_without_being_opened(app, tmp_path, persona_mbox):
     shutil.copy(persona_mbox, folder / "sent.mbox")
     os.mkfifo(folder / "pipe")
     result = {}
-    worker = threading.Thread(target=lambda: result.update(s=app.import_paths([folder], "zed", embed=False)),
-                              daemon=True)
+    worker = threading.Thread(
+        target=lambda: result.update(s=app.import_paths([folder], "zed", embed=False)), daemon=True
+    )
     worker.start()
     worker.join(60)
     assert not worker.is_alive(), "the import hung on a FIFO"

@@ -1,4 +1,5 @@
 """First-run detection of the mail a user already has (Thunderbird profiles, ~/Maildir)."""
+
 from __future__ import annotations
 
 import shutil
@@ -26,8 +27,10 @@ def test_finds_thunderbird_sent_folders_and_nothing_else(tmp_path, persona_mbox)
     (home / "Maildir" / ".Sent" / "cur").mkdir(parents=True)
     stores = find_mail_stores(home)
     labels = [s.label for s in stores]
-    assert labels == ["Thunderbird · default-release · Local Folders/Sent",
-                      "Thunderbird · default-release · imap.example.org/INBOX.sbd/Sent Items",
-                      "Maildir · Sent"]
+    assert labels == [
+        "Thunderbird · default-release · Local Folders/Sent",
+        "Thunderbird · default-release · imap.example.org/INBOX.sbd/Sent Items",
+        "Maildir · Sent",
+    ]
     assert stores[0].size == persona_mbox.stat().st_size
     assert find_mail_stores(tmp_path / "nobody") == []

@@ -1,4 +1,5 @@
 """Metrics on hand-made cases with known answers, and an end-to-end eval on the sample persona."""
+
 from __future__ import annotations
 
 import json
@@ -30,11 +31,15 @@ def test_bootstrap_interval_brackets_the_mean():
 
 
 def test_style_model_separates_two_clearly_different_writers():
-    a = [f"Hey team —\n\nquick one: the {x} is sorted, no drama.\n\nCheers,\nPriya" for x in
-         ("budget", "survey", "map", "sensor", "bike lane", "tree plan", "counts", "slides")]
-    b = [f"Dear Sir or Madam,\n\nI hereby formally request information regarding the {x}. "
-         f"I remain at your disposal.\n\nYours faithfully,\nH. Grimsby" for x in
-         ("invoice", "contract", "pension", "policy", "account", "deposit", "claim", "premium")]
+    a = [
+        f"Hey team —\n\nquick one: the {x} is sorted, no drama.\n\nCheers,\nPriya"
+        for x in ("budget", "survey", "map", "sensor", "bike lane", "tree plan", "counts", "slides")
+    ]
+    b = [
+        f"Dear Sir or Madam,\n\nI hereby formally request information regarding the {x}. "
+        f"I remain at your disposal.\n\nYours faithfully,\nH. Grimsby"
+        for x in ("invoice", "contract", "pension", "policy", "account", "deposit", "claim", "premium")
+    ]
     model = fit_style_model(a[:6], b[:6])
     assert min(model.score(a[6:])) > 0.5 > max(model.score(b[6:]))
     masked = fit_style_model(a[:6], b[:6], masked=True)
@@ -47,13 +52,26 @@ def test_end_to_end_eval_report(persona_app, tmp_path, mixed_mbox):
     from ownvoice.assistant.importers import Own, read_path
 
     negatives = [it.doc.body for it in read_path(mixed_mbox, set()) if isinstance(it, Own)]
-    cfg = EvalConfig(conditions=["base", "rag", "best-of-n"], limit=3, n_best=2, n_generic=4, playback_model=False,
-                     negative_texts=negatives)
+    cfg = EvalConfig(
+        conditions=["base", "rag", "best-of-n"],
+        limit=3,
+        n_best=2,
+        n_generic=4,
+        playback_model=False,
+        negative_texts=negatives,
+    )
     report = run_eval(persona_app, "priya", cfg)
     assert report["protocol"] == "subject"
     assert report["train"] + 4 == report["documents"] == 22 and report["test"] == 3
-    assert set(report["summary"]) == {"base", "rag", "best-of-n", "instruction-echo", "nearest-past-mail",
-                                      "reference", "other-writers"}
+    assert set(report["summary"]) == {
+        "base",
+        "rag",
+        "best-of-n",
+        "instruction-echo",
+        "nearest-past-mail",
+        "reference",
+        "other-writers",
+    }
     for cond, rows in report["rows"].items():
         assert len(rows) == 3
         for r in rows:  # the numbers are the ones computed from the drafts
@@ -63,11 +81,15 @@ def test_end_to_end_eval_report(persona_app, tmp_path, mixed_mbox):
     for r in report["rows"]["base"]:  # leak-free: the request holds no sentence of the answer
         body_words = [w for w in r["reference"].split() if len(w) > 3]
         assert r["instruction"].startswith("write ")
-        assert not any(" ".join(body_words[i:i + 4]) in r["instruction"] for i in range(len(body_words) - 3))
+        assert not any(" ".join(body_words[i : i + 4]) in r["instruction"] for i in range(len(body_words) - 3))
     assert all(r["draft"] == r["instruction"] for r in report["rows"]["instruction-echo"])
     assert all(r["draft"] == r["reference"] and r["rougeL"] == 1.0 for r in report["rows"]["reference"])
-    train_bodies = {d.body for d in __import__("ownvoice.store.documents", fromlist=["x"]).list_documents(
-        persona_app.db, persona_app.profile("priya").id)[:report["train"]]}
+    train_bodies = {
+        d.body
+        for d in __import__("ownvoice.store.documents", fromlist=["x"]).list_documents(
+            persona_app.db, persona_app.profile("priya").id
+        )[: report["train"]]
+    }
     assert all(r["draft"] in train_bodies for r in report["rows"]["nearest-past-mail"])
     assert all(r["draft"] in negatives[1::2] for r in report["rows"]["other-writers"])  # never fit on
     assert set(report["ci_vs_base"]) == {"rag", "best-of-n"}
@@ -76,7 +98,12 @@ def test_end_to_end_eval_report(persona_app, tmp_path, mixed_mbox):
     assert "| base |" in text and "| *reference* |" in text and "protocol: subject" in text
     assert json.loads((tmp_path / "out" / "report.json").read_text())["test"] == 3
     assert (tmp_path / "out" / "chart.png").read_bytes()[:4] == b"\x89PNG"
-    playback = run_eval(persona_app, "priya", EvalConfig(conditions=["base"], limit=2, n_generic=2,
-                                                         playback_model=False, protocol="playback"))
-    assert playback["protocol"] == "playback" and playback["rows"]["base"][0]["instruction"] != \
-        report["rows"]["base"][0]["instruction"]
+    playback = run_eval(
+        persona_app,
+        "priya",
+        EvalConfig(conditions=["base"], limit=2, n_generic=2, playback_model=False, protocol="playback"),
+    )
+    assert (
+        playback["protocol"] == "playback"
+        and playback["rows"]["base"][0]["instruction"] != report["rows"]["base"][0]["instruction"]
+    )

@@ -1,4 +1,5 @@
 """The user's writing is only what the user wrote or approved: model output never feeds back unless accepted."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,9 @@ def test_rejected_drafts_never_become_exemplars_style_or_training_data(persona_a
     # Regenerate (the first draft is rejected), then draft again on a similar request
     second = app.draft(DraftRequest(req.instruction, k=4, seed=4), "priya")
     _editor_autosave(app, second)
-    third = app.draft(DraftRequest("say yes to the workshop on Thursday evening", k=4, seed=5,
-                                   exclude_ids={draft_doc}), "priya")
+    third = app.draft(
+        DraftRequest("say yes to the workshop on Thursday evening", k=4, seed=5, exclude_ids={draft_doc}), "priya"
+    )
     outputs = G.generation_outputs(app.db, prof.id)
     assert len(outputs) == 3
     for result in (second, third):
@@ -38,8 +40,9 @@ def test_rejected_drafts_never_become_exemplars_style_or_training_data(persona_a
     writing = D.list_documents(app.db, prof.id)
     assert sum(d.source == "draft" for d in everything) == 2 and len(writing) == 22
     train, held = split_documents(writing)
-    rows = build_examples(app.db, prof, app.generator(), app.embedder(), train, {d.id for d in train}, {},
-                          "Priya", raft_p=1.0)
+    rows = build_examples(
+        app.db, prof, app.generator(), app.embedder(), train, {d.id for d in train}, {}, "Priya", raft_p=1.0
+    )
     for row in rows:
         assert " ".join(row["response"].split()) not in outputs
         for out in outputs:  # nor as a RAFT exemplar inside a prompt
@@ -80,16 +83,33 @@ def test_accept_from_the_cli_records_the_final_text(persona_app, capsys, tmp_pat
 def test_existing_stores_demote_typed_documents_that_are_generations(tmp_path):
     db = store_db.open_db(tmp_path / "s.db")
     db["profiles"].insert({"id": 1, "name": "p", "display_name": "", "addresses": "[]", "model": "", "created": ""})
-    gid = G.log_generation(db, 1, instruction="x", incoming="", exemplar_ids=[], prompt="P", model="m", adapter="",
-                           params={}, output="Hi Bo,\n\nModel text.\n\nCheers,\nP", prompt_tokens=1,
-                           completion_tokens=1, ttft_s=0.0, total_s=0.0, tokens_per_s=0.0)
+    gid = G.log_generation(
+        db,
+        1,
+        instruction="x",
+        incoming="",
+        exemplar_ids=[],
+        prompt="P",
+        model="m",
+        adapter="",
+        params={},
+        output="Hi Bo,\n\nModel text.\n\nCheers,\nP",
+        prompt_tokens=1,
+        completion_tokens=1,
+        ttft_s=0.0,
+        total_s=0.0,
+        tokens_per_s=0.0,
+    )
     verbatim = D.save_draft(db, 1, None, "", "Hi Bo,\n\nModel text.\n\nCheers,\nP")  # old autosave: 'typed'
     edited = D.save_draft(db, 1, None, "", "Hi Bo,\n\nModel text.\n\nCheers,\nP")
     D.save_draft(db, 1, edited, "", "Hi Bo,\n\nModel text, edited but never accepted.\n\nCheers,\nP")
     own = D.save_draft(db, 1, None, "", "Something I wrote myself.")
     assert store_db.demote_generated_documents(db) == 2
     assert {d.id: d.source for d in D.list_documents(db, 1, writing_only=False)} == {
-        verbatim: "draft", edited: "draft", own: "typed"}
+        verbatim: "draft",
+        edited: "draft",
+        own: "typed",
+    }
     assert D.get_document(db, verbatim).generation_id == gid
     assert [d.id for d in D.list_documents(db, 1)] == [own]
     assert json.loads(db["generations"].get(gid)["exemplar_ids"]) == []

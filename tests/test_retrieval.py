@@ -1,4 +1,5 @@
 """Exemplar retrieval with the real MiniLM embedder and SQLite FTS5."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,12 +1,13 @@
 """The SQLite store: schema, privacy, dedupe, revisions, generation log."""
+
 from __future__ import annotations
 
 import os
 import stat
 
-from ownvoice.store import open_db
 from ownvoice.store import documents as D
 from ownvoice.store import generations as G
+from ownvoice.store import open_db
 from ownvoice.store.profiles import delete_profile, ensure_profile
 
 
@@ -48,9 +49,23 @@ def test_save_draft_keeps_every_revision(tmp_path):
 def test_generation_log_and_final_text(tmp_path):
     db = open_db(tmp_path / "o.db")
     p = ensure_profile(db, "me")
-    gid = G.log_generation(db, p.id, instruction="x", incoming="", exemplar_ids=[3, 1], prompt="P", model="m",
-                           adapter="", params={"seed": 1}, output="out", prompt_tokens=5, completion_tokens=2,
-                           ttft_s=0.1, total_s=0.2, tokens_per_s=10.0)
+    gid = G.log_generation(
+        db,
+        p.id,
+        instruction="x",
+        incoming="",
+        exemplar_ids=[3, 1],
+        prompt="P",
+        model="m",
+        adapter="",
+        params={"seed": 1},
+        output="out",
+        prompt_tokens=5,
+        completion_tokens=2,
+        ttft_s=0.1,
+        total_s=0.2,
+        tokens_per_s=10.0,
+    )
     G.set_final_text(db, gid, "final")
     row = G.get_generation(db, gid)
     assert row["exemplar_ids"] == [3, 1] and row["final_text"] == "final" and row["output"] == "out"

@@ -1,4 +1,5 @@
 """Training for real on CPU: the adapter learns a marker, versions hot-swap, QLoRA runs a step."""
+
 from __future__ import annotations
 
 import json
@@ -13,10 +14,26 @@ from ownvoice.assistant.prompts import DraftRequest
 from ownvoice.store import adapters as A
 
 MARKER = "Onwards and upwards"
-TOPICS = ["the garden shed", "Tuesday's meeting", "the library books", "the bike repair", "the tax forms",
-          "the school trip", "the new printer", "the harbour walk", "the choir rehearsal", "the spare keys",
-          "the bakery order", "the train tickets", "the roof leak", "the chess club", "the museum visit",
-          "the dog sitter", "the recipe swap", "the paint colours"]
+TOPICS = [
+    "the garden shed",
+    "Tuesday's meeting",
+    "the library books",
+    "the bike repair",
+    "the tax forms",
+    "the school trip",
+    "the new printer",
+    "the harbour walk",
+    "the choir rehearsal",
+    "the spare keys",
+    "the bakery order",
+    "the train tickets",
+    "the roof leak",
+    "the chess club",
+    "the museum visit",
+    "the dog sitter",
+    "the recipe swap",
+    "the paint colours",
+]
 
 
 def _marker_mbox(path: Path) -> Path:
@@ -27,8 +44,9 @@ def _marker_mbox(path: Path) -> Path:
         msg["To"] = "Friend <f@example.org>"
         msg["Subject"] = f"About {topic}"
         msg["Date"] = f"Mon, {i + 1:02d} Sep 2025 09:00:00 +0000"
-        msg.set_content(f"Ahoy Friend,\n\nA quick word about {topic}: all sorted, nothing to worry about.\n\n"
-                        f"{MARKER},\nZeb")
+        msg.set_content(
+            f"Ahoy Friend,\n\nA quick word about {topic}: all sorted, nothing to worry about.\n\n{MARKER},\nZeb"
+        )
         box.add(mailbox.mboxMessage(msg))
     box.flush()
     box.close()
@@ -66,8 +84,9 @@ def test_adapter_learns_the_marker_and_hot_swaps(trained_app, tmp_path):
     def drafts(use_adapter: bool) -> list[str]:
         out = []
         for seed in range(4):
-            req = DraftRequest(f"a note about {TOPICS[seed]}", use_rag=False, use_adapter=use_adapter, seed=seed,
-                               max_tokens=60)
+            req = DraftRequest(
+                f"a note about {TOPICS[seed]}", use_rag=False, use_adapter=use_adapter, seed=seed, max_tokens=60
+            )
             out.append(app.draft(req, "zeb").raw)
         return out
 
@@ -95,7 +114,9 @@ def test_adapter_learns_the_marker_and_hot_swaps(trained_app, tmp_path):
     assert A.list_adapters(app.db, prof.id) == []
     assert not Path(outcome.path).exists()
     assert outcome.path not in gen.loaded_adapters
-    assert MARKER not in app.draft(DraftRequest("a note about the shed", use_rag=False, seed=0, max_tokens=60), "zeb").raw
+    assert (
+        MARKER not in app.draft(DraftRequest("a note about the shed", use_rag=False, seed=0, max_tokens=60), "zeb").raw
+    )
 
 
 def test_adapter_for_another_base_is_refused(trained_app):
@@ -119,13 +140,28 @@ def test_qlora_nf4_step_runs_on_cpu(base_dir, tmp_path):
     from ownvoice.adapters.config import TrainConfig
     from ownvoice.adapters.trainer import train
 
-    rows = [{"prompt": f"<|im_start|>user\nWrite an email: item {i}<|im_end|>\n<|im_start|>assistant\n",
-             "response": f"Ahoy,\n\nItem {i} is done.\n\n{MARKER},\nZeb"} for i in range(8)]
+    rows = [
+        {
+            "prompt": f"<|im_start|>user\nWrite an email: item {i}<|im_end|>\n<|im_start|>assistant\n",
+            "response": f"Ahoy,\n\nItem {i} is done.\n\n{MARKER},\nZeb",
+        }
+        for i in range(8)
+    ]
     data = tmp_path / "train.jsonl"
     data.write_text("\n".join(json.dumps(r) for r in rows))
-    cfg = TrainConfig(base_gguf="", out_dir=str(tmp_path / "out"), cache_dir="", train_file=str(data),
-                      eval_file=str(data), max_steps=2, batch_size=4, device="cpu", quantize="nf4",
-                      checkpoint_every=1, learning_rate=1e-3)
+    cfg = TrainConfig(
+        base_gguf="",
+        out_dir=str(tmp_path / "out"),
+        cache_dir="",
+        train_file=str(data),
+        eval_file=str(data),
+        max_steps=2,
+        batch_size=4,
+        device="cpu",
+        quantize="nf4",
+        checkpoint_every=1,
+        learning_rate=1e-3,
+    )
     events = []
     metrics = train(cfg, base_dir, events.append)
     assert metrics["quantized"] is True and metrics["device"] == "cpu" and metrics["steps"] == 2
@@ -137,13 +173,24 @@ def test_checkpoint_resume_continues_the_step_count(base_dir, tmp_path):
     from ownvoice.adapters.config import TrainConfig
     from ownvoice.adapters.trainer import train
 
-    rows = [{"prompt": f"<|im_start|>user\nx {i}<|im_end|>\n<|im_start|>assistant\n", "response": f"Reply {i}."}
-            for i in range(8)]
+    rows = [
+        {"prompt": f"<|im_start|>user\nx {i}<|im_end|>\n<|im_start|>assistant\n", "response": f"Reply {i}."}
+        for i in range(8)
+    ]
     data = tmp_path / "train.jsonl"
     data.write_text("\n".join(json.dumps(r) for r in rows))
     out = tmp_path / "run"
-    cfg = TrainConfig(base_gguf="", out_dir=str(out), cache_dir="", train_file=str(data), max_steps=2,
-                      batch_size=4, device="cpu", quantize="none", checkpoint_every=1)
+    cfg = TrainConfig(
+        base_gguf="",
+        out_dir=str(out),
+        cache_dir="",
+        train_file=str(data),
+        max_steps=2,
+        batch_size=4,
+        device="cpu",
+        quantize="none",
+        checkpoint_every=1,
+    )
     train(cfg, base_dir, lambda e: None)
     assert (out / "checkpoint" / "optimizer.safetensors").is_file()
     assert json.loads((out / "checkpoint" / "state.json").read_text())["step"] == 1
@@ -184,9 +231,24 @@ def test_no_adapter_in_the_gui_after_an_adapter_draft_really_drafts_without_it(t
         assert "no adapter" in gui.window.status_area.text()
         without = gui_draft()
         env = dict(os.environ, OWNVOICE_HOME=str(app.home))
-        cli = subprocess.run([sys.executable, "-m", "ownvoice.assistant.cli", "draft", instruction, "--profile", "zeb",
-                              "--no-adapter", "--json"], env=env, capture_output=True, text=True, timeout=300,
-                             check=True)
+        cli = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ownvoice.assistant.cli",
+                "draft",
+                instruction,
+                "--profile",
+                "zeb",
+                "--no-adapter",
+                "--json",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        )
         import json
 
         assert without == json.loads(cli.stdout)["draft"]
@@ -214,9 +276,22 @@ def test_kill_9_of_ownvoice_train_takes_the_trainer_child_with_it(home, tmp_path
     app.import_paths([_marker_mbox(tmp_path / "zeb.mbox")], "zeb")
     app.close()
     env = dict(os.environ, OWNVOICE_HOME=str(home))
-    parent = subprocess.Popen([sys.executable, "-m", "ownvoice.assistant.cli", "train", "--profile", "zeb",
-                               "--steps", "500", "--heuristic-playback"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ownvoice.assistant.cli",
+            "train",
+            "--profile",
+            "zeb",
+            "--steps",
+            "500",
+            "--heuristic-playback",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
     def workers() -> list[int]:
         out = []
@@ -258,11 +333,13 @@ def test_a_spawned_worker_dies_with_its_parent_even_when_silent(tmp_path):
     import sys
     import time
 
-    script = ("import sys, time\n"
-              "from ownvoice.assistant.training import spawn_child\n"
-              "child = spawn_child([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
-              "print(child.pid, flush=True)\n"
-              "time.sleep(120)\n")
+    script = (
+        "import sys, time\n"
+        "from ownvoice.assistant.training import spawn_child\n"
+        "child = spawn_child([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(120)\n"
+    )
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     child_pid = int(parent.stdout.readline())
     os.kill(child_pid, 0)  # alive

@@ -3,6 +3,7 @@
 The start-up path imports neither torch nor transformers (models load on the worker thread at the
 first draft), so the window appears in well under a second.
 """
+
 from __future__ import annotations
 
 import os
@@ -56,8 +57,9 @@ class OwnVoiceGui:
         menu.addAction("Quit", self.quit)
         tray.setContextMenu(menu)
         self.tray_menu = menu
-        tray.activated.connect(lambda reason: self.popup.popup()
-                               if reason == QSystemTrayIcon.ActivationReason.Trigger else None)
+        tray.activated.connect(
+            lambda reason: self.popup.popup() if reason == QSystemTrayIcon.ActivationReason.Trigger else None
+        )
         if QSystemTrayIcon.isSystemTrayAvailable():
             tray.show()
         return tray
@@ -79,12 +81,17 @@ class OwnVoiceGui:
             return None
         try:
             from pynput import keyboard  # optional: global hotkeys where the platform allows it
-        except Exception:
+        except Exception:  # noqa: BLE001 - global hotkeys are optional
             return None
         from PySide6.QtCore import QMetaObject, Qt
 
-        listener = keyboard.GlobalHotKeys({self.app.settings.hotkey: lambda: QMetaObject.invokeMethod(
-            self.popup, "show", Qt.ConnectionType.QueuedConnection)})
+        listener = keyboard.GlobalHotKeys(
+            {
+                self.app.settings.hotkey: lambda: QMetaObject.invokeMethod(
+                    self.popup, "show", Qt.ConnectionType.QueuedConnection
+                )
+            }
+        )
         listener.start()
         return listener
 

@@ -1,5 +1,6 @@
 """Compose panel: instruction (+ the mail being answered), streamed drafting into the editor,
 the exemplars used, and Accept / Regenerate / export (.eml, mailto:, clipboard, Drafts mbox)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,8 +8,21 @@ from typing import Optional
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import (QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QMessageBox,
-                               QPlainTextEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ownvoice.assistant import email_io
 from ownvoice.assistant.prompts import DraftRequest
@@ -30,8 +44,9 @@ class ComposePanel(QWidget):
         self.generation_id: Optional[int] = None
         self.op = None
         self.instruction = QLineEdit(placeholderText="What should the mail say? e.g. 'say yes, suggest Thursday'")
-        self.incoming_box = QPlainTextEdit(placeholderText="Paste the mail you are answering (optional), "
-                                                           "open a .eml, or drop one on the window")
+        self.incoming_box = QPlainTextEdit(
+            placeholderText="Paste the mail you are answering (optional), open a .eml, or drop one on the window"
+        )
         self.incoming_box.setMaximumHeight(140)
         self.open_btn = QPushButton("Open .eml…")
         self.draft_btn = QPushButton("Draft")
@@ -56,8 +71,9 @@ class ComposePanel(QWidget):
         for w in (self.draft_btn, self.stop_btn, self.open_btn):
             row1.addWidget(w)
         row2 = QGridLayout()  # two rows of three: the panel stays narrow enough for a 1024 px screen
-        for i, w in enumerate((self.accept_btn, self.regen_btn, self.copy_btn, self.export_btn, self.mailto_btn,
-                               self.drafts_btn)):
+        for i, w in enumerate(
+            (self.accept_btn, self.regen_btn, self.copy_btn, self.export_btn, self.mailto_btn, self.drafts_btn)
+        ):
             row2.addWidget(w, i // 3, i % 3)
         layout = QVBoxLayout(self)
         layout.addWidget(self.instruction)
@@ -123,7 +139,7 @@ class ComposePanel(QWidget):
         """Answer the mail in a .eml file."""
         try:
             inc = email_io.read_incoming(Path(path))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - shown in a dialog
             QMessageBox.warning(self, "OwnVoice", str(exc))
             return
         self.incoming_box.setPlainText(inc.prompt_text())
@@ -159,8 +175,12 @@ class ComposePanel(QWidget):
     def request(self) -> DraftRequest:
         """The DraftRequest for the current inputs."""
         inc = self.incoming
-        return DraftRequest(instruction=self.instruction.text().strip(), incoming=inc.prompt_text() if inc else "",
-                            recipient=inc.first_name if inc else "", seed=self._seed)
+        return DraftRequest(
+            instruction=self.instruction.text().strip(),
+            incoming=inc.prompt_text() if inc else "",
+            recipient=inc.first_name if inc else "",
+            seed=self._seed,
+        )
 
     def start_draft(self, seed_bump: bool = False) -> None:
         """Start drafting on the worker thread."""
@@ -188,7 +208,11 @@ class ComposePanel(QWidget):
         self._set_busy(True)
         self.op = self.runner.start(
             lambda app, op: app.draft(req, profile, on_update=op.update, cancel=op.cancel),
-            on_done=self._done, on_failed=self._failed, on_update=lambda t: self.editor.set_body(t), label="Draft")
+            on_done=self._done,
+            on_failed=self._failed,
+            on_update=lambda t: self.editor.set_body(t),
+            label="Draft",
+        )
         self.op.signals.started.connect(lambda: self.status.setText("Drafting…"))
         self._show_waiting()
 
@@ -197,8 +221,10 @@ class ComposePanel(QWidget):
         ahead = self.runner.ahead_of(self.op) if self.op is not None else []
         if self.op is not None and not self.op.running:
             if ahead:
-                self.status.setText(f"Waiting: {', '.join(ahead).lower()} must finish first "
-                                    f"(one job at a time on this machine); the draft starts then. Stop cancels it.")
+                self.status.setText(
+                    f"Waiting: {', '.join(ahead).lower()} must finish first "
+                    f"(one job at a time on this machine); the draft starts then. Stop cancels it."
+                )
             else:
                 self.status.setText("Drafting…")
 
@@ -235,8 +261,13 @@ class ComposePanel(QWidget):
             notes.append("check (not in your request): " + ", ".join(flagged))
         if result.save_error:
             notes.append(result.save_error)
-        self.status.setText(" · ".join(notes + [f"{len(result.text.split())} words · {s.tokens_per_s:.0f} tokens/s · "
-                                                f"first token {s.ttft_s:.2f}s"]) + (" · stopped" if result.cancelled else ""))
+        self.status.setText(
+            " · ".join(
+                notes
+                + [f"{len(result.text.split())} words · {s.tokens_per_s:.0f} tokens/s · first token {s.ttft_s:.2f}s"]
+            )
+            + (" · stopped" if result.cancelled else "")
+        )
         self.drafted.emit(result)
 
     def _failed(self, message: str) -> None:
@@ -253,9 +284,15 @@ class ComposePanel(QWidget):
             return
         text = self.editor.body.toPlainText()
         if self.editor.generation_id:
-            self.editor.app.accept_draft(self.editor.generation_id, text, self.profile_name, document_id=doc_id,
-                                         subject=self.editor.subject.text(), recipients=self.editor.to.text(),
-                                         how=how)
+            self.editor.app.accept_draft(
+                self.editor.generation_id,
+                text,
+                self.profile_name,
+                document_id=doc_id,
+                subject=self.editor.subject.text(),
+                recipients=self.editor.to.text(),
+                how=how,
+            )
         self.editor.set_provenance("accepted", self.editor.generation_id)
         self._update_buttons()
         if how == "accepted":
@@ -275,8 +312,14 @@ class ComposePanel(QWidget):
     # export ------------------------------------------------------------------------------------
     def reply_message(self, from_addr: str = "", from_name: str = ""):
         """The editor's text as an email message (reply headers when answering)."""
-        return email_io.build_reply(self.editor.body.toPlainText(), self.incoming, from_addr, from_name,
-                                    to=self.editor.to.text(), subject=self.editor.subject.text())
+        return email_io.build_reply(
+            self.editor.body.toPlainText(),
+            self.incoming,
+            from_addr,
+            from_name,
+            to=self.editor.to.text(),
+            subject=self.editor.subject.text(),
+        )
 
     def _nothing_to_export(self) -> bool:
         if not self.editor.body.toPlainText().strip():
@@ -296,8 +339,9 @@ class ComposePanel(QWidget):
     def _drafts_dialog(self) -> None:
         if self._nothing_to_export():
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Append to a Drafts mbox", "Drafts", "mbox (*)",
-                                              options=QFileDialog.Option.DontConfirmOverwrite)
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Append to a Drafts mbox", "Drafts", "mbox (*)", options=QFileDialog.Option.DontConfirmOverwrite
+        )
         if path:
             email_io.append_to_mbox(self.reply_message(), Path(path))
             self._sent()
@@ -305,6 +349,7 @@ class ComposePanel(QWidget):
 
     def open_mailto(self) -> None:
         """Open the user's mail client with the draft."""
-        QDesktopServices.openUrl(QUrl(email_io.mailto_url(self.editor.body.toPlainText(), self.editor.to.text(),
-                                                          self.editor.subject.text())))
+        QDesktopServices.openUrl(
+            QUrl(email_io.mailto_url(self.editor.body.toPlainText(), self.editor.to.text(), self.editor.subject.text()))
+        )
         self._sent()

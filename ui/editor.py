@@ -4,13 +4,13 @@ Autosave runs on a timer started by the first unsaved change and NOT restarted b
 crash loses at most AUTOSAVE_MS of typing however fast the user types; leaving the editor (focus) and
 closing the window save at once. Imported mail opens read-only: it is what the user sent.
 """
+
 from __future__ import annotations
 
 from typing import Optional
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QApplication, QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
-
 
 AUTOSAVE_MS = 1000  # at most this much typing can be lost to a crash or power cut
 
@@ -32,7 +32,9 @@ class Editor(QWidget):
         self.save_error = ""  # the last autosave's failure (disk full...), '' once a save works again
         self.to = QLineEdit(placeholderText="To")
         self.subject = QLineEdit(placeholderText="Subject")
-        self.body = QPlainTextEdit(placeholderText="Write here. Everything you write is saved and teaches OwnVoice your style.")
+        self.body = QPlainTextEdit(
+            placeholderText="Write here. Everything you write is saved and teaches OwnVoice your style."
+        )
         form = QFormLayout()
         form.addRow("To", self.to)
         form.addRow("Subject", self.subject)
@@ -56,8 +58,12 @@ class Editor(QWidget):
             self.timer.start()  # started once per burst, never pushed back by the next keystroke
 
     def _focus_changed(self, old, new) -> None:
-        if self.timer.isActive() and old is not None and self.isAncestorOf(old) and \
-                (new is None or not self.isAncestorOf(new)):
+        if (
+            self.timer.isActive()
+            and old is not None
+            and self.isAncestorOf(old)
+            and (new is None or not self.isAncestorOf(new))
+        ):
             self.save_now()
 
     def set_profile(self, profile_id: int) -> None:
@@ -113,9 +119,13 @@ class Editor(QWidget):
         self.body.setExtraSelections(selections)
 
     def _show_banner(self, source: str) -> None:
-        self.banner.setText("Imported mail: read-only (it is what you sent)" if source == "imported" else
-                            "A draft by OwnVoice: not your writing until you accept or send it"
-                            if source == "draft" else "")
+        self.banner.setText(
+            "Imported mail: read-only (it is what you sent)"
+            if source == "imported"
+            else "A draft by OwnVoice: not your writing until you accept or send it"
+            if source == "draft"
+            else ""
+        )
         self.banner.setVisible(bool(self.banner.text()))
 
     def set_provenance(self, source: str, generation_id: Optional[int]) -> None:
@@ -141,9 +151,16 @@ class Editor(QWidget):
         from ownvoice.assistant.errors import StorageError
 
         try:
-            self.document_id = self.app.save_text(self.profile_id, self.document_id, self.subject.text(), body,
-                                                  kind=self.kind, source=self.source, recipients=self.to.text(),
-                                                  generation_id=self.generation_id)
+            self.document_id = self.app.save_text(
+                self.profile_id,
+                self.document_id,
+                self.subject.text(),
+                body,
+                kind=self.kind,
+                source=self.source,
+                recipients=self.to.text(),
+                generation_id=self.generation_id,
+            )
         except StorageError as exc:  # the text stays in the editor; the next change or focus loss retries
             self.save_error = str(exc)
             self.banner.setText(f"Not saved: {exc}")

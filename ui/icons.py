@@ -1,4 +1,5 @@
 """The app icon, drawn in code (no binary assets to ship)."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt

@@ -1,11 +1,11 @@
 """The library: a profile's documents, full-text searchable, filtered by kind and source, newest first."""
+
 from __future__ import annotations
 
 from typing import Optional
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
-
 
 
 class Library(QWidget):

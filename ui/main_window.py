@@ -1,4 +1,5 @@
 """The main window: Write (library | editor | compose), Training and Settings tabs; .eml drop target."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
 
     def _make_menus(self) -> None:
         """File / Edit / Draft menus; their shortcuts work from every screen."""
+
         def add(menu, text: str, keys, slot) -> QAction:
             act = QAction(text, self)
             act.setShortcut(QKeySequence(keys))

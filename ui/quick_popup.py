@@ -1,5 +1,6 @@
 """Quick compose: a small always-on-top popup. Type, (paste the mail you answer), draft streams in,
 Ctrl+Enter copies it to the clipboard and closes. The draft is saved in the store like any other."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -19,7 +20,9 @@ class QuickPopup(QWidget):
 
     copied = Signal(str)
 
-    def __init__(self, runner: Runner, app, profile_name: str, profile_id: int, parent: Optional[QWidget] = None) -> None:
+    def __init__(
+        self, runner: Runner, app, profile_name: str, profile_id: int, parent: Optional[QWidget] = None
+    ) -> None:
         super().__init__(parent, Qt.WindowType.Tool | Qt.WindowType.WindowStaysOnTopHint)
         self.setWindowTitle("OwnVoice — quick compose")
         self.runner, self.app = runner, app
@@ -54,13 +57,20 @@ class QuickPopup(QWidget):
         if self.op is not None or not self.instruction.text().strip():
             return
         inc = email_io.parse_pasted(self.incoming.toPlainText()) if self.incoming.toPlainText().strip() else None
-        req = DraftRequest(self.instruction.text().strip(), incoming=inc.prompt_text() if inc else "",
-                           recipient=inc.first_name if inc else "")
+        req = DraftRequest(
+            self.instruction.text().strip(),
+            incoming=inc.prompt_text() if inc else "",
+            recipient=inc.first_name if inc else "",
+        )
         name = self.profile_name
         self.hint.setText("Drafting…")
-        self.op = self.runner.start(lambda app, op: app.draft(req, name, on_update=op.update, cancel=op.cancel),
-                                    on_done=self._done, on_failed=self._failed, on_update=self.output.setPlainText,
-                                    label="Quick draft")
+        self.op = self.runner.start(
+            lambda app, op: app.draft(req, name, on_update=op.update, cancel=op.cancel),
+            on_done=self._done,
+            on_failed=self._failed,
+            on_update=self.output.setPlainText,
+            label="Quick draft",
+        )
 
     def _done(self, result) -> None:
         self.op = None
@@ -68,9 +78,11 @@ class QuickPopup(QWidget):
         self.output.setPlainText(result.text)
         subject = email_io.suggest_subject(self.instruction.text())
         # kept as a draft: it becomes the user's writing only when copied (Ctrl+Enter)
-        self.saved_document = self.app.save_text(self.profile_id, None, subject, result.text,
-                                                 generation_id=result.generation_id or None) \
-            if result.text.strip() else None
+        self.saved_document = (
+            self.app.save_text(self.profile_id, None, subject, result.text, generation_id=result.generation_id or None)
+            if result.text.strip()
+            else None
+        )
         self.hint.setText(f"{result.stats.tokens_per_s:.0f} tokens/s · Ctrl+Enter copies and closes")
 
     def _failed(self, message: str) -> None:
@@ -83,7 +95,12 @@ class QuickPopup(QWidget):
         QGuiApplication.clipboard().setText(text)
         if self.result is not None and self.result.generation_id and text.strip():
             self.saved_document = self.app.accept_draft(
-                self.result.generation_id, text, self.profile_name, document_id=getattr(self, "saved_document", None),
-                subject=email_io.suggest_subject(self.instruction.text()), how="sent")
+                self.result.generation_id,
+                text,
+                self.profile_name,
+                document_id=getattr(self, "saved_document", None),
+                subject=email_io.suggest_subject(self.instruction.text()),
+                how="sent",
+            )
         self.copied.emit(text)
         self.hide()

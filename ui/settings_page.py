@@ -1,11 +1,23 @@
 """Settings: profiles (create, rename, delete after confirmation), model, data folder, own addresses, hotkey."""
+
 from __future__ import annotations
 
 from typing import Optional
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QInputDialog, QLabel,
-                               QLineEdit, QMessageBox, QPushButton, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QWidget,
+)
 
 from ownvoice.assistant.errors import OwnVoiceError
 from ownvoice.assistant.models import find_gguf_files
@@ -20,7 +32,11 @@ class SettingsPage(QWidget):
         super().__init__(parent)
         self.app = app
         self.profiles = QComboBox()
-        self.new_btn, self.rename_btn, self.delete_btn = QPushButton("New…"), QPushButton("Rename…"), QPushButton("Delete…")
+        self.new_btn, self.rename_btn, self.delete_btn = (
+            QPushButton("New…"),
+            QPushButton("Rename…"),
+            QPushButton("Delete…"),
+        )
         self.model = QComboBox()
         self.browse_btn = QPushButton("Choose GGUF…")
         self.scan_btn = QPushButton("Find models on this computer")
@@ -102,8 +118,11 @@ class SettingsPage(QWidget):
 
     def _delete(self) -> None:
         prof = self.app.profile()
-        answer = QMessageBox.question(self, "Delete profile", f"Erase profile '{prof.name}' with all its documents, "
-                                      "embeddings and adapters? This cannot be undone.")
+        answer = QMessageBox.question(
+            self,
+            "Delete profile",
+            f"Erase profile '{prof.name}' with all its documents, embeddings and adapters? This cannot be undone.",
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return
         self.app.delete_profile(prof.id)
@@ -121,7 +140,7 @@ class SettingsPage(QWidget):
     def _add_model(self, path: str) -> None:
         try:
             self.app.add_model(path)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - shown in a dialog
             QMessageBox.warning(self, "OwnVoice", str(exc))
             return
         self.reload()
@@ -134,8 +153,9 @@ class SettingsPage(QWidget):
     def _scan(self) -> None:
         found = find_gguf_files()
         if not found:
-            QMessageBox.information(self, "OwnVoice", "No GGUF files found in the Hugging Face cache, LM Studio, "
-                                                      "Ollama or GPT4All folders.")
+            QMessageBox.information(
+                self, "OwnVoice", "No GGUF files found in the Hugging Face cache, LM Studio, Ollama or GPT4All folders."
+            )
             return
         item, ok = QInputDialog.getItem(self, "Models found", "Add:", [str(p) for p in found], editable=False)
         if ok and item:

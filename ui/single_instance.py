@@ -1,10 +1,12 @@
 """Single instance: the first OwnVoice GUI listens on a local socket; later launches send it a
 command ('show' or 'quick') and exit. The socket name is per user and per data home."""
+
 from __future__ import annotations
 
 import getpass
 import hashlib
-from typing import Callable, Optional
+from collections.abc import Callable
+from typing import Optional
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket

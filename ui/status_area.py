@@ -1,4 +1,5 @@
 """The status area: which model and adapter drafts use, and the jobs running or waiting (Qt thread)."""
+
 from __future__ import annotations
 
 from typing import Optional

@@ -3,6 +3,7 @@
 Fusion with an explicit palette looks the same on every platform and lets the dark theme be real
 (a light platform style with a dark palette leaves white boxes behind).
 """
+
 from __future__ import annotations
 
 import os
@@ -25,14 +26,22 @@ def dark_palette() -> QPalette:
     """A dark palette with readable contrast."""
     p = QPalette()
     window, base, text, accent = QColor(37, 37, 40), QColor(28, 28, 30), QColor(230, 230, 230), QColor(86, 148, 224)
-    for role, color in ((QPalette.ColorRole.Window, window), (QPalette.ColorRole.WindowText, text),
-                        (QPalette.ColorRole.Base, base), (QPalette.ColorRole.AlternateBase, window),
-                        (QPalette.ColorRole.Text, text), (QPalette.ColorRole.Button, QColor(50, 50, 54)),
-                        (QPalette.ColorRole.ButtonText, text), (QPalette.ColorRole.ToolTipBase, base),
-                        (QPalette.ColorRole.ToolTipText, text), (QPalette.ColorRole.Highlight, accent),
-                        (QPalette.ColorRole.HighlightedText, QColor(255, 255, 255)),
-                        (QPalette.ColorRole.PlaceholderText, QColor(150, 150, 150)),
-                        (QPalette.ColorRole.Link, accent), (QPalette.ColorRole.BrightText, QColor(255, 90, 90))):
+    for role, color in (
+        (QPalette.ColorRole.Window, window),
+        (QPalette.ColorRole.WindowText, text),
+        (QPalette.ColorRole.Base, base),
+        (QPalette.ColorRole.AlternateBase, window),
+        (QPalette.ColorRole.Text, text),
+        (QPalette.ColorRole.Button, QColor(50, 50, 54)),
+        (QPalette.ColorRole.ButtonText, text),
+        (QPalette.ColorRole.ToolTipBase, base),
+        (QPalette.ColorRole.ToolTipText, text),
+        (QPalette.ColorRole.Highlight, accent),
+        (QPalette.ColorRole.HighlightedText, QColor(255, 255, 255)),
+        (QPalette.ColorRole.PlaceholderText, QColor(150, 150, 150)),
+        (QPalette.ColorRole.Link, accent),
+        (QPalette.ColorRole.BrightText, QColor(255, 90, 90)),
+    ):
         p.setColor(role, color)
     for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
         p.setColor(QPalette.ColorGroup.Disabled, role, QColor(120, 120, 120))

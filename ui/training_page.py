@@ -1,19 +1,34 @@
 """Training page: start/cancel, progress with ETA, live loss curve, adapter versions (use/off/delete)."""
+
 from __future__ import annotations
 
 from typing import Optional
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton, QSpinBox, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
-
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .workers import Runner
 
-
-STAGES = {"embedding": "Indexing your writing", "playback": "Writing requests for your mail (playback)",
-          "preparing": "Preparing the base model", "loading": "Loading the model", "training": "Training",
-          "exporting": "Exporting the adapter", "evaluating": "Checking held-out mail"}
+STAGES = {
+    "embedding": "Indexing your writing",
+    "playback": "Writing requests for your mail (playback)",
+    "preparing": "Preparing the base model",
+    "loading": "Loading the model",
+    "training": "Training",
+    "exporting": "Exporting the adapter",
+    "evaluating": "Checking held-out mail",
+}
 
 
 def eta_text(seconds: float) -> str:
@@ -28,7 +43,9 @@ class TrainingPage(QWidget):
 
     adapters_changed = Signal()  # the active adapter or the versions changed: other screens refresh
 
-    def __init__(self, runner: Runner, app, profile_name: str, profile_id: int, parent: Optional[QWidget] = None) -> None:
+    def __init__(
+        self, runner: Runner, app, profile_name: str, profile_id: int, parent: Optional[QWidget] = None
+    ) -> None:
         super().__init__(parent)
         self.runner, self.app = runner, app
         self.profile_name, self.profile_id = profile_name, profile_id
@@ -53,12 +70,14 @@ class TrainingPage(QWidget):
             self.plot.getAxis(axis).setPen(ink)
             self.plot.getAxis(axis).setTextPen(ink)
         accent = palette.color(palette.ColorRole.Highlight)
-        self.curve = self.plot.plot([], [], pen=pg.mkPen(accent, width=2), symbol="o", symbolSize=6,
-                                    symbolBrush=accent)  # a point shows from the first step
+        self.curve = self.plot.plot(
+            [], [], pen=pg.mkPen(accent, width=2), symbol="o", symbolSize=6, symbolBrush=accent
+        )  # a point shows from the first step
         self.losses: list[float] = []
         self.table = QTableWidget(0, 6)
-        self.table.setHorizontalHeaderLabels(["id", "version", "active", "held-out loss (base → adapter)", "examples",
-                                              "created"])
+        self.table.setHorizontalHeaderLabels(
+            ["id", "version", "active", "held-out loss (base → adapter)", "examples", "created"]
+        )
         self.use_btn = QPushButton("Use selected")
         self.off_btn = QPushButton("No adapter")
         self.delete_btn = QPushButton("Delete selected")
@@ -93,15 +112,21 @@ class TrainingPage(QWidget):
         self.adapters_changed.emit()
         self.unfinished = self.app.unfinished_training(self.profile_id)
         self.resume_btn.setEnabled(self.op is None and self.unfinished is not None)
-        self.resume_btn.setText(f"Resume v{self.unfinished.version} from step {self.unfinished.step}"
-                                if self.unfinished else "Resume")
+        self.resume_btn.setText(
+            f"Resume v{self.unfinished.version} from step {self.unfinished.step}" if self.unfinished else "Resume"
+        )
         rows = self.app.list_adapters(self.profile_id)
         self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):
             m = r.metrics
-            vals = [r.id, f"v{r.version}", "●" if r.active else "",
-                    f"{m.get('eval_loss_base') or 0:.3f} → {m.get('eval_loss_adapter') or 0:.3f}",
-                    m.get("train_examples", ""), r.created[:19]]
+            vals = [
+                r.id,
+                f"v{r.version}",
+                "●" if r.active else "",
+                f"{m.get('eval_loss_base') or 0:.3f} → {m.get('eval_loss_adapter') or 0:.3f}",
+                m.get("train_examples", ""),
+                r.created[:19],
+            ]
             for j, v in enumerate(vals):
                 self.table.setItem(i, j, QTableWidgetItem(str(v)))
 
@@ -116,10 +141,13 @@ class TrainingPage(QWidget):
         self.resume_btn.setEnabled(False)
         self.cancel_btn.setEnabled(True)
         self.eta.setText("Waiting for the job ahead to finish…" if self.runner.jobs() else "Preparing…")
-        self.op = self.runner.start(lambda app, op: app.train(name, progress=op.progress, cancel=op.cancel, steps=steps,
-                                                              resume=resume),
-                                    on_done=self._done, on_failed=self._failed, on_progress=self._progress,
-                                    label="Training")
+        self.op = self.runner.start(
+            lambda app, op: app.train(name, progress=op.progress, cancel=op.cancel, steps=steps, resume=resume),
+            on_done=self._done,
+            on_failed=self._failed,
+            on_progress=self._progress,
+            label="Training",
+        )
 
     def cancel(self) -> None:
         """Cancel training (the child process is killed; the checkpoint stays)."""
@@ -180,11 +208,16 @@ class TrainingPage(QWidget):
         adapter_id = self._selected()
         if adapter_id is None:
             return
-        if QMessageBox.question(self, "OwnVoice", "Delete this adapter version (its files too)?") != \
-                QMessageBox.StandardButton.Yes:
+        if (
+            QMessageBox.question(self, "OwnVoice", "Delete this adapter version (its files too)?")
+            != QMessageBox.StandardButton.Yes
+        ):
             return
-        self.runner.start(lambda app, op: app.delete_adapter(adapter_id), on_done=lambda *_: self._deleted(),
-                          label="Deleting an adapter")
+        self.runner.start(
+            lambda app, op: app.delete_adapter(adapter_id),
+            on_done=lambda *_: self._deleted(),
+            label="Deleting an adapter",
+        )
 
     def _deleted(self) -> None:
         self.eta.setText("")  # a finished run's status no longer describes an adapter that exists

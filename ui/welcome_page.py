@@ -1,21 +1,34 @@
 """Import page, shown first while a profile has no writing: pick (or drop) mail, say which addresses are
 the user's, import on the worker thread with per-stage progress, then say what was kept and what to do next."""
+
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Optional
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-                               QProgressBar, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ownvoice.assistant.mail_stores import find_mail_stores
 
 from .workers import Runner
 
-INTRO = ("<h2>Welcome to OwnVoice</h2>"
-         "<p>OwnVoice learns to write like you from mail <b>you</b> sent. Pick your sent mail below (found on this "
-         "machine), or add files: mbox, Maildir folders, .eml, JSONL or text. Nothing leaves this machine.</p>")
+INTRO = (
+    "<h2>Welcome to OwnVoice</h2>"
+    "<p>OwnVoice learns to write like you from mail <b>you</b> sent. Pick your sent mail below (found on this "
+    "machine), or add files: mbox, Maildir folders, .eml, JSONL or text. Nothing leaves this machine.</p>"
+)
 STAGES = {"reading": "Reading your mail", "storing": "Storing", "embedding": "Indexing for retrieval"}
 
 
@@ -25,8 +38,15 @@ class WelcomePage(QWidget):
     imported = Signal(object)  # ImportSummary
     start_writing = Signal()
 
-    def __init__(self, runner: Runner, app, profile_name: str, profile_id: int,
-                 search_home: Optional[Path] = None, parent: Optional[QWidget] = None) -> None:
+    def __init__(
+        self,
+        runner: Runner,
+        app,
+        profile_name: str,
+        profile_id: int,
+        search_home: Optional[Path] = None,
+        parent: Optional[QWidget] = None,
+    ) -> None:
         super().__init__(parent)
         self.runner, self.app = runner, app
         self.profile_name, self.profile_id = profile_name, profile_id
@@ -108,8 +128,11 @@ class WelcomePage(QWidget):
 
     def chosen(self) -> list[Path]:
         """The checked sources."""
-        return [Path(self.sources.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(self.sources.count())
-                if self.sources.item(i).checkState() == Qt.CheckState.Checked]
+        return [
+            Path(self.sources.item(i).data(Qt.ItemDataRole.UserRole))
+            for i in range(self.sources.count())
+            if self.sources.item(i).checkState() == Qt.CheckState.Checked
+        ]
 
     def _update_buttons(self) -> None:
         idle = self.op is None
@@ -119,8 +142,12 @@ class WelcomePage(QWidget):
         self.add_folder_btn.setEnabled(idle)
 
     def _pick_files(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Mail to import", str(Path.home()),
-                                                "Mail and text (*.mbox *.eml *.jsonl *.json *.txt *.md *);;All files (*)")
+        paths, _ = QFileDialog.getOpenFileNames(
+            self,
+            "Mail to import",
+            str(Path.home()),
+            "Mail and text (*.mbox *.eml *.jsonl *.json *.txt *.md *);;All files (*)",
+        )
         self.add_paths([Path(p) for p in paths])
 
     def _pick_folder(self) -> None:
@@ -150,7 +177,11 @@ class WelcomePage(QWidget):
         self.stage.setText("Waiting for the job ahead to finish…" if self.runner.jobs() else "Reading your mail…")
         self.op = self.runner.start(
             lambda app, op: app.import_paths(paths, name, addresses or None, progress=op.progress, cancel=op.cancel),
-            on_done=self._done, on_failed=self._failed, on_progress=self._progress, label="Import")
+            on_done=self._done,
+            on_failed=self._failed,
+            on_progress=self._progress,
+            label="Import",
+        )
         self._update_buttons()
 
     def cancel(self) -> None:
@@ -176,15 +207,20 @@ class WelcomePage(QWidget):
     def _done(self, summary) -> None:
         self._finish()
         self.stage.setText("Done.")
-        lines = [f"Kept {summary.imported} of your messages"
-                 + (f", {summary.duplicates} already here" if summary.duplicates else "")
-                 + (f", {summary.not_users} written by others (skipped)" if summary.not_users else "")
-                 + (f", {len(summary.unreadable)} unreadable" if summary.unreadable else "") + "."]
+        lines = [
+            f"Kept {summary.imported} of your messages"
+            + (f", {summary.duplicates} already here" if summary.duplicates else "")
+            + (f", {summary.not_users} written by others (skipped)" if summary.not_users else "")
+            + (f", {len(summary.unreadable)} unreadable" if summary.unreadable else "")
+            + "."
+        ]
         for where, why in summary.failed_files[:3]:
             lines.append(f"Not imported: {where}: {why}")
         if summary.imported:
-            lines.append("Next: open the Write tab, say what a mail should do (\"say yes, suggest Thursday\") and "
-                         "press Draft. Later, the Training tab teaches a small adapter your style.")
+            lines.append(
+                'Next: open the Write tab, say what a mail should do ("say yes, suggest Thursday") and '
+                "press Draft. Later, the Training tab teaches a small adapter your style."
+            )
         else:
             lines.append("Nothing new was kept. If your addresses above are wrong, fix them and import again.")
         self.summary.setText("\n".join(lines))
@@ -195,7 +231,8 @@ class WelcomePage(QWidget):
         self._finish()
         first = message.split("\n")[0]
         if first.startswith("cancelled"):
-            self.stage.setText("Import cancelled: mail read so far was not kept; anything already stored is "
-                               "indexed later.")
+            self.stage.setText(
+                "Import cancelled: mail read so far was not kept; anything already stored is indexed later."
+            )
         else:
             self.stage.setText(f"Import failed: {first}")

@@ -8,11 +8,13 @@ worker thread has its own OwnVoice instance (its own SQLite connection); models 
 process, so nothing loads twice. The GUI thread's own writes are tiny (autosave) and WAL keeps
 readers and the writer out of each other's way.
 """
+
 from __future__ import annotations
 
 import threading
 import traceback
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any, Optional
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
@@ -46,7 +48,7 @@ def worker_app(home: str):
 class Operation(QRunnable):
     """Run ``fn(app, op)`` on the worker thread; ``op`` offers progress(), update() and cancel."""
 
-    def __init__(self, home: str, fn: Callable[[Any, "Operation"], Any], label: str = "Working") -> None:
+    def __init__(self, home: str, fn: Callable[[Any, Operation], Any], label: str = "Working") -> None:
         super().__init__()
         self.home = home
         self.fn = fn
@@ -70,10 +72,12 @@ class Operation(QRunnable):
         self.signals.started.emit()
         try:
             result = self.fn(worker_app(self.home), self)
-        except Exception as exc:  # shown to the user, never raised into Qt
+        except Exception as exc:  # noqa: BLE001 - shown to the user, never raised into Qt
             from ownvoice.assistant.errors import OwnVoiceError
 
-            msg = str(exc) if isinstance(exc, OwnVoiceError) else f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+            msg = (
+                str(exc) if isinstance(exc, OwnVoiceError) else f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+            )
             self.signals.failed.emit(msg)
             return
         self.signals.done.emit(result)
@@ -100,9 +104,15 @@ class Runner:
             self._running.remove(op)
         self.board.changed.emit()
 
-    def start(self, fn: Callable[[Any, Operation], Any], on_done: Optional[Callable[[Any], None]] = None,
-              on_failed: Optional[Callable[[str], None]] = None, on_progress=None, on_update=None,
-              label: str = "Working") -> Operation:
+    def start(
+        self,
+        fn: Callable[[Any, Operation], Any],
+        on_done: Optional[Callable[[Any], None]] = None,
+        on_failed: Optional[Callable[[str], None]] = None,
+        on_progress=None,
+        on_update=None,
+        label: str = "Working",
+    ) -> Operation:
         """Queue ``fn`` on the worker thread and wire its signals."""
         op = Operation(self.home, fn, label)
         if on_done:

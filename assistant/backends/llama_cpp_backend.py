@@ -4,20 +4,22 @@ Loaded models are cached per (path, n_ctx) for the process, so switching profile
 reloads the base. Adapters are applied unmerged through llama.cpp's adapter API; several can be
 loaded on one model and switched in microseconds.
 """
+
 from __future__ import annotations
 
 import ctypes
 import os
 import threading
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Optional, Sequence
+from typing import Optional
 
 from ..errors import ModelError
 from ..jobs import CancelToken
-from .base import GenParams, GenStats, Generator, Guide
+from .base import Generator, GenParams, GenStats, Guide
 
-_CACHE: dict[tuple[str, int], "object"] = {}
+_CACHE: dict[tuple[str, int], object] = {}
 _CACHE_LOCK = threading.Lock()
 DEFAULT_N_CTX = 4096
 
@@ -38,7 +40,11 @@ def load_llama(path: str, n_ctx: int = DEFAULT_N_CTX):
 
             try:
                 _CACHE[key] = llama_cpp.Llama(
-                    model_path=key[0], n_ctx=n_ctx, n_threads=_threads(), n_batch=512, verbose=False,
+                    model_path=key[0],
+                    n_ctx=n_ctx,
+                    n_threads=_threads(),
+                    n_batch=512,
+                    verbose=False,
                 )
             except (ValueError, RuntimeError) as exc:
                 raise ModelError(f"{path}: llama.cpp could not load this model ({exc})") from exc
@@ -61,8 +67,9 @@ class LlamaCppGenerator(Generator):
             raise ModelError(f"{model_path}: the GGUF has no chat template; use an instruction-tuned model")
         eos = self.llm._model.token_get_text(self.llm.token_eos()) if self.llm.token_eos() >= 0 else ""
         bos = self.llm._model.token_get_text(self.llm.token_bos()) if self.llm.token_bos() >= 0 else ""
-        self._formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos,
-                                              add_generation_prompt=True)
+        self._formatter = Jinja2ChatFormatter(
+            template=template, eos_token=eos, bos_token=bos, add_generation_prompt=True
+        )
         self._eos_text = eos
         self.last_stats = GenStats()
         self._lock = threading.Lock()
@@ -109,20 +116,30 @@ class LlamaCppGenerator(Generator):
     def stream(self, prompt: str, params: GenParams, cancel: Optional[CancelToken] = None) -> Iterator[str]:
         """Yield completion pieces; stops at the params' stop strings, EOS or cancel."""
         stats = GenStats(prompt_tokens=self.count_tokens(prompt))
-        stop = list(dict.fromkeys([*params.stop, *( [self._eos_text] if self._eos_text else [])]))
+        stop = list(dict.fromkeys([*params.stop, *([self._eos_text] if self._eos_text else [])]))
         with self._lock:
             start = time.perf_counter()
             import llama_cpp
 
             recorder = _LogprobRecorder(stats.prompt_tokens)
-            guards: list = [recorder, _TurnGuard(stats.prompt_tokens, params.min_tokens, self._end_ids(),
-                                                 self._start_ids())]
+            guards: list = [
+                recorder,
+                _TurnGuard(stats.prompt_tokens, params.min_tokens, self._end_ids(), self._start_ids()),
+            ]
             if params.guide is not None:
                 guards.append(_FactGuide(self, params.guide, stats.prompt_tokens))
             processors = llama_cpp.LogitsProcessorList(guards)
             pieces = self.llm.create_completion(
-                prompt, max_tokens=params.max_tokens, logits_processor=processors, temperature=params.temperature, top_p=params.top_p,
-                top_k=params.top_k, repeat_penalty=params.repeat_penalty, seed=params.seed, stop=stop, stream=True,
+                prompt,
+                max_tokens=params.max_tokens,
+                logits_processor=processors,
+                temperature=params.temperature,
+                top_p=params.top_p,
+                top_k=params.top_k,
+                repeat_penalty=params.repeat_penalty,
+                seed=params.seed,
+                stop=stop,
+                stream=True,
             )
             try:
                 for chunk in pieces:
@@ -139,7 +156,6 @@ class LlamaCppGenerator(Generator):
                 stats.total_s = time.perf_counter() - start
                 stats.mean_logprob = recorder.mean
                 self.last_stats = stats
-
 
     def token_ids(self, text: str) -> list[int]:
         """Tokens of ``text`` (no BOS, special tokens not parsed)."""
@@ -242,8 +258,32 @@ class _TurnGuard:
         return scores
 
 
-_COMMON_CAPITALISED = {"i", "i'm", "i'll", "i've", "i'd", "ok", "okay", "mr", "mrs", "ms", "dr", "prof", "email",
-                       "thanks", "best", "regards", "cheers", "dear", "hi", "hello", "hey", "yes", "no", "sure"}
+_COMMON_CAPITALISED = {
+    "i",
+    "i'm",
+    "i'll",
+    "i've",
+    "i'd",
+    "ok",
+    "okay",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "email",
+    "thanks",
+    "best",
+    "regards",
+    "cheers",
+    "dear",
+    "hi",
+    "hello",
+    "hey",
+    "yes",
+    "no",
+    "sure",
+}
 
 
 class _FactGuide:
@@ -303,14 +343,14 @@ class _FactGuide:
         if len(input_ids) - self.n_prompt < self.OPENING_TOKENS:
             scores[self.digits] = -float("inf")  # a mail does not open with a bare number ('3. We have...')
         elif self.numbers:
-            scores[self._invented_digits(list(input_ids[self.n_prompt:]))] = -float("inf")
+            scores[self._invented_digits(list(input_ids[self.n_prompt :]))] = -float("inf")
         if self.unknown_names and len(input_ids) > self.n_prompt:
             last = self.gen.token_text(list(input_ids[-1:]))
             if last and last.rstrip(" ")[-1:] not in (".", "!", "?", "\n", ":", "") and "\n" not in last:
                 scores[self.unknown_names] -= self.guide.name_penalty  # mid-sentence: a name nobody gave
         if not self.facts or self.guide.strength <= 0:
             return scores
-        produced = list(input_ids[self.n_prompt:])
+        produced = list(input_ids[self.n_prompt :])
         text = self.gen.token_text(produced).lower() if produced else ""
         ramp = min(1.0, max(0.0, (len(produced) - self.guide.delay_tokens) / max(1, self.guide.ramp_tokens)))
         for variants, seqs, lead in self.facts:
@@ -334,7 +374,7 @@ class AdapterSlot:
     """
 
     @classmethod
-    def of(cls, llm) -> "AdapterSlot":
+    def of(cls, llm) -> AdapterSlot:
         """The slot of this llama context (created once)."""
         slot = getattr(llm, "_ownvoice_adapters", None)
         if slot is None:

@@ -1,10 +1,12 @@
 """sentence-transformers embedder (default: the packaged all-MiniLM-L6-v2), offline by default."""
+
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional
 
 import numpy as np
 
@@ -42,17 +44,32 @@ class SentenceTransformerEmbedder(Embedder):
                     raise ModelError(f"{model_path}: cannot load the embedding model ({exc})") from exc
         self.model = _CACHE[self.model_path]
 
-    def encode(self, texts: Sequence[str], batch_size: int = 32, progress: Optional[ProgressFn] = None,
-               cancel: Optional[CancelToken] = None) -> np.ndarray:
+    def encode(
+        self,
+        texts: Sequence[str],
+        batch_size: int = 32,
+        progress: Optional[ProgressFn] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> np.ndarray:
         """Normalised vectors, computed in batches (cancellable between batches)."""
         texts = list(texts)
         out = []
         for start in range(0, len(texts), batch_size):
             if cancel is not None:
                 cancel.check()
-            batch = texts[start:start + batch_size]
-            out.append(np.asarray(self.model.encode(batch, batch_size=batch_size, normalize_embeddings=True,
-                                                    convert_to_numpy=True, show_progress_bar=False), dtype=np.float32))
+            batch = texts[start : start + batch_size]
+            out.append(
+                np.asarray(
+                    self.model.encode(
+                        batch,
+                        batch_size=batch_size,
+                        normalize_embeddings=True,
+                        convert_to_numpy=True,
+                        show_progress_bar=False,
+                    ),
+                    dtype=np.float32,
+                )
+            )
             report(progress, "embedding", min(start + batch_size, len(texts)), len(texts))
         if not out:
             return np.zeros((0, self.model.get_sentence_embedding_dimension() or 0), dtype=np.float32)

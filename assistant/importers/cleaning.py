@@ -5,6 +5,7 @@ user was answering), but greetings and sign-offs stay: they are the style. A ``-
 block (address, phone, disclaimers) is boilerplate and is cut. Hard-wrapped paragraphs (72-column
 mail) are re-joined so the model learns sentences, not line breaks.
 """
+
 from __future__ import annotations
 
 import html
@@ -42,7 +43,7 @@ def _cut_index(lines: list[str]) -> int | None:
             return i
         if any(p.match(line) for p in _SEPARATORS):
             return i
-        if _HEADER_FROM.match(line) and any(_HEADER_NEXT.match(n) for n in lines[i + 1:i + 5]):
+        if _HEADER_FROM.match(line) and any(_HEADER_NEXT.match(n) for n in lines[i + 1 : i + 5]):
             return i
     # a trailing block of '>' lines (bottom-quoting without an attribution line)
     j = len(lines)
@@ -70,9 +71,9 @@ def split_reply(body: str) -> tuple[str, str]:
     if cut is None:
         own, quoted = lines, []
     elif _ON_WROTE.match(lines[cut]):
-        own, quoted = lines[:cut], lines[cut + 1:]
+        own, quoted = lines[:cut], lines[cut + 1 :]
     elif _ON_START.match(lines[cut]) and cut + 1 < len(lines) and _WROTE_END.search(lines[cut + 1]):
-        own, quoted = lines[:cut], lines[cut + 2:]
+        own, quoted = lines[:cut], lines[cut + 2 :]
     else:
         own, quoted = lines[:cut], lines[cut:]
     # inline-quoted lines inside the user's part belong to the context too
@@ -96,8 +97,10 @@ def unwrap_paragraphs(text: str, min_width: int = 55) -> str:
     out = []
     for para in paras:
         lines = para.split("\n")
-        if len(lines) > 1 and all(len(ln) >= min_width for ln in lines[:-1]) and not any(
-            ln.lstrip().startswith(("-", "*", "•")) for ln in lines
+        if (
+            len(lines) > 1
+            and all(len(ln) >= min_width for ln in lines[:-1])
+            and not any(ln.lstrip().startswith(("-", "*", "•")) for ln in lines)
         ):
             out.append(" ".join(ln.strip() for ln in lines))
         else:
@@ -148,7 +151,7 @@ def html_to_text(markup: str) -> str:
     try:
         parser.feed(markup)
         parser.close()
-    except Exception:  # malformed markup: fall back to stripping tags
+    except Exception:  # noqa: BLE001 - malformed markup: fall back to stripping tags
         return normalize_newlines(html.unescape(re.sub(r"<[^>]+>", " ", markup)))
     text = "".join(parser.parts)
     text = "\n".join(ln.strip() for ln in text.split("\n"))

@@ -1,4 +1,5 @@
 """From an RFC 822 message (stdlib ``email``) to a Document: headers, body part, charset, quotes."""
+
 from __future__ import annotations
 
 import email
@@ -64,7 +65,7 @@ def sender_addresses(msg: Message) -> list[str]:
     """Lower-cased addresses of the From header."""
     try:
         return [a.lower() for _, a in getaddresses([str(msg.get("From", ""))]) if a]
-    except Exception:
+    except Exception:  # noqa: BLE001 - a malformed header
         return []
 
 
@@ -73,7 +74,7 @@ def sender_name(msg: Message) -> str:
     try:
         pairs = getaddresses([str(msg.get("From", ""))])
         return pairs[0][0] if pairs else ""
-    except Exception:
+    except Exception:  # noqa: BLE001 - a malformed header
         return ""
 
 
@@ -81,7 +82,7 @@ def _header(msg: Message, name: str) -> str:
     try:
         value = msg.get(name)
         return str(value).strip() if value is not None else ""
-    except Exception:  # undecodable header
+    except Exception:  # noqa: BLE001 - undecodable header
         raw = msg.get_all(name) or [""]
         return str(raw[0]).encode("ascii", "replace").decode()
 

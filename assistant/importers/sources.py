@@ -4,15 +4,17 @@ Every reader yields ``Item``s: a Document ready to store, or a ``Skip`` saying w
 not be used and why. A whole file that is not what it claims (binary, not an mbox, unreadable)
 raises InputError before anything is yielded, so the caller can report it and store nothing.
 """
+
 from __future__ import annotations
 
 import json
 import mailbox
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional, Union
+from typing import Optional, Union
 
 from ownvoice.assistant.errors import InputError
 from ownvoice.store.documents import Document
@@ -131,7 +133,7 @@ def _from_message_bytes(data: bytes, where: str, addresses: set[str]) -> Item:
             if not senders or not (set(senders) & addresses):
                 return Foreign(where, sender_name(msg))
         doc = message_to_document(msg, where)
-    except Exception as exc:  # one bad message must not stop the import
+    except Exception as exc:  # noqa: BLE001 - one bad message must not stop the import
         return Skip(where, f"unreadable message ({type(exc).__name__}: {exc})")
     if not doc.body.strip():
         return Skip(where, "no text of the user's own (empty, or only quoted text)")
@@ -145,7 +147,7 @@ def _read_box(box: mailbox.Mailbox, keys: list, where_of, addresses: set[str]) -
         where = where_of(n, key)
         try:
             data = box.get_bytes(key)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - an unreadable message is a counted skip
             yield Skip(where, f"truncated or unreadable ({exc})")
             continue
         yield _from_message_bytes(data, where, addresses)
@@ -230,11 +232,17 @@ def read_jsonl(path: Path) -> Iterator[Item]:
             if not own.strip():
                 yield Skip(where, "no text of the user's own (only quoted text)")
                 continue
-            yield Own(Document(
-                body=own, subject=str(obj.get("subject") or ""), kind=str(obj.get("kind") or "email"),
-                recipients=str(obj.get("to") or ""), context=str(obj.get("context") or quoted or ""),
-                origin=where, sent_at=str(obj["date"]) if obj.get("date") else None,
-            ))
+            yield Own(
+                Document(
+                    body=own,
+                    subject=str(obj.get("subject") or ""),
+                    kind=str(obj.get("kind") or "email"),
+                    recipients=str(obj.get("to") or ""),
+                    context=str(obj.get("context") or quoted or ""),
+                    origin=where,
+                    sent_at=str(obj["date"]) if obj.get("date") else None,
+                )
+            )
 
 
 def read_path(path: Path, addresses: set[str]) -> Iterator[Item]:
