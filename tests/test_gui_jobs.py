@@ -155,3 +155,28 @@ def test_cancel_keeps_the_steps_done_and_resume_continues_from_there(fresh_gui, 
     assert app.list_adapters(app.profile().id)[0].metrics["steps"] == 8
     assert len(page.losses) == 8 - stopped_at  # only the remaining steps were trained
     assert page.bar.value() == page.bar.maximum()
+
+
+def test_tab_reaches_every_control_from_the_text_boxes(fresh_gui, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    win = fresh_gui.window
+    win.tabs.setCurrentWidget(win.write_split)
+    win.activateWindow()
+    panel = win.compose
+
+    def tab_chain(start, presses: int = 12) -> list:
+        start.setFocus()
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is start, timeout=2000)
+        seen = []
+        for _ in range(presses):
+            qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+            seen.append(QApplication.focusWidget())
+        return seen
+
+    from_request = tab_chain(panel.instruction)
+    assert panel.incoming_box in from_request and panel.draft_btn in from_request
+    assert win.editor.body.toPlainText() == "" and panel.incoming_box.toPlainText() == ""  # no tab typed
+    from_editor = tab_chain(win.editor.body, 3)
+    assert from_editor[0] is not win.editor.body

@@ -48,6 +48,7 @@ class ComposePanel(QWidget):
             placeholderText="Paste the mail you are answering (optional), open a .eml, or drop one on the window"
         )
         self.incoming_box.setMaximumHeight(140)
+        self.incoming_box.setTabChangesFocus(True)  # Tab moves on to Draft: keyboard users are never trapped
         self.open_btn = QPushButton("Open .eml…")
         self.draft_btn = QPushButton("Draft")
         self.draft_btn.setDefault(True)

@@ -35,6 +35,7 @@ class Editor(QWidget):
         self.body = QPlainTextEdit(
             placeholderText="Write here. Everything you write is saved and teaches OwnVoice your style."
         )
+        self.body.setTabChangesFocus(True)  # Tab leaves the text for the compose panel; mail needs no tab stops
         form = QFormLayout()
         form.addRow("To", self.to)
         form.addRow("Subject", self.subject)
