@@ -303,11 +303,17 @@ class OwnVoice:
         profile: Optional[str] = None,
         progress: Optional[ProgressFn] = None,
         cancel: Optional[CancelToken] = None,
+        options=None,
         **kw,
     ):
-        """Train a new adapter version for a profile (see assistant.training.train_profile)."""
+        """Train a new adapter version for a profile with ``options`` (a TrainingOptions; keywords build one)."""
         from .paths import ADAPTERS_DIRNAME, CACHE_DIRNAME, subdir
-        from .training import train_profile
+        from .training import TrainingOptions, train_profile
+
+        try:
+            options = options if options is not None else TrainingOptions(**kw)
+        except ValueError as exc:
+            raise InputError(f"training options: {exc}") from exc
 
         prof = self.profile(profile)
         self.embed(prof, progress, cancel)
@@ -324,10 +330,10 @@ class OwnVoice:
             subdir(self.home, ADAPTERS_DIRNAME),
             cache,
             model_sha256(gen.model_path),
+            options,
             progress=progress,
             cancel=cancel,
             name=style_name,
-            **kw,
         )
 
     def draft(

@@ -8,16 +8,19 @@ import json
 def cmd_train(args) -> int:
     """ownvoice train [--profile P] [--steps N | --epochs E] [--device auto|cpu|cuda] [--resume]."""
     from .app import OwnVoice
+    from .errors import InputError
     from .jobs import CancelToken, TqdmProgress
+    from .training import TrainingOptions
 
+    try:
+        TrainingOptions(steps=args.steps or 0, epochs=args.epochs, learning_rate=args.lr)
+    except ValueError as exc:
+        raise InputError(f"training options: {exc}") from exc
     app = OwnVoice(args.home)
     bar = TqdmProgress()
     cancel = CancelToken()
     try:
-        outcome = app.train(
-            args.profile,
-            progress=bar,
-            cancel=cancel,
+        options = TrainingOptions(
             steps=args.steps or 0,
             epochs=args.epochs,
             device=args.device,
@@ -28,6 +31,7 @@ def cmd_train(args) -> int:
             seed=args.seed,
             gradient_checkpointing=not args.no_checkpointing,
         )
+        outcome = app.train(args.profile, progress=bar, cancel=cancel, options=options)
     except KeyboardInterrupt:
         cancel.cancel()
         raise

@@ -36,7 +36,7 @@ from .playback import ensure_playback
 from .prompts import DraftRequest
 from .retrieval import search
 from .stylometry import fit_style_model
-from .training import split_documents
+from .training import TrainingOptions, split_documents
 
 ALL_CONDITIONS = ["base", "rag", "lora", "rag+lora", "best-of-n"]
 PROTOCOLS = ("subject", "playback")
@@ -141,14 +141,10 @@ def ensure_adapter(app, prof, cfg: EvalConfig, allowed: set[int], progress) -> d
     """The active adapter if it never saw the held-out mail, else one trained now on ``allowed``; its metrics."""
     active = adapters_table.active_adapter(app.db, prof.id)
     if active is None or set(active.metrics.get("held_out_ids", [])) & allowed:
-        outcome = app.train(
-            prof.name,
-            progress=progress,
-            steps=cfg.train_steps,
-            epochs=cfg.train_epochs,
-            playback_model=cfg.playback_model,
-            seed=cfg.seed,
+        options = TrainingOptions(
+            steps=cfg.train_steps, epochs=cfg.train_epochs, playback_model=cfg.playback_model, seed=cfg.seed
         )
+        outcome = app.train(prof.name, progress=progress, options=options)
         if not outcome.activated:  # evaluate it anyway, and say so
             adapters_table.set_active(app.db, prof.id, outcome.adapter_id)
         return {

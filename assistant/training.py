@@ -258,6 +258,46 @@ def should_activate(manifest: AdapterManifest) -> tuple[bool, str]:
     return True, f"held-out loss {base:.3f} -> {new:.3f}"
 
 
+@dataclass(frozen=True)
+class TrainingOptions:
+    """How to train, validated once for the CLI, the GUI, the evaluation and the core (ValueError when out of range).
+
+    ``steps`` 0 means ``epochs`` passes over the data; ``learning_rate`` None means the trainer's default.
+    """
+
+    steps: int = 0
+    epochs: float = 3.0
+    device: str = "auto"
+    resume: bool = False
+    quantize: str = "auto"
+    playback_model: bool = True
+    raft_p: float = RAFT_P
+    seed: int = 0
+    learning_rate: Optional[float] = None
+    gradient_checkpointing: bool = True
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.steps < 0:
+            problems.append(f"steps must be 0 (use epochs) or more, not {self.steps}")
+        if not self.epochs > 0:
+            problems.append(f"epochs must be above 0, not {self.epochs}")
+        if self.device not in DEVICES:
+            problems.append(f"device must be one of {', '.join(DEVICES)}, not {self.device!r}")
+        if self.quantize not in QUANTIZE:
+            problems.append(f"quantize must be one of {', '.join(QUANTIZE)}, not {self.quantize!r}")
+        if not 0.0 <= self.raft_p <= 1.0:
+            problems.append(f"raft_p must be between 0 and 1, not {self.raft_p}")
+        if self.learning_rate is not None and not self.learning_rate > 0:
+            problems.append(f"the learning rate must be above 0, not {self.learning_rate}")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+
+DEVICES = ("auto", "cpu", "cuda")
+QUANTIZE = ("auto", "none", "nf4")
+
+
 def train_profile(
     db: sqlite_utils.Database,
     profile: Profile,
@@ -266,17 +306,8 @@ def train_profile(
     adapters_root: Path,
     cache_dir: Path,
     base_sha256: str,
+    options: TrainingOptions = TrainingOptions(),
     *,
-    steps: int = 0,
-    epochs: float = 3.0,
-    device: str = "auto",
-    resume: bool = False,
-    quantize: str = "auto",
-    playback_model: bool = True,
-    raft_p: float = RAFT_P,
-    seed: int = 0,
-    learning_rate: Optional[float] = None,
-    gradient_checkpointing: bool = True,
     progress: Optional[ProgressFn] = None,
     cancel: Optional[CancelToken] = None,
     name: str = "",
@@ -290,16 +321,21 @@ def train_profile(
         )
     train_docs, test_docs = split_documents(docs)
     report(progress, "playback", 0, len(docs))
-    playback = ensure_playback(db, profile.id, docs, generator if playback_model else None, progress, cancel)
+    playback = ensure_playback(db, profile.id, docs, generator if options.playback_model else None, progress, cancel)
     pool = {d.id for d in train_docs}
-    train_rows = build_examples(db, profile, generator, embedder, train_docs, pool, playback, name, raft_p, seed)
-    eval_rows = build_examples(db, profile, generator, embedder, test_docs, pool, playback, name, raft_p, seed + 1)
+    train_rows = build_examples(
+        db, profile, generator, embedder, train_docs, pool, playback, name, options.raft_p, options.seed
+    )
+    eval_rows = build_examples(
+        db, profile, generator, embedder, test_docs, pool, playback, name, options.raft_p, options.seed + 1
+    )
     profile_dir = Path(adapters_root) / f"profile-{profile.id}"
     profile_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     for abandoned in profile_dir.glob("v*"):  # a run killed with its process left copies of the user's mail
         if abandoned.is_dir() and not (abandoned / MANIFEST).exists():
             for name in (TRAIN_DATA, EVAL_DATA):
                 (abandoned / name).unlink(missing_ok=True)
+    resume = options.resume
     run_dir = _unfinished_run(profile_dir) if resume else None
     if run_dir is None:
         version = adapters_table.next_version(db, profile.id)
@@ -319,17 +355,17 @@ def train_profile(
         train_file=str(run_dir / TRAIN_DATA),
         eval_file=str(run_dir / EVAL_DATA),
         base_sha256=base_sha256,
-        epochs=epochs,
-        max_steps=steps,
-        device=device,
-        quantize=quantize,
+        epochs=options.epochs,
+        max_steps=options.steps,
+        device=options.device,
+        quantize=options.quantize,
         resume=resume,
-        seed=seed,
-        gradient_checkpointing=gradient_checkpointing,
+        seed=options.seed,
+        gradient_checkpointing=options.gradient_checkpointing,
         compare_adapter_dir=str(Path(active.path).parent / PEFT_DIR) if active else "",
     )
-    if learning_rate:
-        cfg.learning_rate = learning_rate
+    if options.learning_rate:
+        cfg.learning_rate = options.learning_rate
     cfg.save(run_dir / TRAIN_CONFIG)
     try:
         run_child(run_dir / TRAIN_CONFIG, run_dir / LOG, progress, cancel)

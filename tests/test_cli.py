@@ -86,3 +86,17 @@ def test_draft_inputs_out_of_bounds_are_clear_errors(home, capsys):
         code = main(["draft", *argv, "--profile", "nobody"])
         err = capsys.readouterr().err
         assert code != 0 and expected in err and "Traceback" not in err, (argv, err)
+
+
+def test_training_options_are_validated_once_for_every_caller(home, capsys):
+    import pytest
+
+    from ownvoice.assistant.cli import main
+    from ownvoice.assistant.training import TrainingOptions
+
+    with pytest.raises(ValueError, match="epochs must be above 0.*device must be one of"):
+        TrainingOptions(epochs=0, device="tpu")
+    assert TrainingOptions(steps=5).steps == 5
+    code = main(["train", "--profile", "nobody", "--lr", "-1"])
+    err = capsys.readouterr().err
+    assert code != 0 and "the learning rate must be above 0" in err and "Traceback" not in err

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ownvoice.assistant.training import TrainingOptions
+
 from .workers import Runner
 
 STAGES = {
@@ -136,13 +138,13 @@ class TrainingPage(QWidget):
             return
         self.losses.clear()
         self.curve.setData([], [])
-        steps, name = self.steps.value(), self.profile_name
+        options, name = TrainingOptions(steps=self.steps.value(), resume=resume), self.profile_name
         self.start_btn.setEnabled(False)
         self.resume_btn.setEnabled(False)
         self.cancel_btn.setEnabled(True)
         self.eta.setText("Waiting for the job ahead to finish…" if self.runner.jobs() else "Preparing…")
         self.op = self.runner.start(
-            lambda app, op: app.train(name, progress=op.progress, cancel=op.cancel, steps=steps, resume=resume),
+            lambda app, op: app.train(name, progress=op.progress, cancel=op.cancel, options=options),
             on_done=self._done,
             on_failed=self._failed,
             on_progress=self._progress,
