@@ -24,7 +24,7 @@ from ownvoice.store.profiles import Profile, update_profile
 
 from .errors import InputError, StorageError
 from .importers import Foreign, Own, Skip, read_path
-from .importers.sources import shown_path
+from .importers.sources import MAX_BODY_CHARS, shown_path
 from .jobs import CancelToken, ProgressFn, report
 
 
@@ -109,6 +109,11 @@ def import_paths(
             for item in read_path(path, wanted):
                 if cancel:
                     cancel.check()
+                if isinstance(item, Own) and len(item.doc.body) > MAX_BODY_CHARS:  # one limit for every format
+                    item = Skip(
+                        item.doc.origin or shown_path(path),
+                        f"text too long for a personal message ({len(item.doc.body):,} characters)",
+                    )
                 if isinstance(item, Own):
                     item = Own(_valid_text(item.doc), item.sender_name)
                     h = content_hash(item.doc.subject, item.doc.body)

@@ -125,3 +125,23 @@ def test_two_imports_into_one_home_at_once_both_land(home, tmp_path, persona_mbo
     app = OwnVoice(home)
     assert app.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     app.close()
+
+
+def test_links_out_of_the_folder_binary_files_and_huge_texts_are_skipped(app, tmp_path, persona_mbox):
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    shutil.copy(persona_mbox, folder / "sent.mbox")
+    outside = tmp_path / "secret.txt"
+    outside.write_text("Hi,\n\nThis lives outside the folder the user picked.\n\nZed")
+    (folder / "link.txt").symlink_to(outside)
+    (folder / "paper.eml").write_bytes(b"From: a@b.c\nSubject: x\n\n" + b"text " * 20000 + b"\x00\x01binary" * 100)
+    (folder / "pdf.eml").write_bytes(b"%PDF-1.7\n" + b"1 0 obj << >> endobj\n" * 100)
+    (folder / "huge.txt").write_text("A very long note. " * 4000)  # 72,000 characters: over the body limit
+    (folder / "big.jsonl").write_text(json.dumps({"email": "Long mail. " * 6000, "subject": "big"}) + "\n")
+    summary = app.import_paths([folder], "zed", embed=False)
+    reasons = {w.rsplit("/", 1)[-1].split(":")[0]: why for w, why in summary.unreadable}
+    assert "outside the imported folder" in reasons["link.txt"]
+    assert "binary" in reasons["paper.eml"] and "binary" in reasons["pdf.eml"]
+    assert "too long" in reasons["huge.txt"] and "too long" in reasons["big.jsonl"]
+    bodies = [d.body for d in app.library(app.profile("zed").id, limit=100)]
+    assert not any("outside the folder" in b for b in bodies) and max(len(b) for b in bodies) <= 50_000

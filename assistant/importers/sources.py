@@ -76,6 +76,21 @@ def _looks_binary(head: bytes) -> bool:
     return control / len(head) > 0.05
 
 
+BINARY_MAGIC = (b"%PDF", b"PK\x03\x04", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x7fELF", b"GGUF", b"SQLite format")
+
+
+def _binary_further_on(path: Path, head: bytes) -> bool:
+    """A file whose start looks like text may still be binary later on (the whole file is checked, in chunks)."""
+    if len(head) < SNIFF_BYTES or path.stat().st_size > MAX_TEXT_FILE_BYTES * 4:
+        return False  # all of it was in the head already, or an mbox too big to scan twice
+    with open(path, "rb") as fh:
+        fh.seek(SNIFF_BYTES)
+        while chunk := fh.read(1 << 20):
+            if b"\x00" in chunk:
+                return True
+    return False
+
+
 def shown_path(path: Path | str) -> str:
     """A path as text that is always valid UTF-8 (undecodable bytes of a file name shown escaped)."""
     return os.fsencode(str(path)).decode("utf-8", "backslashreplace")
@@ -97,7 +112,7 @@ def detect_kind(path: Path) -> str:
         return "folder"
     head = _sniff(path)
     suffix = path.suffix.lower()
-    if _looks_binary(head):
+    if _looks_binary(head) or head.startswith(BINARY_MAGIC) or _binary_further_on(path, head):
         raise InputError(f"{path}: this is a binary file, not mail or text (nothing was imported from it)")
     if not head.strip():
         raise InputError(f"{path}: the file is empty")
@@ -273,6 +288,9 @@ def read_path(path: Path, addresses: set[str]) -> Iterator[Item]:
                 if name.startswith("."):
                     continue
                 child = Path(root) / name
+                if child.is_symlink() and not child.resolve().is_relative_to(Path(path).resolve()):
+                    yield Skip(shown_path(child), "a link to a file outside the imported folder (not followed)")
+                    continue
                 try:
                     yield from read_path(child, addresses)
                 except InputError as exc:
