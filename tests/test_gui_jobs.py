@@ -180,3 +180,16 @@ def test_tab_reaches_every_control_from_the_text_boxes(fresh_gui, qtbot):
     assert win.editor.body.toPlainText() == "" and panel.incoming_box.toPlainText() == ""  # no tab typed
     from_editor = tab_chain(win.editor.body, 3)
     assert from_editor[0] is not win.editor.body
+
+
+def test_library_reading_pane_shows_the_selected_mail(fresh_gui, persona_mbox):
+    app, win = fresh_gui.app, fresh_gui.window
+    app.import_paths([persona_mbox], app.profile().name, ["priya@example.org"])
+    lib = win.library
+    lib.refresh()  # the same connection imported: its own writes do not move PRAGMA data_version
+    assert lib.list.count() >= 20 and lib.reader.toPlainText() == ""
+    lib.list.setCurrentRow(0)
+    doc = app.get_document(lib.list.item(0).data(0x0100))
+    shown = lib.reader.toPlainText()
+    assert shown.startswith(f"Subject: {doc.subject}") and doc.body in shown and "Kept as: imported" in shown
+    assert lib.reader.isReadOnly()

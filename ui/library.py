@@ -1,11 +1,22 @@
-"""The library: a profile's documents, full-text searchable, filtered by kind and source, newest first."""
+"""The library: a profile's documents, full-text searchable, filtered by kind and source, newest first, with a
+reading pane for the selected one (double-click or Enter opens it in the editor)."""
 
 from __future__ import annotations
 
 from typing import Optional
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 
 class Library(QWidget):
@@ -35,7 +46,15 @@ class Library(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.search)
         layout.addLayout(top)
-        layout.addWidget(self.list, 1)
+        self.reader = QPlainTextEdit(readOnly=True, placeholderText="Select a mail to read it here")
+        self.reader.setAccessibleName("Reading pane")
+        self.reader.setTabChangesFocus(True)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.list)
+        split.addWidget(self.reader)
+        split.setSizes([360, 200])
+        layout.addWidget(split, 1)
+        self.list.currentItemChanged.connect(lambda item, _prev: self.show_document(item))
         self.search.textChanged.connect(self.refresh)
         self.kind.currentIndexChanged.connect(self.refresh)
         self.source.currentIndexChanged.connect(self.refresh)
@@ -64,3 +83,18 @@ class Library(QWidget):
             item.setToolTip(f"{doc.subject}\n{when} · {doc.recipients}\n\n{doc.body[:400]}")
             item.setData(Qt.ItemDataRole.UserRole, doc.id)
             self.list.addItem(item)
+
+    def show_document(self, item: Optional[QListWidgetItem]) -> None:
+        """Show the selected document in the reading pane (who, when, subject, then the text)."""
+        doc = self.app.get_document(item.data(Qt.ItemDataRole.UserRole)) if item is not None else None
+        if doc is None:
+            self.reader.clear()
+            return
+        when = (doc.sent_at or doc.created or "")[:16].replace("T", " ")
+        head = [
+            f"Subject: {doc.subject or '(no subject)'}",
+            f"To: {doc.recipients}" if doc.recipients else "",
+            f"Date: {when}" if when else "",
+            f"Kept as: {doc.source}",
+        ]
+        self.reader.setPlainText("\n".join(h for h in head if h) + "\n\n" + doc.body)
