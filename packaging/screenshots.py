@@ -71,6 +71,7 @@ def main(out: Path) -> None:
         pump(100)
     pump(200)
     gui.window.grab().save(str(out / "compose_done.png"))
+    gui.window.library.list.setCurrentRow(1)  # the reading pane shows a past mail next to the draft
     for theme in ("light", "dark"):
         apply_theme(QApplication.instance(), theme)
         for w, h in ((1024, 640), (1920, 1080)):
