@@ -193,3 +193,13 @@ def test_library_reading_pane_shows_the_selected_mail(fresh_gui, persona_mbox):
     shown = lib.reader.toPlainText()
     assert shown.startswith(f"Subject: {doc.subject}") and doc.body in shown and "Kept as: imported" in shown
     assert lib.reader.isReadOnly()
+
+
+def test_a_refresh_keeps_the_mail_being_read(fresh_gui, persona_mbox):
+    app, lib = fresh_gui.app, fresh_gui.window.library
+    app.import_paths([persona_mbox], app.profile().name, ["priya@example.org"])
+    lib.refresh()
+    lib.list.setCurrentRow(3)
+    reading = lib.reader.toPlainText()
+    lib.refresh()  # what the store watcher does when another process writes
+    assert lib.list.currentRow() == 3 and lib.reader.toPlainText() == reading

@@ -73,6 +73,9 @@ class Library(QWidget):
         source = self.source.currentText() if self.source.currentIndex() > 0 else None
         text = self.search.text().strip()
         docs = self.app.library(self.profile_id, text, kind=kind, source=source, limit=2000)
+        current = self.list.currentItem()
+        keep = current.data(Qt.ItemDataRole.UserRole) if current is not None else None
+        self.list.blockSignals(True)  # a refresh (another process wrote) keeps what the user was reading
         self.list.clear()
         for doc in docs[:2000]:
             when = (doc.sent_at or doc.created or doc.updated or "")[:10]
@@ -83,6 +86,10 @@ class Library(QWidget):
             item.setToolTip(f"{doc.subject}\n{when} · {doc.recipients}\n\n{doc.body[:400]}")
             item.setData(Qt.ItemDataRole.UserRole, doc.id)
             self.list.addItem(item)
+            if doc.id == keep:
+                self.list.setCurrentItem(item)
+        self.list.blockSignals(False)
+        self.show_document(self.list.currentItem())
 
     def show_document(self, item: Optional[QListWidgetItem]) -> None:
         """Show the selected document in the reading pane (who, when, subject, then the text)."""
