@@ -237,7 +237,7 @@ class OwnVoice:
         embed: bool = True,
     ) -> ImportSummary:
         """Import files into a profile (created if new, and only if the import succeeds), then embed what is new."""
-        existed = any(p.name == (profile or self.settings.default_profile) for p in self.list_profiles())
+        existed = get_profile(self.db, profile or self.settings.default_profile) is not None
         prof = self.profile(profile, create=True)
         try:
             summary = import_paths(self.db, prof, [Path(p) for p in paths], addresses, progress, cancel)
@@ -310,10 +310,7 @@ class OwnVoice:
         from .paths import ADAPTERS_DIRNAME, CACHE_DIRNAME, subdir
         from .training import TrainingOptions, train_profile
 
-        try:
-            options = options if options is not None else TrainingOptions(**kw)
-        except ValueError as exc:
-            raise InputError(f"training options: {exc}") from exc
+        options = options if options is not None else TrainingOptions(**kw)  # OptionsError: a clear message
 
         prof = self.profile(profile)
         self.embed(prof, progress, cancel)

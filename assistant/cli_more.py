@@ -8,29 +8,24 @@ import json
 def cmd_train(args) -> int:
     """ownvoice train [--profile P] [--steps N | --epochs E] [--device auto|cpu|cuda] [--resume]."""
     from .app import OwnVoice
-    from .errors import InputError
     from .jobs import CancelToken, TqdmProgress
     from .training import TrainingOptions
 
-    try:
-        TrainingOptions(steps=args.steps or 0, epochs=args.epochs, learning_rate=args.lr)
-    except ValueError as exc:
-        raise InputError(f"training options: {exc}") from exc
+    options = TrainingOptions(  # OptionsError (a clear message) before anything is opened
+        steps=args.steps or 0,
+        epochs=args.epochs,
+        device=args.device,
+        resume=args.resume,
+        quantize=args.quantize,
+        playback_model=not args.heuristic_playback,
+        learning_rate=args.lr,
+        seed=args.seed,
+        gradient_checkpointing=not args.no_checkpointing,
+    )
     app = OwnVoice(args.home)
     bar = TqdmProgress()
     cancel = CancelToken()
     try:
-        options = TrainingOptions(
-            steps=args.steps or 0,
-            epochs=args.epochs,
-            device=args.device,
-            resume=args.resume,
-            quantize=args.quantize,
-            playback_model=not args.heuristic_playback,
-            learning_rate=args.lr,
-            seed=args.seed,
-            gradient_checkpointing=not args.no_checkpointing,
-        )
         outcome = app.train(args.profile, progress=bar, cancel=cancel, options=options)
     except KeyboardInterrupt:
         cancel.cancel()

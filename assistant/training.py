@@ -29,7 +29,7 @@ from ownvoice.store.documents import Document
 from ownvoice.store.profiles import Profile
 
 from .backends.base import Embedder, Generator
-from .errors import Cancelled, EmptyCorpusError, OwnVoiceError
+from .errors import Cancelled, EmptyCorpusError, InputError, OwnVoiceError
 from .intents import subject_instruction
 from .jobs import CancelToken, Progress, ProgressFn, report
 from .playback import ensure_playback
@@ -112,6 +112,12 @@ def _write_jsonl(path: Path, rows: list[dict]) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         for r in rows:
             fh.write(json.dumps(r) + "\n")
+
+
+def _remove_mail_copies(run_dir: Path) -> None:
+    """Delete a run's training and held-out files (copies of the user's mail)."""
+    for name in (TRAIN_DATA, EVAL_DATA):
+        (run_dir / name).unlink(missing_ok=True)
 
 
 def _unfinished_run(profile_dir: Path) -> Optional[Path]:
@@ -258,9 +264,18 @@ def should_activate(manifest: AdapterManifest) -> tuple[bool, str]:
     return True, f"held-out loss {base:.3f} -> {new:.3f}"
 
 
+DEVICES = ("auto", "cpu", "cuda")
+QUANTIZE = ("auto", "none", "nf4")
+
+
+class OptionsError(InputError, ValueError):
+    """Training options out of range: a clear message for the CLI and the GUI, a ValueError for code."""
+
+
 @dataclass(frozen=True)
 class TrainingOptions:
-    """How to train, validated once for the CLI, the GUI, the evaluation and the core (ValueError when out of range).
+    """How to train, validated once for the CLI, the GUI, the evaluation and the core (OptionsError when out of
+    range).
 
     ``steps`` 0 means ``epochs`` passes over the data; ``learning_rate`` None means the trainer's default.
     """
@@ -291,11 +306,7 @@ class TrainingOptions:
         if self.learning_rate is not None and not self.learning_rate > 0:
             problems.append(f"the learning rate must be above 0, not {self.learning_rate}")
         if problems:
-            raise ValueError("; ".join(problems))
-
-
-DEVICES = ("auto", "cpu", "cuda")
-QUANTIZE = ("auto", "none", "nf4")
+            raise OptionsError("training options: " + "; ".join(problems))
 
 
 def train_profile(
@@ -333,8 +344,7 @@ def train_profile(
     profile_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     for abandoned in profile_dir.glob("v*"):  # a run killed with its process left copies of the user's mail
         if abandoned.is_dir() and not (abandoned / MANIFEST).exists():
-            for name in (TRAIN_DATA, EVAL_DATA):
-                (abandoned / name).unlink(missing_ok=True)
+            _remove_mail_copies(abandoned)
     resume = options.resume
     run_dir = _unfinished_run(profile_dir) if resume else None
     if run_dir is None:
@@ -370,8 +380,7 @@ def train_profile(
     try:
         run_child(run_dir / TRAIN_CONFIG, run_dir / LOG, progress, cancel)
     finally:  # the copies of the user's mail never outlive the run (a resume writes them again)
-        for name in (TRAIN_DATA, EVAL_DATA):
-            (run_dir / name).unlink(missing_ok=True)
+        _remove_mail_copies(run_dir)
     manifest = AdapterManifest.load(run_dir / MANIFEST)
     activate, reason = should_activate(manifest)
     metrics = {

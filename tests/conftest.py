@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mailbox
 import os
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
@@ -139,3 +140,30 @@ def shared_cache(model_cache, monkeypatch) -> Path:
     """Point the app's training cache at the session cache."""
     monkeypatch.setenv("OWNVOICE_CACHE", str(model_cache))
     return model_cache
+
+
+def import_persona_as_default(home: Path, persona_mbox: Path) -> None:
+    """Import the sample persona into ``home`` as profile 'priya' and make it the default."""
+    from ownvoice.assistant.app import OwnVoice
+
+    pre = OwnVoice(home)
+    pre.import_paths([persona_mbox], "priya", ["priya@example.org"])
+    pre.settings.default_profile = "priya"
+    pre.save_settings()
+    pre.close()
+
+
+@contextmanager
+def running_gui(qtbot, home):
+    """The desktop app on ``home`` with real widgets; its worker, server and windows stopped afterwards."""
+    from ownvoice.ui.app import OwnVoiceGui
+
+    g = OwnVoiceGui(str(home))
+    qtbot.addWidget(g.window)
+    try:
+        yield g
+    finally:
+        g.runner.wait(60000)
+        g.server.close()
+        g.window.close()
+        g.popup.close()

@@ -12,29 +12,15 @@ import pytest
 
 from ownvoice.store import documents as D  # noqa: E402
 from ownvoice.store import generations as G  # noqa: E402
-from tests.conftest import SAMPLES  # noqa: E402
+from tests.conftest import SAMPLES, import_persona_as_default, running_gui  # noqa: E402
 
 
 @pytest.fixture
 def gui(qtbot, home, persona_mbox):
     """The running GUI on a temp home with the persona imported."""
-    from ownvoice.assistant.app import OwnVoice
-    from ownvoice.assistant.config import save_settings
-
-    pre = OwnVoice(home)
-    pre.import_paths([persona_mbox], "priya", ["priya@example.org"])
-    pre.settings.default_profile = "priya"
-    save_settings(pre.home, pre.settings)
-    pre.close()
-    from ownvoice.ui.app import OwnVoiceGui
-
-    g = OwnVoiceGui(str(home))
-    qtbot.addWidget(g.window)
-    yield g
-    g.runner.wait(60000)
-    g.server.close()
-    g.window.close()
-    g.popup.close()
+    import_persona_as_default(home, persona_mbox)
+    with running_gui(qtbot, home) as g:
+        yield g
 
 
 def test_typing_in_the_editor_is_autosaved_with_revisions(gui, qtbot):

@@ -11,6 +11,7 @@ import threading
 import pytest
 from PySide6.QtCore import Qt
 
+from tests.conftest import running_gui
 from tests.test_mail_stores import make_thunderbird_home
 
 
@@ -19,15 +20,8 @@ def fresh_gui(qtbot, home, tmp_path, persona_mbox, monkeypatch):
     """The GUI on an empty home, with a Thunderbird profile in the user's (temp) home folder."""
     fake_home = make_thunderbird_home(tmp_path, persona_mbox)
     monkeypatch.setenv("HOME", str(fake_home))
-    from ownvoice.ui.app import OwnVoiceGui
-
-    g = OwnVoiceGui(str(home))
-    qtbot.addWidget(g.window)
-    yield g
-    g.runner.wait(60000)
-    g.server.close()
-    g.window.close()
-    g.popup.close()
+    with running_gui(qtbot, home) as g:
+        yield g
 
 
 def test_first_run_imports_thunderbird_sent_mail_from_the_gui(fresh_gui, qtbot):

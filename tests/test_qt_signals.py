@@ -37,18 +37,10 @@ def test_twenty_thousand_emits_of_each_kind_in_one_process():
 
 def test_several_long_drafts_stream_in_a_row_in_the_gui(qtbot, home, persona_mbox):
     """Streaming emits once per piece: three long drafts in a row stay alive and each ends with its result."""
-    from ownvoice.assistant.app import OwnVoice
-    from ownvoice.assistant.config import save_settings
-    from ownvoice.ui.app import OwnVoiceGui
+    from tests.conftest import import_persona_as_default, running_gui
 
-    pre = OwnVoice(home)
-    pre.import_paths([persona_mbox], "priya", ["priya@example.org"])
-    pre.settings.default_profile = "priya"
-    save_settings(pre.home, pre.settings)
-    pre.close()
-    gui = OwnVoiceGui(str(home))
-    qtbot.addWidget(gui.window)
-    try:
+    import_persona_as_default(home, persona_mbox)
+    with running_gui(qtbot, home) as gui:
         panel, pieces = gui.window.compose, []
         gui.window.tabs.setCurrentWidget(gui.window.write_split)
         for n, request in enumerate(
@@ -64,8 +56,3 @@ def test_several_long_drafts_stream_in_a_row_in_the_gui(qtbot, home, persona_mbo
             qtbot.waitUntil(lambda: panel.op is None, timeout=180000)
             assert gui.window.editor.body.toPlainText().strip(), n
         assert len(pieces) >= 30  # many streamed updates went through Qt signals
-    finally:
-        gui.runner.wait(60000)
-        gui.server.close()
-        gui.window.close()
-        gui.popup.close()

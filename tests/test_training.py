@@ -207,14 +207,12 @@ def test_no_adapter_in_the_gui_after_an_adapter_draft_really_drafts_without_it(t
     import subprocess
     import sys
 
-    from ownvoice.ui.app import OwnVoiceGui
+    from tests.conftest import running_gui
 
     app, outcome = trained_app
     app.settings.default_profile = "zeb"
     app.save_settings()
-    gui = OwnVoiceGui(str(app.home))
-    qtbot.addWidget(gui.window)
-    try:
+    with running_gui(qtbot, app.home) as gui:
         panel = gui.window.compose
         instruction = f"a note about {TOPICS[0]}"
 
@@ -255,11 +253,6 @@ def test_no_adapter_in_the_gui_after_an_adapter_draft_really_drafts_without_it(t
         assert with_adapter != without  # the adapter was on for the first draft and off for the second
         logged = app.db.execute("SELECT adapter FROM generations ORDER BY id").fetchall()
         assert logged[0][0].endswith("adapter.gguf") and logged[1][0] == ""
-    finally:
-        gui.runner.wait(60000)
-        gui.server.close()
-        gui.window.close()
-        gui.popup.close()
 
 
 def test_kill_9_of_ownvoice_train_takes_the_trainer_child_with_it(home, tmp_path, shared_cache):
@@ -318,8 +311,6 @@ def test_kill_9_of_ownvoice_train_takes_the_trainer_child_with_it(home, tmp_path
     assert not workers(), "the trainer outlived its parent"
     # the dead run's copies go at the next training's start (here: a run refused for its tiny step count is enough)
     app = OwnVoice(home)
-    from ownvoice.assistant.training import train_profile  # noqa: F401  (the path the CLI takes)
-
     app.train("zeb", steps=1, playback_model=False)
     assert not list(home.rglob("train.jsonl")) and not list(home.rglob("eval.jsonl"))
     app.close()

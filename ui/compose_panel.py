@@ -272,11 +272,10 @@ class ComposePanel(QWidget):
         self.drafted.emit(result)
 
     def _failed(self, message: str) -> None:
+        dropped = self.op is not None and self.op.cancel.cancelled and not self.op.running
         self.op = None
         self._set_busy(False)
-        self.status.setText(message.split("\n")[0])
-        if message.startswith("cancelled before"):
-            self.status.setText("Draft cancelled before it started.")
+        self.status.setText("Draft cancelled before it started." if dropped else message.split("\n")[0])
 
     def accept(self, how: str = "accepted") -> None:
         """Keep the editor's text: stored as the user's own writing and as the draft's feedback."""

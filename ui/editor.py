@@ -12,6 +12,8 @@ from typing import Optional
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QApplication, QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
 
+from ownvoice.assistant.errors import StorageError
+
 AUTOSAVE_MS = 1000  # at most this much typing can be lost to a crash or power cut
 
 
@@ -149,8 +151,6 @@ class Editor(QWidget):
         body = self.body.toPlainText()
         if self.body.isReadOnly() or (not body.strip() and self.document_id is None):
             return self.document_id
-        from ownvoice.assistant.errors import StorageError
-
         try:
             self.document_id = self.app.save_text(
                 self.profile_id,

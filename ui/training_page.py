@@ -192,8 +192,9 @@ class TrainingPage(QWidget):
         self.eta.setText(("Activated: " if outcome.activated else "Not activated: ") + outcome.reason)
 
     def _failed(self, message: str) -> None:
+        cancelled = self.op is not None and self.op.cancel.cancelled
         self._finish()
-        if message.startswith("training cancelled") and self.unfinished is not None:
+        if cancelled and self.unfinished is not None:
             self.eta.setText(f"Cancelled at step {self.unfinished.step}: Resume continues from there.")
         else:
             self.eta.setText(message.split("\n")[0])

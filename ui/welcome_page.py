@@ -228,9 +228,10 @@ class WelcomePage(QWidget):
         self.imported.emit(summary)
 
     def _failed(self, message: str) -> None:
+        cancelled = self.op is not None and self.op.cancel.cancelled
         self._finish()
         first = message.split("\n")[0]
-        if first.startswith("cancelled"):
+        if cancelled:
             self.stage.setText(
                 "Import cancelled: mail read so far was not kept; anything already stored is indexed later."
             )

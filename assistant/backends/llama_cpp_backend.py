@@ -170,39 +170,46 @@ class LlamaCppGenerator(Generator):
         """Ids of the tokens that are digits (optionally after a space), computed once per model."""
         return list(self.digit_tokens)
 
-    @property
-    def digit_tokens(self) -> dict[int, str]:
-        """Digit tokens and their text (a leading space kept), computed once per model."""
-        cached = getattr(self.llm, "_ownvoice_digit_tokens", None)
-        if cached is None:
-            cached = {}
+    def _per_model(self, key: str, build):
+        """A value computed once per loaded model (kept on the shared llama object)."""
+        attr = f"_ownvoice_{key}"
+        if getattr(self.llm, attr, None) is None:
+            setattr(self.llm, attr, build())
+        return getattr(self.llm, attr)
+
+    def _vocab_texts(self) -> list[str]:
+        """Every token's text with the tokenizer's space marker as a plain space."""
+
+        def read() -> list[str]:
+            out = []
             for i in range(self.llm.n_vocab()):
                 try:
                     t = self.llm._model.token_get_text(i)
                 except Exception:  # noqa: BLE001 - odd vocab entries
-                    continue
-                t = t.replace("\u0120", " ").replace("Ġ", " ").replace("▁", " ")
-                if t.strip() and t.strip().isdigit():
-                    cached[i] = t
-            self.llm._ownvoice_digit_tokens = cached
-        return cached
+                    t = ""
+                out.append(t.replace("\u0120", " ").replace("Ġ", " ").replace("▁", " "))
+            return out
+
+        return self._per_model("vocab_texts", read)
+
+    @property
+    def digit_tokens(self) -> dict[int, str]:
+        """Digit tokens and their text (a leading space kept)."""
+        return self._per_model(
+            "digit_tokens", lambda: {i: t for i, t in enumerate(self._vocab_texts()) if t.strip().isdigit()}
+        )
 
     @property
     def capitalised_tokens(self) -> dict[int, str]:
-        """Tokens that begin a capitalised word after a space (' Paris', ' Bar'), lower-cased, computed once."""
-        cached = getattr(self.llm, "_ownvoice_cap_tokens", None)
-        if cached is None:
-            cached = {}
-            for i in range(self.llm.n_vocab()):
-                try:
-                    t = self.llm._model.token_get_text(i)
-                except Exception:  # noqa: BLE001 - odd vocab entries
-                    continue
-                t = t.replace("\u0120", " ").replace("Ġ", " ").replace("▁", " ")
-                if len(t) >= 3 and t[0] == " " and t[1].isupper() and t[1:].replace("'", "").isalpha():
-                    cached[i] = t[1:].lower()
-            self.llm._ownvoice_cap_tokens = cached
-        return cached
+        """Tokens that begin a capitalised word after a space (' Paris', ' Bar'), lower-cased."""
+        return self._per_model(
+            "cap_tokens",
+            lambda: {
+                i: t[1:].lower()
+                for i, t in enumerate(self._vocab_texts())
+                if len(t) >= 3 and t[0] == " " and t[1].isupper() and t[1:].replace("'", "").isalpha()
+            },
+        )
 
     def _end_ids(self) -> list[int]:
         ids = {self.llm.token_eos()}

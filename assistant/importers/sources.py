@@ -23,7 +23,7 @@ from .cleaning import normalize_newlines, split_reply, unwrap_paragraphs
 from .messages import message_to_document, parse_bytes, sender_addresses, sender_name
 
 MAX_MESSAGE_BYTES = 2_000_000  # a personal mail's text never needs more; bigger = attachments/spam
-MAX_BODY_CHARS = 50_000
+MAX_BODY_CHARS = 50_000  # one limit for every format, applied by ingest.import_paths
 MAX_TEXT_FILE_BYTES = 5_000_000
 SNIFF_BYTES = 65536
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
@@ -152,9 +152,7 @@ def _from_message_bytes(data: bytes, where: str, addresses: set[str]) -> Item:
         return Skip(where, f"unreadable message ({type(exc).__name__}: {exc})")
     if not doc.body.strip():
         return Skip(where, "no text of the user's own (empty, or only quoted text)")
-    if len(doc.body) > MAX_BODY_CHARS:
-        return Skip(where, f"text too long for a personal message ({len(doc.body)} characters)")
-    return Own(doc, sender_name(msg))
+    return Own(doc, sender_name(msg))  # the body limit is applied to every format in ingest
 
 
 def _read_box(box: mailbox.Mailbox, keys: list, where_of, addresses: set[str]) -> Iterator[Item]:
