@@ -1,6 +1,10 @@
 """The application object the CLI and GUI share: data home, settings, store, lazily loaded models.
 
 Heavy things (llama.cpp model, sentence-transformers, torch) load on first use, never at start-up.
+The GUI holds ONE of these per data home for its whole life (one store connection, one loaded model);
+its threads share the connection, which serializes statements and write transactions
+(``store.db.SerializedConnection``). Every write says what it changed (``Changes``) to the listeners, so
+each screen refreshes itself; ``poll_elsewhere`` turns another process's commits into changes too.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from ownvoice.store.profiles import Profile, ensure_profile, get_profile, list_p
 from .backends import get_embedder, get_generator
 from .backends.base import Embedder, Generator
 from .backends.defaults import DEFAULT_EMBEDDER_NAME, default_embedder_path, default_gguf_path
+from .changes import ChangeListener, Changes
 from .compose import Composer, DraftResult
 from .config import Settings, load_settings, save_settings
 from .errors import EmptyCorpusError, InputError, ModelError, ProfileError, storage_error
@@ -61,16 +66,46 @@ class OwnVoice:
         self._generator: Optional[Generator] = None
         self._embedder: Optional[Embedder] = None
         self._lock = threading.Lock()
+        self._listeners: list[ChangeListener] = []
+        self._data_version = self.data_version()
+
+    # what changed ----------------------------------------------------------------------------
+    def subscribe(self, listener: ChangeListener) -> None:
+        """Call ``listener(changes)`` after every write (on the thread that wrote)."""
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: ChangeListener) -> None:
+        """Stop calling ``listener``."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _changed(self, changes: Changes) -> None:
+        for listener in list(self._listeners):
+            listener(changes)
+
+    def poll_elsewhere(self) -> Changes:
+        """Changes another process (a CLI import, a second app) committed since the last poll; told to listeners."""
+        version = self.data_version()
+        if version == self._data_version:
+            return Changes()
+        self._data_version = version
+        changes = Changes.from_elsewhere()
+        self._changed(changes)
+        return changes
 
     # settings and profiles -------------------------------------------------------------------
     def save_settings(self) -> None:
         """Persist the settings."""
         save_settings(self.home, self.settings)
+        self._changed(Changes(settings=True))
 
     def profile(self, name: Optional[str] = None, create: bool = False) -> Profile:
         """The named (or default) profile. Reading never creates one: only ``create=True`` (import, first run) does."""
         name = name or self.settings.default_profile
-        prof = ensure_profile(self.db, name) if create else get_profile(self.db, name)
+        prof = get_profile(self.db, name)
+        if prof is None and create:
+            prof = ensure_profile(self.db, name)
+            self._changed(Changes(profiles=True))
         if prof is None:
             known = ", ".join(p.name for p in list_profiles(self.db)) or "none yet: import your mail first"
             raise ProfileError(f"no profile called {name!r} (profiles: {known})")
@@ -87,7 +122,9 @@ class OwnVoice:
             raise ProfileError("a profile needs a name")
         if get_profile(self.db, name) is not None:
             raise ProfileError(f"there is already a profile called {name!r}")
-        return ensure_profile(self.db, name)
+        prof = ensure_profile(self.db, name)
+        self._changed(Changes(profiles=True))
+        return prof
 
     def rename_profile(self, profile_id: int, name: str) -> None:
         """Rename a profile (a clear error when the name is empty or taken)."""
@@ -100,6 +137,7 @@ class OwnVoice:
         if other is not None and other.id != profile_id:
             raise ProfileError(f"there is already a profile called {name!r}")
         rename_profile(self.db, profile_id, name)
+        self._changed(Changes(profiles=True))
 
     def delete_profile(self, profile_id: int) -> None:
         """Delete a profile with its documents, drafts, adapters' rows and files."""
@@ -109,12 +147,14 @@ class OwnVoice:
         for row in list_adapters(self.db, profile_id):
             self.delete_adapter(row.id)
         delete_profile(self.db, profile_id)
+        self._changed(Changes(profiles=True, documents=True, adapters=True))
 
     def set_addresses(self, profile_id: int, addresses: list[str]) -> None:
         """The user's own addresses for a profile (import filter, From: of exported mail)."""
         from ownvoice.store.profiles import update_profile
 
         update_profile(self.db, profile_id, addresses=[a.strip() for a in addresses if a.strip()])
+        self._changed(Changes(profiles=True))
 
     # documents: what screens read and write --------------------------------------------------
     def get_document(self, document_id: int):
@@ -136,7 +176,7 @@ class OwnVoice:
         """Autosave the editor's text (a new revision); a generation's text stays a draft until approved.
         StorageError (disk full...) when it cannot be written: the caller keeps the text and retries."""
         try:
-            return docs_table.save_draft(
+            document_id = docs_table.save_draft(
                 self.db,
                 profile_id,
                 document_id,
@@ -149,6 +189,8 @@ class OwnVoice:
             )
         except sqlite3.OperationalError as exc:
             raise storage_error(exc, "not saved yet") from exc
+        self._changed(Changes(documents=True))
+        return document_id
 
     def library(
         self,
@@ -181,6 +223,7 @@ class OwnVoice:
         from ownvoice.store.adapters import set_active
 
         set_active(self.db, profile_id, adapter_id)
+        self._changed(Changes(adapters=True))
 
     def list_models(self) -> list:
         """The registered GGUF models (the embedded default first)."""
@@ -192,7 +235,9 @@ class OwnVoice:
         """Register a GGUF model (validated)."""
         from .models import add_model
 
-        return add_model(self.db, Path(path))
+        model = add_model(self.db, Path(path))
+        self._changed(Changes(models=True))
+        return model
 
     def data_version(self) -> int:
         """A number that changes whenever another connection (the worker, a CLI import) commits to the store."""
@@ -237,8 +282,10 @@ class OwnVoice:
         embed: bool = True,
     ) -> ImportSummary:
         """Import files into a profile (created if new, and only if the import succeeds), then embed what is new."""
-        existed = get_profile(self.db, profile or self.settings.default_profile) is not None
-        prof = self.profile(profile, create=True)
+        name = profile or self.settings.default_profile
+        prof = get_profile(self.db, name)
+        existed = prof is not None
+        prof = prof or ensure_profile(self.db, name)  # told to listeners only once the import has landed
         try:
             summary = import_paths(self.db, prof, [Path(p) for p in paths], addresses, progress, cancel)
         except Exception:
@@ -247,6 +294,7 @@ class OwnVoice:
 
                 delete_profile(self.db, prof.id)  # a failed import leaves no trace, not even a new profile
             raise
+        self._changed(Changes(documents=True, profiles=not existed))
         if embed:
             self.embed(prof, progress, cancel)
         return summary
@@ -319,19 +367,22 @@ class OwnVoice:
             Path(os.environ["OWNVOICE_CACHE"]) if os.environ.get("OWNVOICE_CACHE") else subdir(self.home, CACHE_DIRNAME)
         )
         style_name = self.composer().style_name(prof)
-        return train_profile(
-            self.db,
-            prof,
-            gen,
-            self.embedder(),
-            subdir(self.home, ADAPTERS_DIRNAME),
-            cache,
-            model_sha256(gen.model_path),
-            options,
-            progress=progress,
-            cancel=cancel,
-            name=style_name,
-        )
+        try:
+            return train_profile(
+                self.db,
+                prof,
+                gen,
+                self.embedder(),
+                subdir(self.home, ADAPTERS_DIRNAME),
+                cache,
+                model_sha256(gen.model_path),
+                options,
+                progress=progress,
+                cancel=cancel,
+                name=style_name,
+            )
+        finally:  # a new version, or a checkpoint to resume from
+            self._changed(Changes(adapters=True))
 
     def draft(
         self,
@@ -371,7 +422,7 @@ class OwnVoice:
         from .provenance import accept_generation
 
         prof = self.profile(profile, create=False)
-        return accept_generation(
+        kept = accept_generation(
             self.db,
             prof.id,
             generation_id,
@@ -381,6 +432,8 @@ class OwnVoice:
             recipients=recipients,
             how=how,
         )
+        self._changed(Changes(documents=True))
+        return kept
 
     def accept_generation(self, generation_id: int, final_text: Optional[str] = None, subject: str = "") -> int:
         """Keep a logged draft (``final_text`` None: as generated) as the user's writing; return the document id."""
@@ -413,6 +466,7 @@ class OwnVoice:
         path = delete_adapter(self.db, adapter_id)
         if path and self._generator is not None:
             self._generator.unload_adapter(path)
+        self._changed(Changes(adapters=True))
 
     def stats(self) -> list[dict]:
         """Per-profile counts."""
@@ -428,5 +482,6 @@ class OwnVoice:
         return out
 
     def close(self) -> None:
-        """Close the store."""
+        """Close the store (listeners are dropped: nothing more will change)."""
+        self._listeners.clear()
         self.db.close()

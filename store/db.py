@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from pathlib import Path
 
 import sqlite_utils
@@ -180,6 +181,51 @@ def m009_provenance(db: sqlite_utils.Database) -> None:
     db.execute("DELETE FROM playback WHERE method = 'heuristic'")
 
 
+class SerializedConnection(sqlite3.Connection):
+    """A connection that one process's threads share safely: a statement waits while another thread is inside
+    a write transaction (``util.writing`` holds ``lock`` for the whole transaction), so no thread's write ever
+    lands in, or is rolled back with, another thread's transaction."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lock = threading.RLock()
+
+    def execute(self, *args, **kwargs):  # type: ignore[override]
+        """Execute one statement under the connection's lock."""
+        with self.lock:
+            return super().execute(*args, **kwargs)
+
+    def executemany(self, *args, **kwargs):  # type: ignore[override]
+        """Execute one statement for many rows under the lock."""
+        with self.lock:
+            return super().executemany(*args, **kwargs)
+
+    def executescript(self, *args, **kwargs):  # type: ignore[override]
+        """Execute a script under the lock."""
+        with self.lock:
+            return super().executescript(*args, **kwargs)
+
+    def commit(self) -> None:
+        """Commit under the lock."""
+        with self.lock:
+            super().commit()
+
+    def rollback(self) -> None:
+        """Roll back under the lock."""
+        with self.lock:
+            super().rollback()
+
+    def __enter__(self):
+        self.lock.acquire()  # ``with conn:`` (sqlite-utils' inserts) is one transaction: hold the lock through it
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        try:
+            return super().__exit__(*exc)
+        finally:
+            self.lock.release()
+
+
 def open_db(path: Path | str) -> sqlite_utils.Database:
     """Open (creating if needed) the store at ``path``, private to the user, schema up to date."""
     path = Path(path)
@@ -189,7 +235,7 @@ def open_db(path: Path | str) -> sqlite_utils.Database:
         # create the file 0600 before SQLite touches it
         fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
         os.close(fd)
-    conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+    conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False, factory=SerializedConnection)
     db = sqlite_utils.Database(conn)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA foreign_keys=ON")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 
 import sqlite_utils
@@ -27,7 +27,14 @@ def content_hash(subject: str, body: str) -> str:
 @contextmanager
 def writing(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """A write transaction that takes the write lock first (BEGIN IMMEDIATE), so a second writer waits out the
-    busy timeout instead of failing at once when its read lock cannot be upgraded; nested calls use savepoints."""
+    busy timeout instead of failing at once when its read lock cannot be upgraded; nested calls use savepoints.
+    On a shared connection (``db.SerializedConnection``) the calling thread holds its lock until the end."""
+    lock = getattr(db.conn, "lock", None)
+    with lock if lock is not None else nullcontext():
+        yield from _transaction(db)
+
+
+def _transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     if db.conn.in_transaction:
         with db.atomic():
             yield db

@@ -164,6 +164,10 @@ def running_gui(qtbot, home):
         yield g
     finally:
         g.runner.wait(60000)
+        g.runner.close()
         g.server.close()
         g.window.close()
         g.popup.close()
+        g.window.watch.stop()
+        g.window.editor.timer.stop()
+        g.app.close()

@@ -197,3 +197,42 @@ def test_a_refresh_keeps_the_mail_being_read(fresh_gui, persona_mbox):
     reading = lib.reader.toPlainText()
     lib.refresh()  # what the store watcher does when another process writes
     assert lib.list.currentRow() == 3 and lib.reader.toPlainText() == reading
+
+
+def _open_on(path) -> int:
+    """How many file descriptors of this process are open on ``path``."""
+    target = os.path.realpath(path)
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            count += os.path.realpath(f"/proc/self/fd/{fd}") == target
+        except OSError:
+            continue
+    return count
+
+
+def test_one_core_behind_every_screen_and_job(fresh_gui, qtbot, home, persona_mbox):
+    """A job on the worker runs on the window's own core (one store connection, no second one), and what it
+    writes reaches the library and the status area through the core's Changes, with no store polling."""
+    from ownvoice.assistant.changes import Changes
+
+    gui, win = fresh_gui, fresh_gui.window
+    win.watch.stop()  # nothing polls the store now: only the core's Changes can refresh the screens
+    seen: list[Changes] = []
+    gui.runner.events.changed.connect(seen.append)
+    cores = []
+
+    def job(core, op):
+        cores.append(core)
+        return core.import_paths([persona_mbox], core.profile().name, ["priya@example.org"], embed=False)
+
+    gui.runner.start(job, label="Importing")
+    qtbot.waitUntil(lambda: not gui.runner.busy, timeout=120000)
+    assert cores == [gui.app]  # the worker has no core of its own
+    qtbot.waitUntil(lambda: win.library.list.count() >= 20, timeout=5000)
+    assert any(c.documents for c in seen) and not any(c.adapters for c in seen)
+    assert _open_on(home / "ownvoice.db") == 1  # one connection for the window, the screens and the worker
+    # a write from a screen (the Qt thread) is told the same way: switching the adapter off shows at once
+    before = win.status_area.text()
+    gui.app.set_active_adapter(gui.app.profile().id, None)
+    assert seen[-1] == Changes(adapters=True) and win.status_area.text() == before

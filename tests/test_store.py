@@ -78,3 +78,58 @@ def test_delete_profile_erases_everything(tmp_path):
     delete_profile(db, p.id)
     assert db["documents"].count == 0 and db["revisions"].count == 0 and db["profiles"].count == 0
     assert D.get_document(db, doc_id) is None
+
+
+def _write_while_another_thread_rolls_back(db) -> list[str]:
+    """Thread A inserts a profile, then fails and rolls back; meanwhile thread B inserts its own profile.
+    Returns the profiles left."""
+    import threading
+    import time
+
+    from ownvoice.store.util import writing
+
+    a_inside, b_done = threading.Event(), threading.Event()
+
+    def a() -> None:
+        try:
+            with writing(db):
+                db["profiles"].insert({"name": "a-rolled-back", "addresses": "[]", "display_name": ""})
+                a_inside.set()
+                b_done.wait(0.5)  # B may not finish while A's transaction is open
+                time.sleep(0.05)
+                raise RuntimeError("A fails")
+        except RuntimeError:
+            pass
+
+    def b() -> None:
+        a_inside.wait(5)
+        ensure_profile(db, "b-kept")
+        b_done.set()
+
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    return [r["name"] for r in db["profiles"].rows]
+
+
+def test_threads_sharing_the_store_never_write_into_each_others_transactions(tmp_path):
+    """The GUI's one core shares its connection between the Qt thread and the worker: a write on one thread
+    waits for the other's transaction instead of joining it (and being rolled back with it)."""
+    db = open_db(tmp_path / "o.db")
+    assert _write_while_another_thread_rolls_back(db) == ["b-kept"]
+    db.close()
+
+
+def test_control_a_plain_shared_connection_loses_the_other_threads_write(tmp_path):
+    """Control: the same two threads on a plain sqlite3 connection (no lock): B's write lands inside A's
+    transaction and is rolled back with it."""
+    import sqlite3
+
+    import sqlite_utils
+
+    open_db(tmp_path / "o.db").close()
+    db = sqlite_utils.Database(sqlite3.connect(str(tmp_path / "o.db"), check_same_thread=False))
+    assert _write_while_another_thread_rolls_back(db) == []
+    db.close()

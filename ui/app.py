@@ -31,8 +31,8 @@ class OwnVoiceGui:
         self.qapp.setWindowIcon(app_icon())
         self.theme = apply_theme(self.qapp)
         self.qapp.setQuitOnLastWindowClosed(not QSystemTrayIcon.isSystemTrayAvailable())
-        self.app = OwnVoice(home)
-        self.runner = Runner(str(self.app.home))
+        self.app = OwnVoice(home)  # the one core of this data home, for the app's whole life
+        self.runner = Runner(self.app)
         self.app.profile(create=True)  # first run: the app needs a profile to write into
         self.window = MainWindow(self.app, self.runner)
         prof = self.app.profile()
@@ -41,6 +41,7 @@ class OwnVoiceGui:
         self.server = InstanceServer(str(self.app.home))
         self.server.command.connect(self.handle)
         self.tray = self._make_tray()
+        self.runner.events.changed.connect(lambda c: self._fill_profile_menu() if (c.profiles or c.settings) else None)
         self.hotkey = self._start_hotkey()
         if show_window:
             self.window.show()
@@ -114,6 +115,7 @@ class OwnVoiceGui:
         for op in list(self.runner._running):
             op.cancel.cancel()
         self.runner.wait(10000)
+        self.runner.close()
         self.server.close()
         self.qapp.quit()
 

@@ -1,4 +1,9 @@
-"""The main window: Write (library | editor | compose), Training and Settings tabs; .eml drop target."""
+"""The main window: Write (library | editor | compose), Training and Settings tabs; .eml drop target.
+
+Screens never tell each other to reload: every write goes through the one core, which tells what it
+changed (``Changes``) on ``runner.events.changed``; each screen refreshes what it shows from that. The
+window polls the store for other processes' commits (a CLI import) and the core turns them into changes.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from typing import Optional
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QSplitter, QTabWidget, QWidget
+
+from ownvoice.assistant.changes import Changes
 
 from .compose_panel import ComposePanel
 from .editor import Editor
@@ -55,10 +62,7 @@ class MainWindow(QMainWindow):
         self.library.opened.connect(self.editor.open_document)
         self.library.opened.connect(self._remember_document)
         self.compose.exemplar_opened.connect(self.editor.open_document)
-        self.editor.saved.connect(lambda *_: self.library.refresh())
-        self.compose.drafted.connect(lambda *_: self.library.refresh())
         self.settings.profile_changed.connect(self.switch_profile)
-        self.welcome.imported.connect(lambda *_: self.check_store())
         self.welcome.start_writing.connect(lambda: self.tabs.setCurrentWidget(self.write_split))
         if not app.library(prof.id, limit=1):
             self.tabs.setCurrentWidget(self.welcome)  # first run: nothing to write like yet
@@ -69,8 +73,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.status_area)
         self.editor.saved.connect(self._remember_document)
         self._reopen_last(prof.name)
-        self._data_version = app.data_version()
-        self.watch = QTimer(self)  # another process (a CLI import) or the worker changed the store: refresh
+        runner.events.changed.connect(self.apply_changes)
+        self.watch = QTimer(self)  # another process (a CLI import) changed the store: the core tells what
         self.watch.setInterval(self.WATCH_MS)
         self.watch.timeout.connect(self.check_store)
         self.watch.start()
@@ -125,16 +129,15 @@ class MainWindow(QMainWindow):
         self.compose.start_draft()
 
     def check_store(self) -> bool:
-        """Refresh every screen when the store changed behind this window's back; True if it had."""
-        version = self.app.data_version()
-        if version == self._data_version:
-            return False
-        self._data_version = version
-        self.library.refresh()
-        self.status_area.refresh()
-        if self.training is not None:
-            self.training.refresh()
-        return True
+        """Ask the core whether another process changed the store (its listeners refresh); True if it had."""
+        return bool(self.app.poll_elsewhere())
+
+    def apply_changes(self, changes: Changes) -> None:
+        """Refresh each screen that shows what changed (Qt thread)."""
+        if changes.documents:
+            self.library.refresh()
+        if changes.profiles or changes.models:
+            self.settings.reload()
 
     def _remember_document(self, document_id: int) -> None:
         prof = self.compose.profile_name
@@ -160,7 +163,6 @@ class MainWindow(QMainWindow):
 
             prof = self.app.profile()
             self.training = TrainingPage(self.runner, self.app, prof.name, prof.id)
-            self.training.adapters_changed.connect(self.status_area.refresh)
             idx = self.tabs.indexOf(self._training_holder)
             self.tabs.removeTab(idx)
             self.tabs.insertTab(idx, self.training, "Training")

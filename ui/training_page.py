@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -42,8 +41,6 @@ def eta_text(seconds: float) -> str:
 
 class TrainingPage(QWidget):
     """Shows and drives training for the current profile (Qt thread; training runs in a child process)."""
-
-    adapters_changed = Signal()  # the active adapter or the versions changed: other screens refresh
 
     def __init__(
         self, runner: Runner, app, profile_name: str, profile_id: int, parent: Optional[QWidget] = None
@@ -102,6 +99,7 @@ class TrainingPage(QWidget):
         self.use_btn.clicked.connect(lambda: self._use(self._selected()))
         self.off_btn.clicked.connect(lambda: self._use(None))
         self.delete_btn.clicked.connect(self._delete)
+        runner.events.changed.connect(lambda changes: self.refresh() if changes.adapters else None)
         self.refresh()
 
     def set_profile(self, name: str, profile_id: int) -> None:
@@ -110,8 +108,7 @@ class TrainingPage(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        """Reload the adapter table and the resumable run (and tell the other screens)."""
-        self.adapters_changed.emit()
+        """Reload the adapter table and the resumable run."""
         self.unfinished = self.app.unfinished_training(self.profile_id)
         self.resume_btn.setEnabled(self.op is None and self.unfinished is not None)
         self.resume_btn.setText(
@@ -204,8 +201,7 @@ class TrainingPage(QWidget):
         return int(self.table.item(row, 0).text()) if row >= 0 and self.table.item(row, 0) else None
 
     def _use(self, adapter_id: Optional[int]) -> None:
-        self.app.set_active_adapter(self.profile_id, adapter_id)
-        self.refresh()
+        self.app.set_active_adapter(self.profile_id, adapter_id)  # the core's Changes refresh the table
 
     def _delete(self) -> None:
         adapter_id = self._selected()
@@ -227,4 +223,3 @@ class TrainingPage(QWidget):
         self.bar.reset()
         self.losses.clear()
         self.curve.setData([], [])
-        self.refresh()

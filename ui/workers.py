@@ -1,23 +1,25 @@
 """Background work for the GUI: small operation objects whose results come back by Qt signals.
 
-Every model job (embedding, drafting, training) runs on ONE worker thread (a QThreadPool of size 1),
-so jobs never compete for the 2 cores or the llama.cpp context, and the Qt thread only draws. Each job
-has a label; the Runner keeps the queue (running first, then waiting) and announces every change, so
-the status area can show what runs and a screen whose job waits can say behind what. The
-worker thread has its own OwnVoice instance (its own SQLite connection); models are cached per
-process, so nothing loads twice. The GUI thread's own writes are tiny (autosave) and WAL keeps
-readers and the writer out of each other's way.
+The GUI has ONE core (``OwnVoice``) per data home for its whole life: one store connection, one loaded
+model, one set of caches. Every model job (embedding, drafting, training) runs on ONE worker thread (a
+QThreadPool of size 1) over that core, so jobs never compete for the 2 cores or the llama.cpp context,
+and the Qt thread only draws and makes the tiny reads and writes a screen needs at once (autosave);
+the shared connection serializes them (``store.db.SerializedConnection``). Each job has a label; the
+Runner keeps the queue (running first, then waiting) and announces every change, so the status area
+can show what runs and a screen whose job waits can say behind what. Whatever a job or a screen
+writes, the core tells as a ``Changes`` value; ``CoreEvents.changed`` carries it to every screen, on
+the Qt thread, and each refreshes what it shows.
 """
 
 from __future__ import annotations
 
-import threading
 import traceback
 from collections.abc import Callable
 from typing import Any, Optional
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from ownvoice.assistant.changes import Changes
 from ownvoice.assistant.jobs import CancelToken, Progress
 
 
@@ -31,26 +33,12 @@ class OpSignals(QObject):
     failed = Signal(str)
 
 
-_local = threading.local()
-
-
-def worker_app(home: str):
-    """The worker thread's own OwnVoice (runs on the worker thread)."""
-    from ownvoice.assistant.app import OwnVoice
-
-    app = getattr(_local, "app", None)
-    if app is None or str(app.home) != str(home):
-        app = OwnVoice(home)
-        _local.app = app
-    return app
-
-
 class Operation(QRunnable):
-    """Run ``fn(app, op)`` on the worker thread; ``op`` offers progress(), update() and cancel."""
+    """Run ``fn(core, op)`` on the worker thread; ``op`` offers progress(), update() and cancel."""
 
-    def __init__(self, home: str, fn: Callable[[Any, Operation], Any], label: str = "Working") -> None:
+    def __init__(self, core, fn: Callable[[Any, Operation], Any], label: str = "Working") -> None:
         super().__init__()
-        self.home = home
+        self.core = core
         self.fn = fn
         self.label = label
         self.running = False
@@ -71,7 +59,7 @@ class Operation(QRunnable):
         self.running = True
         self.signals.started.emit()
         try:
-            result = self.fn(worker_app(self.home), self)
+            result = self.fn(self.core, self)
         except Exception as exc:  # noqa: BLE001 - shown to the user, never raised into Qt
             from ownvoice.assistant.errors import OwnVoiceError
 
@@ -89,15 +77,32 @@ class JobBoard(QObject):
     changed = Signal()
 
 
-class Runner:
-    """Starts operations on the single worker thread and keeps them alive until they finish."""
+class CoreEvents(QObject):
+    """Carries the core's ``Changes`` to the screens, on the Qt thread whichever thread wrote."""
 
-    def __init__(self, home: str) -> None:
-        self.home = home
+    changed = Signal(object)  # Changes
+
+
+class Runner:
+    """Starts operations on the single worker thread over the GUI's one core, and keeps them alive until they
+    finish; ``events.changed`` tells every screen what the core's writes changed."""
+
+    def __init__(self, core) -> None:
+        self.core = core
+        self.events = CoreEvents()
+        core.subscribe(self._core_changed)
         self.pool = QThreadPool()
         self.pool.setMaxThreadCount(1)
         self._running: list[Operation] = []
         self.board = JobBoard()
+
+    def _core_changed(self, changes: Changes) -> None:
+        """Called by the core on the thread that wrote; the signal queues it to the Qt thread when needed."""
+        self.events.changed.emit(changes)
+
+    def close(self) -> None:
+        """Stop listening to the core (at quit)."""
+        self.core.unsubscribe(self._core_changed)
 
     def _finished(self, op: Operation) -> None:
         if op in self._running:
@@ -114,7 +119,7 @@ class Runner:
         label: str = "Working",
     ) -> Operation:
         """Queue ``fn`` on the worker thread and wire its signals."""
-        op = Operation(self.home, fn, label)
+        op = Operation(self.core, fn, label)
         if on_done:
             op.signals.done.connect(on_done)
         if on_failed:
