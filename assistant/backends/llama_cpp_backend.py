@@ -403,6 +403,12 @@ class AdapterSlot:
             return
         if not Path(key).is_file():
             raise ModelError(f"adapter file not found: {path}")
+        from ownvoice.adapters.validate import AdapterMismatch, check_adapter
+
+        try:  # llama.cpp says only "failed" (or takes half an adapter): say why first
+            check_adapter(Path(key), Path(self.llm.model_path))
+        except AdapterMismatch as exc:
+            raise ModelError(str(exc)) from exc
         handle = llama_cpp.llama_adapter_lora_init(self.llm._model.model, key.encode("utf-8"))
         if not handle:
             raise ModelError(f"{path}: llama.cpp refused this adapter (made for another base model?)")
