@@ -81,8 +81,12 @@ def _valid_text(doc: Document) -> Document:
         doc,
         body=_valid(doc.body),
         subject=_valid(doc.subject),
+        kind=_valid(doc.kind),
         recipients=_valid(doc.recipients),
         context=_valid(doc.context),
+        message_id=_valid(doc.message_id),
+        in_reply_to=_valid(doc.in_reply_to),
+        sent_at=_valid(doc.sent_at) if doc.sent_at is not None else None,
         origin=(doc.origin or "").encode("utf-8", "backslashreplace").decode("utf-8"),
     )
 

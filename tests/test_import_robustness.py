@@ -40,16 +40,14 @@ def test_non_utf8_file_names_and_unreadable_folders_are_skipped(app, tmp_path, p
     for sub in ("cur", "new", "tmp"):
         (locked / sub).mkdir(parents=True)
     # root reads anything, so an unreadable new/ is simulated: listing it fails as it does for a normal user
-    import mailbox
+    real_listdir = os.listdir
 
-    real_keys = mailbox.Maildir.keys
+    def listdir(path):
+        if str(path) == str(locked / "new"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_listdir(path)
 
-    def keys(box):
-        if "locked" in box._path:
-            raise PermissionError(13, "Permission denied", str(locked / "new"))
-        return real_keys(box)
-
-    monkeypatch.setattr(mailbox.Maildir, "keys", keys)
+    monkeypatch.setattr(os, "listdir", listdir)
     summary = app.import_paths([folder], "zed", embed=False)
     assert summary.imported >= 21  # the persona's mail and the oddly named note
     assert any("locked" in where for where, _ in summary.unreadable)  # the unreadable Maildir: a counted skip
@@ -145,3 +143,28 @@ def test_links_out_of_the_folder_binary_files_and_huge_texts_are_skipped(app, tm
     assert "too long" in reasons["huge.txt"] and "too long" in reasons["big.jsonl"]
     bodies = [d.body for d in app.library(app.profile("zed").id, limit=100)]
     assert not any("outside the folder" in b for b in bodies) and max(len(b) for b in bodies) <= 50_000
+
+
+def test_a_maildir_holding_a_pipe_a_link_out_and_a_folder_is_read_without_hanging(app, tmp_path):
+    """Found by the fuzz suite: a FIFO in a Maildir's cur/ used to block the import forever (mailbox opened it)."""
+    box = tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (box / sub).mkdir(parents=True)
+    (box / "new" / "1.eml").write_bytes(b"From: me@example.org\nSubject: kept\n\nThis one is mine and is kept.\n")
+    os.mkfifo(box / "cur" / "pipe")
+    os.symlink("/etc/hostname", box / "cur" / "outside")
+    (box / "cur" / "a-folder").mkdir()
+    summary = app.import_paths([box], "md", ["me@example.org"], embed=False)
+    reasons = sorted(r for _, r in summary.unreadable)
+    assert summary.imported == 1 and len(reasons) == 3
+    assert any("pipe" in r for r in reasons) and any("outside the imported folder" in r for r in reasons)
+
+
+def test_a_lone_surrogate_in_a_jsonl_date_is_stored_as_valid_text(app, tmp_path):
+    """Found by the fuzz suite: the date field was not normalised like the other fields (UnicodeEncodeError)."""
+    path = tmp_path / "mail.jsonl"
+    path.write_text('{"email": "A short note of mine.", "subject": "s", "date": "\\ud800 2024"}\n', encoding="utf-8")
+    summary = app.import_paths([path], "zed", embed=False)
+    assert summary.imported == 1
+    doc = app.library(app.profile("zed").id)[0]
+    assert doc.sent_at == "? 2024"

@@ -27,6 +27,7 @@ class SelfCheck:
     draft_words: int
     draft_exemplars: int
     draft_s: float
+    draft_status: str
     training_steps: int
     adapter_versions: int
     training_status: str
@@ -93,6 +94,7 @@ def run_self_check(mail: Path, addresses: list[str], steps: int = 2, timeout_s: 
                 draft_words=words,
                 draft_exemplars=compose.exemplars.count(),
                 draft_s=round(draft_s, 1),
+                draft_status=compose.status.text(),
                 training_steps=len(training.losses),
                 adapter_versions=training.table.rowCount(),
                 training_status=training.eta.text(),

@@ -177,10 +177,45 @@ def read_mbox(path: Path, addresses: set[str]) -> Iterator[Item]:
     yield from _read_box(box, keys, lambda n, key: f"{path}#{n}", addresses)
 
 
+def _plain_file_problem(path: Path, inside: Path) -> str:
+    """Why ``path`` must not be opened ('' when it is a regular file in ``inside``): a FIFO would block forever."""
+    try:
+        if path.is_symlink() and not path.resolve().is_relative_to(inside.resolve()):
+            return "a link to a file outside the imported folder (not followed)"
+        mode = path.stat().st_mode
+    except OSError as exc:  # a dangling or looping link, a file gone meanwhile
+        return f"cannot be read ({exc.strerror or exc})"
+    if stat.S_ISDIR(mode):
+        return "a folder where a message belongs"
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a pipe, socket or device): skipped without reading"
+    return ""
+
+
 def read_maildir(path: Path, addresses: set[str]) -> Iterator[Item]:
-    """Messages of a Maildir folder."""
-    box = mailbox.Maildir(str(path), factory=None, create=False)
-    yield from _read_box(box, sorted(box.keys()), lambda n, key: f"{path}/{key}", addresses)
+    """Messages of a Maildir folder (new/ then cur/, sorted); anything but a regular file is skipped unopened."""
+    for sub in ("new", "cur"):
+        folder = Path(path) / sub
+        if not folder.is_dir():
+            continue
+        for name in sorted(os.listdir(folder)):  # an unlistable new/ raises OSError: the caller says so
+            if name.startswith("."):
+                continue
+            child = folder / name
+            where = shown_path(child)
+            problem = _plain_file_problem(child, Path(path))
+            if problem:
+                yield Skip(where, problem)
+                continue
+            try:
+                if child.stat().st_size > MAX_MESSAGE_BYTES:
+                    yield Skip(where, f"message too large ({child.stat().st_size // 1024} KB)")
+                    continue
+                data = child.read_bytes()
+            except OSError as exc:
+                yield Skip(where, f"truncated or unreadable ({exc.strerror or exc})")
+                continue
+            yield _from_message_bytes(data, where, addresses)
 
 
 def read_eml(path: Path, addresses: set[str]) -> Iterator[Item]:
