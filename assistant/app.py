@@ -27,7 +27,7 @@ from .backends.defaults import DEFAULT_EMBEDDER_NAME, default_embedder_path, def
 from .changes import ChangeListener, Changes
 from .compose import Composer, DraftResult
 from .config import Settings, load_settings, save_settings
-from .errors import EmptyCorpusError, InputError, ModelError, ProfileError, storage_error
+from .errors import EmptyCorpusError, InputError, ModelError, ProfileError, StorageError, storage_error
 from .ingest import ImportSummary, import_paths
 from .jobs import CancelToken, ProgressFn
 from .paths import DB_FILENAME, data_home
@@ -62,7 +62,10 @@ class OwnVoice:
     def __init__(self, home: Optional[str | Path] = None) -> None:
         self.home = data_home(home)
         self.settings: Settings = load_settings(self.home)
-        self.db = open_db(self.home / DB_FILENAME)
+        try:
+            self.db = open_db(self.home / DB_FILENAME)
+        except (sqlite3.Error, OSError) as exc:  # a full disk, a read-only folder, a damaged file
+            raise storage_error(exc, f"cannot open your data in {self.home}", self.home) from exc
         self._generator: Optional[Generator] = None
         self._embedder: Optional[Embedder] = None
         self._lock = threading.Lock()
@@ -188,7 +191,7 @@ class OwnVoice:
                 generation_id=generation_id,
             )
         except sqlite3.OperationalError as exc:
-            raise storage_error(exc, "not saved yet") from exc
+            raise storage_error(exc, "not saved yet", self.home) from exc
         self._changed(Changes(documents=True))
         return document_id
 
@@ -296,21 +299,34 @@ class OwnVoice:
             raise
         self._changed(Changes(documents=True, profiles=not existed))
         if embed:
-            self.embed(prof, progress, cancel)
+            try:
+                self.embed(prof, progress, cancel)
+            except StorageError as exc:  # the mail is in; its search vectors follow at the next draft or search
+                summary.embedding_error = str(exc)
         return summary
 
     def embed(
         self, profile: Profile, progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None
     ) -> int:
-        """Embed the profile's documents that have no vector yet."""
-        return embed_missing(self.db, profile.id, self.embedder(), progress, cancel)
+        """Embed the profile's documents that have no vector yet (StorageError when they cannot be saved)."""
+        try:
+            return embed_missing(self.db, profile.id, self.embedder(), progress, cancel)
+        except sqlite3.OperationalError as exc:
+            raise storage_error(exc, "search vectors not saved", self.home) from exc
+
+    def _embed_what_fits(self, profile: Profile) -> None:
+        """Embed what is new if the disk allows; searching and drafting go on with the vectors already stored."""
+        try:
+            self.embed(profile)
+        except StorageError:
+            pass
 
     def search(
         self, text: str, profile: Optional[str] = None, k: int = 5, kind: Optional[str] = None
     ) -> list[Exemplar]:
         """Exemplars for ``text``."""
         prof = self.profile(profile)
-        self.embed(prof)
+        self._embed_what_fits(prof)
         return search(
             self.db, prof.id, text, self.embedder(), k=k, kind=kind, recency_weight=self.settings.recency_weight
         )
@@ -361,7 +377,7 @@ class OwnVoice:
         options = options if options is not None else TrainingOptions(**kw)  # OptionsError: a clear message
 
         prof = self.profile(profile)
-        self.embed(prof, progress, cancel)
+        self._embed_what_fits(prof)
         gen = self.generator()
         cache = (
             Path(os.environ["OWNVOICE_CACHE"]) if os.environ.get("OWNVOICE_CACHE") else subdir(self.home, CACHE_DIRNAME)
@@ -381,6 +397,8 @@ class OwnVoice:
                 cancel=cancel,
                 name=style_name,
             )
+        except (sqlite3.OperationalError, OSError) as exc:  # a full disk: the active adapter stays as it was
+            raise storage_error(exc, "training stopped, the active adapter is unchanged", self.home) from exc
         finally:  # a new version, or a checkpoint to resume from
             self._changed(Changes(adapters=True))
 
@@ -403,7 +421,7 @@ class OwnVoice:
                     f"profile {prof.name!r} has no writing of yours yet: import some mail first "
                     "(ownvoice import PATH), or draft with --no-rag"
                 )
-            self.embed(prof)
+            self._embed_what_fits(prof)
         self.apply_adapter(prof, request.use_adapter, model_path)
         return self.composer(model_path).draft(prof, request, on_update=on_update, cancel=cancel)
 

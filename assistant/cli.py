@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Optional
@@ -42,6 +43,8 @@ def cmd_import(args) -> int:
         print(f"  ... and {len(d['unreadable_reasons']) - 20} more")
     for line in d["failed_files"]:
         print(f"  error: {line}", file=sys.stderr)
+    if summary.embedding_error:
+        print(f"  note: the mail is imported; {summary.embedding_error} (they are made at the next search or draft)")
     return 0
 
 
@@ -282,6 +285,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         return args.func(args) or 0
     except OwnVoiceError as exc:
         print(f"ownvoice: error: {exc}", file=sys.stderr)
+        return 2
+    except (sqlite3.Error, OSError) as exc:  # the last net: a store or disk failure is said, never a traceback
+        from .errors import storage_error
+        from .paths import data_home
+
+        print(f"ownvoice: error: {storage_error(exc, folder=data_home(getattr(args, 'home', None)))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\nownvoice: cancelled", file=sys.stderr)

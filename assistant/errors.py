@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import errno
+import shutil
+from pathlib import Path
+from typing import Optional
+
+LOW_SPACE_BYTES = 1 << 20  # below this free on the data folder's disk, an I/O error is a full disk
+
 
 class OwnVoiceError(Exception):
     """Base class: a problem the user can understand and act on."""
@@ -31,10 +38,19 @@ class Cancelled(OwnVoiceError):
     """The user cancelled a long job; nothing half-done was kept."""
 
 
-def storage_error(exc: Exception, what: str = "") -> StorageError:
-    """The user-facing form of a failed write (disk full, read-only disk, another error)."""
+def _disk_nearly_full(folder: Optional[Path]) -> bool:
+    try:
+        return folder is not None and shutil.disk_usage(folder).free < LOW_SPACE_BYTES
+    except OSError:
+        return False
+
+
+def storage_error(exc: Exception, what: str = "", folder: Optional[Path] = None) -> StorageError:
+    """The user-facing form of a failed write (disk full, read-only disk, another error); ``folder`` is where the
+    data lives: SQLite reports a full disk at open as a plain "disk I/O error", so its free space is looked at."""
     text = str(exc).lower()
-    if "full" in text or "no space" in text:
+    no_space = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    if no_space or "full" in text or "no space" in text or ("i/o error" in text and _disk_nearly_full(folder)):
         msg = "the disk is full: nothing was lost, free some space and retry"
     elif "readonly" in text or "read-only" in text:
         msg = "the data folder is read-only: nothing was lost, check its permissions and retry"

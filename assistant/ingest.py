@@ -38,6 +38,7 @@ class ImportSummary:
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     new_ids: list[int] = field(default_factory=list)
     failed_files: list[tuple[str, str]] = field(default_factory=list)
+    embedding_error: str = ""  # the mail is stored, but its search vectors could not be (disk full...)
 
     def as_dict(self) -> dict:
         """JSON-friendly form."""
@@ -48,6 +49,7 @@ class ImportSummary:
             "unreadable": len(self.unreadable),
             "unreadable_reasons": [f"{w}: {r}" for w, r in self.unreadable],
             "failed_files": [f"{w}: {r}" for w, r in self.failed_files],
+            "embedding_error": self.embedding_error,
         }
 
 

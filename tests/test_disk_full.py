@@ -63,3 +63,87 @@ def test_editor_keeps_the_text_and_retries_when_the_disk_is_full(app, qtbot):
     qtbot.waitUntil(lambda: ed.document_id is not None, timeout=3000)  # the retry timer saves it
     assert ed.save_error == "" and not ed.banner.text().startswith("Not saved")
     assert app.get_document(ed.document_id).body.startswith("word word")
+
+
+# ---- a real full disk: a small tmpfs (the tests run as root, in CI too) ------------------------------------------
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 12 MB file system of its own, unmounted afterwards."""
+    import subprocess
+
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12m,mode=0700", "tmpfs", str(mnt)], check=True)
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def _fill_disk(mnt) -> None:
+    """Write a filler file until the file system has no byte left."""
+    with open(mnt / "filler", "wb", buffering=0) as fh:  # unbuffered: close() has nothing left to write
+        try:
+            while True:
+                fh.write(b"\0" * 4096)
+        except OSError:
+            pass
+    import shutil
+
+    assert shutil.disk_usage(mnt).free < 4096
+
+
+def _own_mail(path):
+    path.write_text(
+        "From me Mon Jun  3 10:00:00 2024\nFrom: Priya <priya@example.org>\nSubject: One more\n\n"
+        "A new note of mine that should wait until there is room for it.\n\nPriya\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _cli(home, *args):
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, OWNVOICE_HOME=str(home))
+    return subprocess.run(
+        [sys.executable, "-m", "ownvoice.assistant.cli", *args], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_opening_the_store_on_a_full_disk_is_a_clear_error_and_loses_nothing(small_disk, persona_mbox):
+    home = small_disk / "home"
+    assert _cli(home, "import", str(persona_mbox), "--from", "priya@example.org", "--quiet").returncode == 0
+    _fill_disk(small_disk)
+    for command in (["stats"], ["search", "workshop"], ["draft", "say yes", "--max-tokens", "10"]):
+        run = _cli(home, *command)
+        assert run.returncode == 2, run.stderr
+        assert "disk is full" in run.stderr and "nothing was lost" in run.stderr and "Traceback" not in run.stderr
+    (small_disk / "filler").unlink()
+    run = _cli(home, "stats")
+    assert run.returncode == 0 and "22 documents" in run.stdout and "22 embedded" in run.stdout
+
+
+def test_import_search_draft_and_training_when_the_disk_fills_up_while_the_app_runs(small_disk, persona_mbox, tmp_path):
+    """The app's store is open (as in the GUI) when the disk fills: each job says so and nothing is lost."""
+    from ownvoice.assistant.app import OwnVoice
+
+    app = OwnVoice(small_disk / "home")
+    app.import_paths([persona_mbox], "priya", ["priya@example.org"])
+    before = app.stats()[0]
+    _fill_disk(small_disk)
+    with pytest.raises(StorageError, match="disk is full"):
+        app.import_paths([_own_mail(tmp_path / "new.mbox")], "priya", ["priya@example.org"])
+    assert app.stats()[0] == before  # nothing half-imported
+    found = app.search("a workshop for the parents", "priya", k=3)
+    assert len(found) == 3  # searching needs no space
+    result = app.draft(DraftRequest("say yes and suggest a Thursday evening", max_tokens=30, candidates=1), "priya")
+    assert result.text.strip() and "disk is full" in result.save_error  # the draft is shown, not recorded
+    with pytest.raises(StorageError, match="training stopped, the active adapter is unchanged: the disk is full"):
+        app.train("priya", steps=2, playback_model=False)
+    assert app.list_adapters(app.profile("priya").id) == []
+    (small_disk / "filler").unlink()
+    summary = app.import_paths([_own_mail(tmp_path / "new.mbox")], "priya", ["priya@example.org"])
+    assert summary.imported == 1 and app.stats()[0]["embedded"] == before["embedded"] + 1
+    assert app.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    app.close()

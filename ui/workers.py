@@ -61,8 +61,12 @@ class Operation(QRunnable):
         try:
             result = self.fn(self.core, self)
         except Exception as exc:  # noqa: BLE001 - shown to the user, never raised into Qt
-            from ownvoice.assistant.errors import OwnVoiceError
+            import sqlite3
 
+            from ownvoice.assistant.errors import OwnVoiceError, storage_error
+
+            if isinstance(exc, (sqlite3.Error, OSError)):  # a store or disk failure: said plainly
+                exc = storage_error(exc, folder=self.core.home)
             msg = (
                 str(exc) if isinstance(exc, OwnVoiceError) else f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
             )
