@@ -8,7 +8,7 @@ DEMO_HOME ?= .demo-home
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_TILE=OFF
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup system-deps demo test screenshots bench clean
+.PHONY: setup system-deps demo test screenshots bench frozen clean
 
 # Debian packages for the GUI tests: Qt's xcb plugin under Xvfb, and a tray host (trayer)
 SYSTEM_DEPS := xvfb trayer libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
@@ -42,6 +42,15 @@ test: setup system-deps
 
 screenshots: setup system-deps
 	xvfb-run -a env QT_QPA_PLATFORM=xcb $(BIN)/python packaging/screenshots.py docs/screenshots
+
+# The one-folder desktop build (drafting AND training: CPU torch inside), then its self-check under Xvfb:
+# a real window imports the sample persona, drafts with exemplars and trains 2 steps on a temp home.
+frozen: setup system-deps
+	$(BIN)/python -m pip install -q pyinstaller==6.22.3
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath build/dist --workpath build/pyi-work packaging/ownvoice.spec
+	du -sh build/dist/ownvoice
+	xvfb-run -a env QT_QPA_PLATFORM=xcb build/dist/ownvoice/ownvoice self-check samples/persona.mbox \
+		--from priya@example.org --json
 
 bench: setup
 	$(BIN)/ownvoice bench --runs 5 --out docs/benchmarks-latest.md
