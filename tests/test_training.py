@@ -349,3 +349,85 @@ def test_a_spawned_worker_dies_with_its_parent_even_when_silent(tmp_path):
     else:
         os.kill(child_pid, signal.SIGKILL)
         raise AssertionError("the silent child outlived its parent")
+
+
+def _trainers_of(home: Path) -> list[int]:
+    """Pids of trainer children working for ``home``."""
+    import os
+
+    out = []
+    for pid in os.listdir("/proc"):
+        try:
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if pid.isdigit() and b"ownvoice.adapters.worker" in cmd and str(home).encode() in cmd:
+            out.append(int(pid))
+    return out
+
+
+def _wait_for(cond, seconds: float) -> bool:
+    import time
+
+    deadline = time.time() + seconds
+    while not cond() and time.time() < deadline:
+        time.sleep(0.1)
+    return cond()
+
+
+def test_kill_9_of_the_trainer_child_or_its_parent_keeps_the_previous_adapter(trained_app, home):
+    """A second training run killed either way: a clear error (child killed) or no orphan (parent killed), and
+    the adapter that was active stays active, its file untouched; no copy of the user's mail is left."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    from ownvoice.assistant.app import OwnVoice
+    from ownvoice.assistant.training import TrainingFailed
+
+    app, outcome = trained_app
+    prof = app.profile("zeb")
+    active = A.active_adapter(app.db, prof.id)
+    assert active is not None and active.id == outcome.adapter_id
+    adapter_bytes = Path(active.path).read_bytes()
+
+    # 1. the child is killed: the run fails with a message, the active adapter is the same
+    failure: list[BaseException] = []
+
+    def train() -> None:
+        try:
+            app.train("zeb", steps=500, playback_model=False)
+        except BaseException as exc:  # noqa: BLE001 - the test looks at it
+            failure.append(exc)
+
+    runner = threading.Thread(target=train)
+    runner.start()
+    assert _wait_for(lambda: bool(_trainers_of(home)), 180), "the trainer child never started"
+    for pid in _trainers_of(home):
+        os.kill(pid, signal.SIGKILL)
+    runner.join(60)
+    assert not runner.is_alive() and len(failure) == 1 and isinstance(failure[0], TrainingFailed)
+    assert "ended unexpectedly" in str(failure[0]) and "Traceback" not in str(failure[0])
+    assert A.active_adapter(app.db, prof.id).id == active.id
+    assert not list(home.rglob("train.jsonl")) and not list(home.rglob("eval.jsonl"))
+
+    # 2. the parent (ownvoice train) is killed: its child goes within 5 s, the active adapter is the same
+    env = dict(os.environ, OWNVOICE_HOME=str(home))
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "ownvoice.assistant.cli", "train", "--profile", "zeb", "--steps", "500"]
+        + ["--heuristic-playback"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    assert _wait_for(lambda: bool(_trainers_of(home)) or parent.poll() is not None, 180)
+    assert _trainers_of(home), "the trainer child never started"
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(10)
+    assert _wait_for(lambda: not _trainers_of(home), 5), "the trainer outlived its parent"
+    again = OwnVoice(home)
+    now = A.active_adapter(again.db, again.profile("zeb").id)
+    assert now.id == active.id and Path(now.path).read_bytes() == adapter_bytes
+    again.close()
