@@ -147,3 +147,17 @@ def test_import_search_draft_and_training_when_the_disk_fills_up_while_the_app_r
     assert summary.imported == 1 and app.stats()[0]["embedded"] == before["embedded"] + 1
     assert app.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     app.close()
+
+
+def test_the_desktop_app_on_a_full_disk_says_so_in_a_window(small_disk, persona_mbox, qtbot, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from ownvoice.ui.app import run
+
+    home = small_disk / "home"
+    assert _cli(home, "import", str(persona_mbox), "--from", "priya@example.org", "--quiet").returncode == 0
+    _fill_disk(small_disk)
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *rest: shown.append(text))
+    assert run(str(home)) == 2
+    assert len(shown) == 1 and "cannot start" in shown[0] and "the disk is full" in shown[0]

@@ -131,7 +131,15 @@ def run(home: Optional[str] = None, command: str = "show") -> int:
     home = str(data_home(home))
     if send_command(home, command):
         return 0
-    gui = OwnVoiceGui(home, show_window=(command == "show"))
+    from ownvoice.assistant.errors import OwnVoiceError
+
+    try:
+        gui = OwnVoiceGui(home, show_window=(command == "show"))
+    except OwnVoiceError as exc:  # e.g. the disk is full: said in a window, not only on a terminal nobody sees
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.critical(None, "OwnVoice", f"OwnVoice cannot start: {exc}")
+        return 2
     if command == "quick":
         gui.popup.popup()
     code = QCoreApplication.exec()
