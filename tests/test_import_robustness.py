@@ -168,3 +168,40 @@ def test_a_lone_surrogate_in_a_jsonl_date_is_stored_as_valid_text(app, tmp_path)
     assert summary.imported == 1
     doc = app.library(app.profile("zed").id)[0]
     assert doc.sent_at == "? 2024"
+
+
+def test_kill_9_during_an_import_leaves_all_or_nothing(home, tmp_path):
+    """`ownvoice import` killed at several moments (reading, storing, embedding): the store is intact and holds
+    either none or all of the mail, and the next import completes what the killed one left (vectors)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from ownvoice.assistant.app import OwnVoice
+
+    box = tmp_path / "big.mbox"
+    with open(box, "w", encoding="utf-8") as fh:
+        for i in range(1500):
+            fh.write(
+                f"From me Mon Jun  3 10:00:00 2024\nFrom: Me <me@example.org>\nSubject: Note {i}\n\n"
+                f"Hello, this is note number {i} about the garden plan and the budget for item {i}.\n\nMe\n\n"
+            )
+    env = dict(os.environ, OWNVOICE_HOME=str(home))
+    cmd = [sys.executable, "-m", "ownvoice.assistant.cli", "import", str(box), "--from", "me@example.org", "--quiet"]
+    for delay in (1.0, 2.5, 4.0, 6.0, 9.0):
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        app = OwnVoice(home)
+        assert app.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        stats = app.stats()
+        count = stats[0]["documents"] if stats else 0
+        assert count in (0, 1500), f"killed after {delay} s: {count} of 1500 mails stored"
+        app.close()
+    assert subprocess.run(cmd, env=env, capture_output=True, timeout=600).returncode == 0
+    app = OwnVoice(home)
+    final = app.stats()[0]
+    assert final["documents"] == 1500 and final["embedded"] == 1500
+    app.close()
