@@ -19,7 +19,7 @@ $(BIN)/.setup-done: pyproject.toml Makefile
 	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
 	# CPU build of torch (an unpinned torch pulls a multi-GB CUDA build)
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e '.[train,gui,eval,dev]'
+	$(BIN)/python -m pip install -q -e '.[train,gui,eval,serve,dev]'
 	touch $@
 
 setup: $(BIN)/.setup-done

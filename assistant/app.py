@@ -470,6 +470,12 @@ class OwnVoice:
             subject=subject,
         )
 
+    def style(self, profile: Optional[str] = None):
+        """The profile's style statistics (greetings, sign-offs, typical length), from the user's own writing."""
+        from .compose import profile_style
+
+        return profile_style(self.db, self.profile(profile))
+
     def unfinished_training(self, profile_id: int):
         """The profile's resumable training run (UnfinishedRun: version, step) or None."""
         from .paths import ADAPTERS_DIRNAME, subdir

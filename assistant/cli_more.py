@@ -136,6 +136,57 @@ def cmd_self_check(args) -> int:
     return 0 if check.passed else 1
 
 
+def cmd_serve(args) -> int:
+    """ownvoice serve [--host H] [--port P] [--profile P] [--show-token]: the OpenAI-compatible endpoint."""
+    from .app import OwnVoice
+    from .serve.auth import load_or_create_token
+    from .serve.http_server import DraftService, make_server
+
+    core = OwnVoice(args.home)
+    token = args.token or load_or_create_token(core.home)
+    if args.show_token:
+        print(token)
+        return 0
+    server = make_server(
+        DraftService(core, args.profile),
+        token,
+        args.host,
+        args.port,
+        allow_remote=args.allow_remote,
+        explicit_token=bool(args.token),
+    )
+    host, port = server.server_address[:2]
+    print(f"OwnVoice drafts at http://{host}:{port}/v1 (OpenAI-compatible; the token: ownvoice serve --show-token)")
+    print("Ctrl+C stops it.", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        core.close()
+    return 0
+
+
+def cmd_mcp(args) -> int:
+    """ownvoice mcp [--profile P]: the MCP server over stdio (draft_email tool, style resource)."""
+    import importlib.util
+
+    from .app import OwnVoice
+    from .errors import OwnVoiceError
+    from .serve.http_server import DraftService
+    from .serve.mcp_server import build_mcp
+
+    if importlib.util.find_spec("mcp") is None:
+        raise OwnVoiceError("the MCP server needs the mcp package: pip install 'ownvoice[serve]'")
+    core = OwnVoice(args.home)
+    try:
+        build_mcp(DraftService(core, args.profile)).run("stdio")
+    finally:
+        core.close()
+    return 0
+
+
 def cmd_eval(args) -> int:
     """ownvoice eval DATA [--protocol subject|playback] [--fidelity] [--conditions ...] [--limit N] [--out DIR]."""
     from pathlib import Path
@@ -257,6 +308,17 @@ def register(sub, common) -> None:
     p.set_defaults(func=cmd_gui)
     p = sub.add_parser("quick", help="quick compose: opens the popup in the running app (or starts it)")
     p.set_defaults(func=cmd_gui)
+    p = sub.add_parser("serve", help="draft from other apps: an OpenAI-compatible endpoint on this machine")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback unless --allow-remote)")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--show-token", action="store_true", help="print the bearer token clients need, and exit")
+    p.add_argument("--token", help="use this bearer token instead of the stored one (needed with --allow-remote)")
+    p.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host (with --token)")
+    common(p, json_flag=False)
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("mcp", help="a Model Context Protocol server over stdio (tool: draft_email)")
+    common(p, json_flag=False)
+    p.set_defaults(func=cmd_mcp)
     p = sub.add_parser(
         "self-check", help="check this installation end to end in a real window: import, draft, train (temp home)"
     )

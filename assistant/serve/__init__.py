@@ -1,0 +1,1 @@
+"""Drafting in the user's voice from other programs: an OpenAI-compatible HTTP endpoint and an MCP server."""
