@@ -69,6 +69,8 @@ def check_adapter(adapter_path: Path, base_path: Path) -> None:
     """Raise AdapterMismatch with the reason when ``adapter_path`` is not a LoRA that fits ``base_path``."""
     adapter, base = read_header(adapter_path), read_header(base_path)
     name = Path(adapter_path).name
+    if not adapter.shapes and not adapter.architecture:
+        raise AdapterMismatch(f"{name} is an empty GGUF (no tensors, no metadata): damaged, or not an adapter")
     if adapter.kind != "adapter" or adapter.adapter_type != "lora":
         raise AdapterMismatch(f"{name} is not a LoRA adapter (it is a GGUF {adapter.kind or 'file'})")
     if adapter.architecture != base.architecture:

@@ -36,8 +36,8 @@ def _text(rng: random.Random, n: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(n))
 
 
-def bench_generation(app, runs: int) -> str:
-    """Drafting path vs raw llama-cpp-python on the same GGUF and prompt, with and without adapter."""
+def _bench_profile(app):
+    """A profile of 30 synthetic mails, embedded (made once per bench home)."""
     from ownvoice.store import documents as D
 
     prof = app.profile("bench-gen", create=True)
@@ -49,6 +49,12 @@ def bench_generation(app, runs: int) -> str:
             [D.Document(body=f"Hi Sam,\n\n{_text(rng, 40)}.\n\nBest,\nAlex", subject=_text(rng, 4)) for _ in range(30)],
         )
         app.embed(prof)
+    return prof
+
+
+def bench_generation(app, runs: int) -> str:
+    """Drafting path vs raw llama-cpp-python on the same GGUF and prompt, with and without adapter."""
+    prof = _bench_profile(app)
     gen = app.generator()
     req = DraftRequest("write about the workshop for parents", k=4, max_tokens=96, seed=1, use_adapter=False)
     rows = []
@@ -272,12 +278,113 @@ print(json.dumps({"tokens_per_s": ntok / (time.perf_counter() - t), "peak_rss_mb
     )
 
 
+SERVE_CLIENTS = 4
+SERVE_LIMIT_S = 900  # the load test stops sending after this long, whatever is left
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else 0.0
+
+
+def _load(send, clients: int, per_client: int) -> tuple[list[float], int, float]:
+    """``clients`` threads each calling ``send(i)`` ``per_client`` times: (latencies, errors, wall seconds)."""
+    import threading
+
+    latencies: list[float] = []
+    errors = [0]
+    deadline = time.monotonic() + SERVE_LIMIT_S
+
+    def client(c: int) -> None:
+        for j in range(per_client):
+            if time.monotonic() > deadline:
+                return
+            t0 = time.perf_counter()
+            try:
+                send(c * per_client + j)
+            except Exception:  # noqa: BLE001 - counted: the report says how many failed
+                errors[0] += 1
+                continue
+            latencies.append(time.perf_counter() - t0)
+
+    threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, errors[0], time.perf_counter() - t0
+
+
+def bench_serve(app, runs: int) -> str:
+    """``ownvoice serve`` under SERVE_CLIENTS concurrent clients on loopback vs the same number of raw
+    llama-cpp-python completions of the same prompts from as many threads (one context: serialized too)."""
+    import json
+    import threading
+    import urllib.request
+
+    from .serve.http_server import DraftService, make_server
+
+    prof = _bench_profile(app)
+    service = DraftService(app, prof.name)
+    server = make_server(service, "bench-token", "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/v1/chat/completions"
+    topics = ["the workshop for parents", "the budget report", "Friday's council meeting", "the bike survey"]
+    prompts: dict[int, tuple[str, int]] = {}
+
+    def send(i: int) -> None:
+        body = {"model": prof.name, "messages": [{"role": "user", "content": f"write about {topics[i % 4]}"}]}
+        body.update(seed=i, max_tokens=64)
+        req = urllib.request.Request(
+            url, json.dumps(body).encode(), {"Authorization": "Bearer bench-token", "Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(req, timeout=SERVE_LIMIT_S) as resp:
+            answer = json.loads(resp.read())
+        gen_id = answer["ownvoice"]["generation_id"]
+        row = app.db.execute("SELECT prompt, completion_tokens FROM generations WHERE id = ?", [gen_id]).fetchone()
+        prompts[i] = (row[0], row[1])
+
+    try:
+        served, served_errors, served_wall = _load(send, SERVE_CLIENTS, runs)
+    finally:
+        server.shutdown()
+        server.server_close()
+    gen, lock = app.generator(), threading.Lock()
+
+    def raw(i: int) -> None:
+        prompt, n = prompts[i]
+        with lock:
+            gen.llm.reset()
+            gen.llm.create_completion(prompt, max_tokens=max(1, n), seed=i, temperature=0.7)
+
+    direct, direct_errors, direct_wall = _load(raw, SERVE_CLIENTS, runs) if prompts else ([], 0, 0.0)
+    rows = [
+        ("ownvoice serve (drafts: retrieval, up to 4 checked candidates)", served, served_errors, served_wall),
+        ("raw llama-cpp-python, the same final prompts and lengths", direct, direct_errors, direct_wall),
+    ]
+    out = [
+        f"{SERVE_CLIENTS} concurrent clients x {runs} requests each, loopback",
+        "",
+        "| path | requests ok | errors | requests/s | p50 latency (s) | p95 latency (s) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, lat, errs, wall in rows:
+        rate = len(lat) / wall if wall else 0.0
+        p50, p95 = _percentile(lat, 0.5), _percentile(lat, 0.95)
+        out.append(f"| {name} | {len(lat)} | {errs} | {rate:.2f} | {p50:.2f} | {p95:.2f} |")
+    if served and direct:
+        out.append(f"\nratio serve/raw p50 latency: {_percentile(served, 0.5) / _percentile(direct, 0.5):.2f}")
+    return "\n".join(out)
+
+
 BENCHES = {
     "generation": bench_generation,
     "retrieval": bench_retrieval,
     "import": bench_import,
     "startup": bench_startup,
     "training": bench_training,
+    "serve": bench_serve,
 }
 
 

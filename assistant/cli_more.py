@@ -300,7 +300,9 @@ def register(sub, common) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
     p = sub.add_parser("bench", help="performance benchmarks against the raw libraries")
-    p.add_argument("which", nargs="*", choices=["generation", "retrieval", "import", "startup", "training", []])
+    p.add_argument(
+        "which", nargs="*", choices=["generation", "retrieval", "import", "startup", "training", "serve", []]
+    )
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--out", help="also write the markdown here")
     p.set_defaults(func=cmd_bench)
