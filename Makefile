@@ -8,7 +8,7 @@ DEMO_HOME ?= .demo-home
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_TILE=OFF
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup system-deps demo test screenshots bench frozen clean
+.PHONY: setup system-deps demo test screenshots bench frozen llama-server clean
 
 # Debian packages for the GUI tests: Qt's xcb plugin under Xvfb, and a tray host (trayer)
 SYSTEM_DEPS := xvfb trayer libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
@@ -37,7 +37,27 @@ demo: setup
 	OWNVOICE_HOME=$(DEMO_HOME) $(BIN)/ownvoice draft "say yes and suggest a Thursday evening" \
 		--reply-to samples/incoming.eml --out $(DEMO_HOME)/reply.eml
 
-test: setup system-deps
+# llama.cpp's own llama-server, for the remote-engine tests: built once from the vendored sources of the
+# llama-cpp-python sdist (the version pinned in pyproject) and cached outside the checkout, like pip's wheel.
+LLAMA_CPP_VERSION := 0.3.36
+LLAMA_SERVER_CACHE ?= $(HOME)/.cache/ownvoice/llama-server-$(LLAMA_CPP_VERSION)
+LLAMA_SERVER := $(LLAMA_SERVER_CACHE)/llama-server
+export OWNVOICE_LLAMA_SERVER := $(LLAMA_SERVER)
+
+$(LLAMA_SERVER): | $(BIN)/.setup-done
+	rm -rf build/llama-src && mkdir -p build/llama-src
+	$(BIN)/python -m pip download -q --no-deps --no-binary :all: llama-cpp-python==$(LLAMA_CPP_VERSION) -d build/llama-src
+	tar -xzf build/llama-src/llama_cpp_python-$(LLAMA_CPP_VERSION).tar.gz -C build/llama-src
+	cmake -S build/llama-src/llama_cpp_python-$(LLAMA_CPP_VERSION)/vendor/llama.cpp -B build/llama-server-build \
+		-DCMAKE_BUILD_TYPE=Release -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+		-DLLAMA_OPENSSL=OFF -DBUILD_SHARED_LIBS=OFF $(CMAKE_ARGS) >/dev/null
+	cmake --build build/llama-server-build --target llama-server -j2 >/dev/null
+	mkdir -p $(LLAMA_SERVER_CACHE)
+	cp build/llama-server-build/bin/llama-server $@.partial && mv $@.partial $@
+
+llama-server: $(LLAMA_SERVER)
+
+test: setup system-deps llama-server
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider
 
 screenshots: setup system-deps

@@ -262,7 +262,14 @@ class OwnVoice:
         path = model_path or self.model_path
         with self._lock:
             if self._generator is None or self._generator.model_path != str(path):
-                self._generator = get_generator(self.settings.generator_backend, str(path), n_ctx=self.settings.n_ctx)
+                s = self.settings
+                remote = (
+                    {"base_url": s.remote_url, "api_key": s.remote_api_key, "adapters": s.remote_adapters}
+                    | {"model": s.remote_model}
+                    if s.generator_backend == "openai-compatible"
+                    else {}
+                )
+                self._generator = get_generator(s.generator_backend, str(path), n_ctx=s.n_ctx, **remote)
             return self._generator
 
     def embedder(self) -> Embedder:

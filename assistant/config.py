@@ -18,7 +18,11 @@ class Settings:
 
     schema_version: int = SCHEMA_VERSION
     default_profile: str = "default"
-    generator_backend: str = "llama-cpp"
+    generator_backend: str = "llama-cpp"  # or "openai-compatible": draft on a remote engine (remote_*)
+    remote_url: str = ""  # e.g. http://gpu-box:8080 (llama-server) or http://gpu-box:8000 (vLLM)
+    remote_api_key: str = ""
+    remote_model: str = ""  # the base model's name on the engine (vLLM), '' for llama-server
+    remote_adapters: dict = field(default_factory=dict)  # local adapter file -> its id (llama-server) or name
     model_path: str = ""
     embedder_backend: str = "sentence-transformers"
     embedder_path: str = ""

@@ -1,7 +1,7 @@
 """Model backends behind two small interfaces, with a registry so more can be added.
 
-``get_generator("llama-cpp", path)`` / ``get_embedder("sentence-transformers", path)``; an
-OpenAI-compatible server backend would register itself under another name.
+``get_generator("llama-cpp", path)`` / ``get_embedder("sentence-transformers", path)``;
+``get_generator("openai-compatible", path, base_url=...)`` drafts on a remote engine (llama-server, vLLM).
 """
 
 from __future__ import annotations
@@ -36,7 +36,14 @@ def _st(model_path: str, **kw) -> Embedder:
     return SentenceTransformerEmbedder(model_path, **kw)
 
 
+def _remote(model_path: str, **kw) -> Generator:
+    from .openai_remote import OpenAICompatibleGenerator
+
+    return OpenAICompatibleGenerator(model_path, **kw)
+
+
 register_generator("llama-cpp", _llama)
+register_generator("openai-compatible", _remote)
 register_embedder("sentence-transformers", _st)
 
 
