@@ -287,15 +287,7 @@ def test_kill_9_of_ownvoice_train_takes_the_trainer_child_with_it(home, tmp_path
     )
 
     def workers() -> list[int]:
-        out = []
-        for pid in os.listdir("/proc"):
-            try:
-                cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ")
-            except OSError:
-                continue
-            if pid.isdigit() and b"ownvoice.adapters.worker" in cmd and str(home).encode() in cmd:
-                out.append(int(pid))
-        return out
+        return _trainers_of(home)
 
     deadline = time.time() + 180
     while not workers() and time.time() < deadline and parent.poll() is None:
