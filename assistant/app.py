@@ -499,6 +499,27 @@ class OwnVoice:
             self._generator.unload_adapter(path)
         self._changed(Changes(adapters=True))
 
+    def export_adapter(self, adapter_id: int, fmt: str, out_dir: Path) -> list[Path]:
+        """Write an adapter version for another engine: 'gguf' (llama.cpp) or 'peft' (vLLM, LoRAX)."""
+        from ownvoice.adapters.base_model import file_sha256
+        from ownvoice.adapters.layout import BASE_CACHE_PREFIX
+        from ownvoice.adapters.package import PackageError, export_adapter
+        from ownvoice.store.adapters import get_adapter
+
+        from .paths import CACHE_DIRNAME, subdir
+
+        row = get_adapter(self.db, adapter_id)
+        if row is None:
+            raise InputError(f"no adapter {adapter_id} (see 'ownvoice adapters list')")
+        cache = (
+            Path(os.environ["OWNVOICE_CACHE"]) if os.environ.get("OWNVOICE_CACHE") else subdir(self.home, CACHE_DIRNAME)
+        )
+        sha = row.base_sha256 or file_sha256(Path(row.base_gguf))
+        try:
+            return export_adapter(Path(row.path).parent, fmt, Path(out_dir), cache / f"{BASE_CACHE_PREFIX}{sha[:16]}")
+        except PackageError as exc:
+            raise InputError(str(exc)) from exc
+
     def stats(self) -> list[dict]:
         """Per-profile counts."""
         out = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 
 def cmd_train(args) -> int:
@@ -74,6 +75,11 @@ def cmd_adapters(args) -> int:
             raise OwnVoiceError(f"no adapter {args.id} in profile {prof.name!r}")
         table.set_active(app.db, prof.id, row.id)
         print(f"adapter v{row.version} is now active")
+    elif args.action == "export":
+        if args.id is None or not args.out:
+            raise OwnVoiceError("adapters export needs an adapter ID and --out FOLDER")
+        for path in app.export_adapter(args.id, args.format, Path(args.out)):
+            print(path)
     elif args.action == "off":
         table.set_active(app.db, prof.id, None)
         print("no adapter active: drafting uses the base model")
@@ -358,7 +364,9 @@ def register(sub, common) -> None:
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("adapters", help="list, choose or delete your trained adapters")
-    p.add_argument("action", nargs="?", choices=["list", "use", "delete", "off"], default="list")
+    p.add_argument("action", nargs="?", choices=["list", "use", "delete", "off", "export"], default="list")
     p.add_argument("id", nargs="?", type=int)
+    p.add_argument("--format", choices=["gguf", "peft"], default="gguf", help="export: llama.cpp GGUF or peft (vLLM)")
+    p.add_argument("--out", help="export: a new folder to write the adapter into")
     common(p)
     p.set_defaults(func=cmd_adapters)

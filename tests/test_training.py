@@ -423,3 +423,24 @@ def test_kill_9_of_the_trainer_child_or_its_parent_keeps_the_previous_adapter(tr
     now = A.active_adapter(again.db, again.profile("zeb").id)
     assert now.id == active.id and Path(now.path).read_bytes() == adapter_bytes
     again.close()
+
+
+def test_an_adapter_is_exported_for_llama_cpp_and_for_vllm(trained_app, tmp_path):
+    """`adapters export`: the GGUF llama.cpp loads, or peft's folder with the base's config (safetensors only)."""
+    from ownvoice.adapters.validate import check_adapter
+    from ownvoice.assistant.errors import InputError
+
+    app, outcome = trained_app
+    gguf = app.export_adapter(outcome.adapter_id, "gguf", tmp_path / "for-llama-cpp")
+    assert sorted(p.name for p in gguf) == ["adapter.gguf", "manifest.json"]
+    check_adapter(tmp_path / "for-llama-cpp" / "adapter.gguf", Path(app.generator().model_path))  # fits the base
+    peft = app.export_adapter(outcome.adapter_id, "peft", tmp_path / "for-vllm")
+    names = sorted(str(p.relative_to(tmp_path / "for-vllm")) for p in peft)
+    assert {"adapter_config.json", "adapter_model.safetensors", "base-config/config.json"} <= set(names)
+    assert not [n for n in names if n.endswith((".bin", ".pt", ".pkl"))]
+    config = json.loads((tmp_path / "for-vllm" / "adapter_config.json").read_text())
+    assert config["r"] == 8 and "q_proj" in config["target_modules"]
+    with pytest.raises(InputError, match="not empty"):
+        app.export_adapter(outcome.adapter_id, "gguf", tmp_path / "for-llama-cpp")
+    with pytest.raises(InputError, match="no adapter 999"):
+        app.export_adapter(999, "gguf", tmp_path / "x")
