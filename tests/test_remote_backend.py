@@ -80,6 +80,20 @@ def _remote(url: str, users: dict):
     )
 
 
+def _next_token_agreement(llm, prompt: str, text: str) -> float:
+    """Teacher-forced parity: at each token of ``text`` (the remote's greedy output), does local llama.cpp's own
+    greedy choice after the same prefix pick that token? Two greedy runs can part at a near-tie and then
+    differ for good; this counts every position on its own."""
+    import numpy as np
+
+    head = llm.tokenize(prompt.encode(), add_bos=False, special=True)
+    tail = llm.tokenize(text.encode(), add_bos=False, special=False)
+    llm.reset()
+    llm.eval(head + tail)
+    scores = np.array(llm.scores[len(head) - 1 : len(head) + len(tail) - 1])
+    return float((scores.argmax(-1) == np.array(tail)).mean())
+
+
 GREEDY = GenParams(max_tokens=40, temperature=0.0, top_k=1, repeat_penalty=1.0, seed=0)
 
 
@@ -90,19 +104,27 @@ def test_each_users_adapter_is_selected_per_request_and_matches_local_drafting(e
     prompt = local.format_chat(MESSAGES)
     assert remote.format_chat(MESSAGES) == prompt  # the same chat template, applied by the engine
     assert remote.count_tokens(prompt) == local.count_tokens(prompt)
+    import llama_cpp
+
+    from ownvoice.assistant.backends.llama_cpp_backend import AdapterSlot
+
+    forced = llama_cpp.Llama(str(default_gguf_path()), n_ctx=512, logits_all=True, verbose=False, n_threads=2)
     outputs = {}
     for who in (None, "ana", "ben", None):  # back to none last: "no adapter" really takes the adapter off
         path = str(users[who]) if who else None
         remote.set_adapter(path)
-        local.set_adapter(path)
-        local.reset()
+        AdapterSlot.of(forced).activate(path)
         there = "".join(remote.stream(prompt, GREEDY))
-        here = "".join(local.stream(prompt, GREEDY))
-        assert there == here, f"adapter {who}: remote {there!r} != local {here!r}"
+        agreement = _next_token_agreement(forced, prompt, there)
+        assert agreement >= 0.9, f"adapter {who}: local llama.cpp agrees on {agreement:.0%} of {there!r}"
         outputs.setdefault(who, set()).add(there)
-    local.set_adapter(None)
     assert len(outputs[None]) == 1  # the same text before and after the adapters were used
     assert len({next(iter(v)) for v in outputs.values()}) == 3  # each adapter changes the draft its own way
+    # control: scored without the adapter the server applied, local agreement drops
+    AdapterSlot.of(forced).activate(None)
+    control = _next_token_agreement(forced, prompt, next(iter(outputs["ben"])))
+    assert control < 0.9
+    del forced
 
 
 def test_an_adapter_the_engine_does_not_have_is_a_clear_error(engine, tmp_path):
