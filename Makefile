@@ -48,10 +48,11 @@ $(LLAMA_SERVER): | $(BIN)/.setup-done
 	rm -rf build/llama-src && mkdir -p build/llama-src
 	$(BIN)/python -m pip download -q --no-deps --no-binary :all: llama-cpp-python==$(LLAMA_CPP_VERSION) -d build/llama-src
 	tar -xzf build/llama-src/llama_cpp_python-$(LLAMA_CPP_VERSION).tar.gz -C build/llama-src
-	cmake -S build/llama-src/llama_cpp_python-$(LLAMA_CPP_VERSION)/vendor/llama.cpp -B build/llama-server-build \
+	command -v cmake >/dev/null || $(BIN)/python -m pip install -q cmake
+	PATH="$(CURDIR)/$(BIN):$$PATH" cmake -S build/llama-src/llama_cpp_python-$(LLAMA_CPP_VERSION)/vendor/llama.cpp -B build/llama-server-build \
 		-DCMAKE_BUILD_TYPE=Release -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
 		-DLLAMA_OPENSSL=OFF -DBUILD_SHARED_LIBS=OFF $(CMAKE_ARGS) >/dev/null
-	cmake --build build/llama-server-build --target llama-server -j2 >/dev/null
+	PATH="$(CURDIR)/$(BIN):$$PATH" cmake --build build/llama-server-build --target llama-server -j2 >/dev/null
 	mkdir -p $(LLAMA_SERVER_CACHE)
 	cp build/llama-server-build/bin/llama-server $@.partial && mv $@.partial $@
 
