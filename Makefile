@@ -45,7 +45,7 @@ LLAMA_SERVER := $(LLAMA_SERVER_CACHE)/llama-server
 export OWNVOICE_LLAMA_SERVER := $(LLAMA_SERVER)
 
 $(LLAMA_SERVER): | $(BIN)/.setup-done
-	rm -rf build/llama-src && mkdir -p build/llama-src
+	rm -rf build/llama-src build/llama-server-build && mkdir -p build/llama-src
 	$(BIN)/python -m pip download -q --no-deps --no-binary :all: llama-cpp-python==$(LLAMA_CPP_VERSION) -d build/llama-src
 	tar -xzf build/llama-src/llama_cpp_python-$(LLAMA_CPP_VERSION).tar.gz -C build/llama-src
 	command -v cmake >/dev/null || $(BIN)/python -m pip install -q cmake
