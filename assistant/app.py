@@ -27,7 +27,15 @@ from .backends.defaults import DEFAULT_EMBEDDER_NAME, default_embedder_path, def
 from .changes import ChangeListener, Changes
 from .compose import Composer, DraftResult
 from .config import Settings, load_settings, save_settings
-from .errors import EmptyCorpusError, InputError, ModelError, ProfileError, StorageError, storage_error
+from .errors import (
+    EmptyCorpusError,
+    InputError,
+    ModelError,
+    ProfileError,
+    StorageError,
+    is_disk_failure,
+    storage_error,
+)
 from .ingest import ImportSummary, import_paths
 from .jobs import CancelToken, ProgressFn
 from .paths import DB_FILENAME, data_home
@@ -369,6 +377,14 @@ class OwnVoice:
         gen.set_adapter(row.path)
         return row.path
 
+    def cache_dir(self) -> Path:
+        """Where converted base models live ($OWNVOICE_CACHE, else the data home's cache folder)."""
+        from .paths import CACHE_DIRNAME, subdir
+
+        return (
+            Path(os.environ["OWNVOICE_CACHE"]) if os.environ.get("OWNVOICE_CACHE") else subdir(self.home, CACHE_DIRNAME)
+        )
+
     def train(
         self,
         profile: Optional[str] = None,
@@ -378,7 +394,7 @@ class OwnVoice:
         **kw,
     ):
         """Train a new adapter version for a profile with ``options`` (a TrainingOptions; keywords build one)."""
-        from .paths import ADAPTERS_DIRNAME, CACHE_DIRNAME, subdir
+        from .paths import ADAPTERS_DIRNAME, subdir
         from .training import TrainingOptions, train_profile
 
         options = options if options is not None else TrainingOptions(**kw)  # OptionsError: a clear message
@@ -386,9 +402,7 @@ class OwnVoice:
         prof = self.profile(profile)
         self._embed_what_fits(prof)
         gen = self.generator()
-        cache = (
-            Path(os.environ["OWNVOICE_CACHE"]) if os.environ.get("OWNVOICE_CACHE") else subdir(self.home, CACHE_DIRNAME)
-        )
+        cache = self.cache_dir()
         style_name = self.composer().style_name(prof)
         try:
             return train_profile(
@@ -404,7 +418,9 @@ class OwnVoice:
                 cancel=cancel,
                 name=style_name,
             )
-        except (sqlite3.OperationalError, OSError) as exc:  # a full disk: the active adapter stays as it was
+        except (sqlite3.OperationalError, OSError) as exc:
+            if not is_disk_failure(exc):  # another I/O error (a missing file...) keeps its own message
+                raise
             raise storage_error(exc, "training stopped, the active adapter is unchanged", self.home) from exc
         finally:  # a new version, or a checkpoint to resume from
             self._changed(Changes(adapters=True))
@@ -506,14 +522,10 @@ class OwnVoice:
         from ownvoice.adapters.package import PackageError, export_adapter
         from ownvoice.store.adapters import get_adapter
 
-        from .paths import CACHE_DIRNAME, subdir
-
         row = get_adapter(self.db, adapter_id)
         if row is None:
             raise InputError(f"no adapter {adapter_id} (see 'ownvoice adapters list')")
-        cache = (
-            Path(os.environ["OWNVOICE_CACHE"]) if os.environ.get("OWNVOICE_CACHE") else subdir(self.home, CACHE_DIRNAME)
-        )
+        cache = self.cache_dir()
         sha = row.base_sha256 or file_sha256(Path(row.base_gguf))
         try:
             return export_adapter(Path(row.path).parent, fmt, Path(out_dir), cache / f"{BASE_CACHE_PREFIX}{sha[:16]}")

@@ -220,9 +220,8 @@ print(json.dumps({"tokens_per_s": ntok / (time.perf_counter() - t), "peak_rss_mb
     from ownvoice.adapters.config import TrainConfig
 
     from .backends.defaults import default_gguf_path
-    from .paths import CACHE_DIRNAME, subdir
 
-    cache = Path(os.environ.get("OWNVOICE_CACHE") or subdir(app.home, CACHE_DIRNAME))
+    cache = app.cache_dir()
     base = cached_base_dir(default_gguf_path(), cache)
     tmp = Path(tempfile.mkdtemp())
     rng = random.Random(0)

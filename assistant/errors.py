@@ -38,6 +38,15 @@ class Cancelled(OwnVoiceError):
     """The user cancelled a long job; nothing half-done was kept."""
 
 
+def is_disk_failure(exc: BaseException) -> bool:
+    """True for the errors of a full or read-only disk (and SQLite's own write failures)."""
+    import sqlite3
+
+    if isinstance(exc, sqlite3.OperationalError):
+        return True
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+
+
 def _disk_nearly_full(folder: Optional[Path]) -> bool:
     try:
         return folder is not None and shutil.disk_usage(folder).free < LOW_SPACE_BYTES
@@ -52,8 +61,10 @@ def storage_error(exc: Exception, what: str = "", folder: Optional[Path] = None)
     no_space = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
     if no_space or "full" in text or "no space" in text or ("i/o error" in text and _disk_nearly_full(folder)):
         msg = "the disk is full: nothing was lost, free some space and retry"
-    elif "readonly" in text or "read-only" in text:
+    elif "readonly" in text or "read-only" in text or (isinstance(exc, OSError) and exc.errno == errno.EROFS):
         msg = "the data folder is read-only: nothing was lost, check its permissions and retry"
+    elif isinstance(exc, OSError) and exc.filename:  # not the store: say which file
+        msg = f"cannot read or write {exc.filename} ({exc.strerror or exc})"
     else:
         msg = f"could not write to the store ({exc})"
     return StorageError(f"{what}: {msg}" if what else msg)
