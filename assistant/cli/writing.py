@@ -1,28 +1,18 @@
-"""The ``ownvoice`` command: thin sub-commands over the core modules (no logic of its own)."""
+"""Sub-commands for your writing: import it, search it, draft from it, accept drafts, count it."""
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import sqlite3
 import sys
 from pathlib import Path
-from typing import Optional
 
-from .errors import OwnVoiceError
-from .jobs import CancelToken, TqdmProgress
-
-
-def _app(args):
-    from .app import OwnVoice
-
-    return OwnVoice(args.home)
+from ..jobs import CancelToken, TqdmProgress
+from . import open_core
 
 
 def cmd_import(args) -> int:
     """ownvoice import PATH... [--profile P] [--from ADDR]."""
-    app = _app(args)
+    app = open_core(args)
     bar = TqdmProgress(disable=args.quiet)
     addresses = [a for group in (args.from_ or []) for a in group.split(",") if a.strip()]
     try:
@@ -50,7 +40,7 @@ def cmd_import(args) -> int:
 
 def cmd_search(args) -> int:
     """ownvoice search TEXT [--k N]."""
-    app = _app(args)
+    app = open_core(args)
     results = app.search(args.text, args.profile, k=args.k)
     if args.json:
         print(
@@ -70,12 +60,12 @@ def cmd_search(args) -> int:
 
 def cmd_draft(args) -> int:
     """ownvoice draft INSTRUCTION [--reply-to FILE.eml] ..."""
-    from .prompts import DraftRequest
+    from ..prompts import DraftRequest
 
-    app = _app(args)
+    app = open_core(args)
     incoming = None
     if args.reply_to:
-        from .email_io import read_incoming
+        from ..email_io import read_incoming
 
         incoming = read_incoming(Path(args.reply_to))
     request = DraftRequest(
@@ -107,7 +97,7 @@ def cmd_draft(args) -> int:
         print("\n(cancelled)", file=sys.stderr)
         return 130
     if args.out:
-        from .email_io import build_reply, write_eml
+        from ..email_io import build_reply, write_eml
 
         prof = app.profile(args.profile)
         msg = build_reply(result.text, incoming, from_addr=(prof.addresses or [""])[0], from_name=prof.display_name)
@@ -153,7 +143,7 @@ def cmd_draft(args) -> int:
 
 def cmd_accept(args) -> int:
     """ownvoice accept GENERATION_ID [--final FILE|-]: keep a draft (as generated, or edited) as your writing."""
-    app = _app(args)
+    app = open_core(args)
     if args.final == "-":
         final = sys.stdin.read()
     elif args.final:
@@ -165,31 +155,9 @@ def cmd_accept(args) -> int:
     return 0
 
 
-def cmd_models(args) -> int:
-    """ownvoice models [list | add PATH | remove PATH | scan]."""
-    from .models import add_model, find_gguf_files, list_models, remove_model
-
-    app = _app(args)
-    if args.action == "add":
-        info = add_model(app.db, Path(args.path))
-        print(f"added {info.name} ({info.architecture}, {info.size / 1e6:.0f} MB): {info.path}")
-    elif args.action == "remove":
-        remove_model(app.db, args.path)
-        print(f"removed {args.path}")
-    elif args.action == "scan":
-        for p in find_gguf_files():
-            print(p)
-    else:
-        active = app.model_path
-        for m in list_models(app.db):
-            mark = "*" if str(Path(m.path)) == str(Path(active)) else " "
-            print(f"{mark} {m.name:45s} {m.architecture:10s} {m.size / 1e6:8.0f} MB  {m.path}")
-    return 0
-
-
 def cmd_stats(args) -> int:
     """ownvoice stats."""
-    rows = _app(args).stats()
+    rows = open_core(args).stats()
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -205,19 +173,8 @@ def cmd_stats(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every sub-command."""
-    parser = argparse.ArgumentParser(
-        prog="ownvoice", description="A writing assistant that learns to write like you, offline."
-    )
-    parser.add_argument("--home", help="data folder (default: $OWNVOICE_HOME or the platform's user data folder)")
-    sub = parser.add_subparsers(dest="command")
-
-    def common(p: argparse.ArgumentParser, json_flag: bool = True) -> None:
-        p.add_argument("--profile", "-p", help="profile name (default: the settings' default profile)")
-        if json_flag:
-            p.add_argument("--json", action="store_true", help="machine-readable output")
-
+def register(sub, common) -> None:
+    """Add this group's sub-commands to the parser."""
     p = sub.add_parser("import", help="import your sent mail / notes (mbox, Maildir, .eml, .txt/.md, JSONL)")
     p.add_argument("paths", nargs="+")
     p.add_argument(
@@ -257,51 +214,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--subject", help="its subject")
     p.set_defaults(func=cmd_accept)
 
-    p = sub.add_parser("models", help="list, add or find GGUF models")
-    p.add_argument("action", nargs="?", choices=["list", "add", "remove", "scan"], default="list")
-    p.add_argument("path", nargs="?")
-    p.set_defaults(func=cmd_models)
-
     p = sub.add_parser("stats", help="per-profile counts")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_stats)
-
-    from . import cli_more
-
-    cli_more.register(sub, common)
-    return parser
-
-
-def main(argv: Optional[list[str]] = None) -> int:
-    """Entry point of the ``ownvoice`` command."""
-    os.umask(0o077)  # everything OwnVoice writes is private to the user
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "command", None):
-        args = parser.parse_args(["gui"] if _gui_available() else ["--help"])
-    if args.command == "models" and args.action in ("add", "remove") and not args.path:
-        parser.error(f"models {args.action} needs a PATH")
-    try:
-        return args.func(args) or 0
-    except OwnVoiceError as exc:
-        print(f"ownvoice: error: {exc}", file=sys.stderr)
-        return 2
-    except (sqlite3.Error, OSError) as exc:  # the last net: a store or disk failure is said, never a traceback
-        from .errors import storage_error
-        from .paths import data_home
-
-        print(f"ownvoice: error: {storage_error(exc, folder=data_home(getattr(args, 'home', None)))}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\nownvoice: cancelled", file=sys.stderr)
-        return 130
-
-
-def _gui_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("PySide6") is not None
-
-
-if __name__ == "__main__":
-    sys.exit(main())

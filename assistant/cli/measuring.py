@@ -1,0 +1,127 @@
+"""Sub-commands that measure: the honest style/fidelity evaluation and the benchmarks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def cmd_eval(args) -> int:
+    """ownvoice eval DATA [--protocol subject|playback] [--fidelity] [--conditions ...] [--limit N] [--out DIR]."""
+
+    from ..app import OwnVoice
+    from ..evaluation import EvalConfig, run_eval, write_report
+    from ..importers import Own, read_path
+    from ..jobs import TqdmProgress
+
+    out = Path(args.out)
+    data = Path(args.data)
+    if data.exists():  # evaluate a file in a throw-away data home, never in the user's store
+        app = OwnVoice(Path(args.work) if args.work else out / "home")
+        profile = args.profile or data.stem
+        app.import_paths([data], profile, progress=None)
+    else:
+        app = OwnVoice(args.home)
+        profile = args.data
+    negatives = []
+    for neg in args.negatives or []:
+        negatives += [it.doc.body for it in read_path(Path(neg), set()) if isinstance(it, Own)]
+    cfg = EvalConfig(
+        conditions=[c.strip() for c in args.conditions.split(",") if c.strip()],
+        limit=args.limit,
+        seed=args.seed,
+        n_best=args.n_best,
+        train_steps=args.steps or 0,
+        protocol=args.protocol,
+        playback_model=not args.heuristic_playback,
+        negative_texts=negatives,
+    )
+    bar = TqdmProgress()
+    try:
+        if args.fidelity:
+            return _eval_fidelity(app, profile, cfg, out, args, bar)
+        result = run_eval(app, profile, cfg, progress=bar)
+    finally:
+        bar.close()
+    path = write_report(result, out)
+    if args.json:
+        print(json.dumps({k: v for k, v in result.items() if k != "rows"}, indent=2))
+    else:
+        print(path.read_text())
+        print(f"report: {path}  chart: {out / 'chart.png'}  data: {out / 'report.json'}")
+    return 0
+
+
+def _eval_fidelity(app, profile: str, cfg, out, args, bar) -> int:
+    from ownvoice.store import documents as docs_table
+
+    from ..evaluation import ensure_adapter
+    from ..fidelity import FIDELITY_CONDITIONS, fidelity_markdown, run_fidelity
+    from ..training import split_documents
+
+    prof = app.profile(profile, create=False)
+    app.embed(prof)
+    conditions = tuple(c for c in cfg.conditions if c in FIDELITY_CONDITIONS) or FIDELITY_CONDITIONS
+    train_docs, _ = split_documents(docs_table.list_documents(app.db, prof.id))
+    if any("lora" in c for c in conditions):
+        ensure_adapter(app, prof, cfg, {d.id for d in train_docs}, bar)
+    result = run_fidelity(app, profile, conditions, seed=cfg.seed, progress=bar)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "fidelity.json").write_text(json.dumps(result, indent=2))
+    md = fidelity_markdown(result)
+    (out / "fidelity.md").write_text(md)
+    if args.json:
+        print(
+            json.dumps(
+                {c: {k: v for k, v in s.items() if k != "rows"} for c, s in result["conditions"].items()}, indent=2
+            )
+        )
+    else:
+        print(md)
+        print(f"report: {out / 'fidelity.md'}  data: {out / 'fidelity.json'}")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    """ownvoice bench [generation retrieval import startup training] [--runs N]."""
+    from ..bench import run_benchmarks
+
+    print(run_benchmarks(args.which or None, runs=args.runs, out=args.out, home=args.home))
+    return 0
+
+
+def register(sub, common) -> None:
+    """Add this group's sub-commands to the parser."""
+    p = sub.add_parser("eval", help="measure how well drafts match your held-out mail (style evaluation)")
+    p.add_argument("data", help="a file/folder 'import' reads, or an existing profile name")
+    p.add_argument("--profile", "-p")
+    p.add_argument("--conditions", default="base,rag,lora,rag+lora,best-of-n")
+    p.add_argument("--limit", type=int, default=25)
+    p.add_argument("--out", default="eval-out")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n-best", type=int, default=4)
+    p.add_argument("--steps", type=int, help="adapter training steps (default: 3 epochs)")
+    p.add_argument("--negatives", nargs="*", help="other people's writing for the style model (any import format)")
+    p.add_argument("--heuristic-playback", action="store_true")
+    p.add_argument(
+        "--protocol",
+        choices=["subject", "playback"],
+        default="subject",
+        help="subject: leak-free requests (subject, addressee, mail answered); playback: training-style",
+    )
+    p.add_argument(
+        "--fidelity",
+        action="store_true",
+        help="instead: draft the shipped hand-written intents and check their facts (conditions rag, rag+lora)",
+    )
+    p.add_argument("--work", help="data home for a file's evaluation (default OUT/home; reuse it to reuse the adapter)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("bench", help="performance benchmarks against the raw libraries")
+    p.add_argument(
+        "which", nargs="*", choices=["generation", "retrieval", "import", "startup", "training", "serve", []]
+    )
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--out", help="also write the markdown here")
+    p.set_defaults(func=cmd_bench)

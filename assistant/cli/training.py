@@ -1,0 +1,144 @@
+"""Sub-commands for your style adapters: train them, choose, export and push them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def cmd_train(args) -> int:
+    """ownvoice train [--profile P] [--steps N | --epochs E] [--device auto|cpu|cuda] [--resume]."""
+    from ..app import OwnVoice
+    from ..jobs import CancelToken, TqdmProgress
+    from ..training import TrainingOptions
+
+    options = TrainingOptions(  # OptionsError (a clear message) before anything is opened
+        steps=args.steps or 0,
+        epochs=args.epochs,
+        device=args.device,
+        resume=args.resume,
+        quantize=args.quantize,
+        playback_model=not args.heuristic_playback,
+        learning_rate=args.lr,
+        seed=args.seed,
+        gradient_checkpointing=not args.no_checkpointing,
+    )
+    app = OwnVoice(args.home)
+    bar = TqdmProgress()
+    cancel = CancelToken()
+    try:
+        outcome = app.train(args.profile, progress=bar, cancel=cancel, options=options)
+    except KeyboardInterrupt:
+        cancel.cancel()
+        raise
+    finally:
+        bar.close()
+    m = outcome.metrics
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "adapter_id": outcome.adapter_id,
+                    "version": outcome.version,
+                    "activated": outcome.activated,
+                    "reason": outcome.reason,
+                    "metrics": m,
+                },
+                indent=2,
+            )
+        )
+        return 0
+    print(
+        f"adapter v{outcome.version}: {m['steps']} steps on {m['train_examples']} examples "
+        f"in {m['train_seconds']:.0f}s "
+        f"({m['tokens_per_s']:.0f} tokens/s, peak {m['peak_rss_mb']:.0f} MB, {m['device']}"
+        f"{', 4-bit NF4' if m['quantized'] else ''})"
+    )
+    print(("activated: " if outcome.activated else "kept the previous choice: ") + outcome.reason)
+    return 0
+
+
+def cmd_adapters(args) -> int:
+    """ownvoice adapters [list | use ID | delete ID | off]."""
+    from ownvoice.store import adapters as table
+
+    from ..app import OwnVoice
+    from ..errors import OwnVoiceError
+
+    app = OwnVoice(args.home)
+    prof = app.profile(args.profile)
+    if args.action in ("use", "delete") and args.id is None:
+        raise OwnVoiceError(f"adapters {args.action} needs an adapter ID (see 'ownvoice adapters list')")
+    if args.action == "use":
+        row = table.get_adapter(app.db, args.id)
+        if row is None or row.profile_id != prof.id:
+            raise OwnVoiceError(f"no adapter {args.id} in profile {prof.name!r}")
+        table.set_active(app.db, prof.id, row.id)
+        print(f"adapter v{row.version} is now active")
+    elif args.action == "export":
+        if args.id is None or not args.out:
+            raise OwnVoiceError("adapters export needs an adapter ID and --out FOLDER")
+        for path in app.export_adapter(args.id, args.format, Path(args.out)):
+            print(path)
+    elif args.action == "off":
+        table.set_active(app.db, prof.id, None)
+        print("no adapter active: drafting uses the base model")
+    elif args.action == "delete":
+        row = table.get_adapter(app.db, args.id)
+        if row is None or row.profile_id != prof.id:
+            raise OwnVoiceError(f"no adapter {args.id} in profile {prof.name!r}")
+        app.delete_adapter(row.id)
+        print(f"deleted adapter v{row.version} (files and record)")
+    else:
+        rows = table.list_adapters(app.db, prof.id)
+        if args.json:
+            print(json.dumps([r.__dict__ for r in rows], indent=2))
+            return 0
+        if not rows:
+            print("no adapters yet: run 'ownvoice train'")
+        for r in rows:
+            m = r.metrics
+            print(
+                f"{'*' if r.active else ' '} id {r.id:3d}  v{r.version:<3d} {r.created[:19]}  held-out loss "
+                f"{m.get('eval_loss_base') or 0:.3f} -> {m.get('eval_loss_adapter') or 0:.3f}  "
+                f"{m.get('train_examples', 0)} examples, {m.get('steps', 0)} steps"
+            )
+    return 0
+
+
+def register(sub, common) -> None:
+    """Add this group's sub-commands to the parser."""
+    p = sub.add_parser("train", help="train your style adapter (LoRA) on your own writing, locally")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--steps", type=int, help="optimizer steps (overrides --epochs)")
+    group.add_argument("--epochs", type=float, default=3.0)
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument(
+        "--quantize",
+        choices=["auto", "nf4", "none"],
+        default="auto",
+        help="4-bit NF4 QLoRA: auto = on CUDA when the model does not fit in bf16",
+    )
+    p.add_argument("--resume", action="store_true", help="continue the last unfinished run from its checkpoint")
+    p.add_argument(
+        "--heuristic-playback",
+        action="store_true",
+        help="build training instructions without the model (faster, less informative)",
+    )
+    p.add_argument("--lr", type=float, help="learning rate (default 5e-4)")
+    p.add_argument(
+        "--no-checkpointing",
+        action="store_true",
+        help="faster (~20%%) but about twice the peak memory: no gradient checkpointing",
+    )
+    p.add_argument("--seed", type=int, default=0)
+    common(p)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("adapters", help="list, choose or delete your trained adapters")
+    p.add_argument("action", nargs="?", choices=["list", "use", "delete", "off", "export"], default="list")
+    p.add_argument("id", nargs="?", type=int)
+    p.add_argument("--format", choices=["gguf", "peft"], default="gguf", help="export: llama.cpp GGUF or peft (vLLM)")
+    p.add_argument("--out", help="export: a new folder to write the adapter into")
+    common(p)
+    p.set_defaults(func=cmd_adapters)
