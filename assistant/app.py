@@ -532,6 +532,54 @@ class OwnVoice:
         except PackageError as exc:
             raise InputError(str(exc)) from exc
 
+    def push_adapter(
+        self,
+        adapter_id: int,
+        url: str,
+        api_key: str = "",
+        name: str = "",
+        shared_dir: Optional[Path] = None,
+        server_dir: str = "",
+    ):
+        """Load an adapter version on a vLLM server (peft export into a folder it reads); map it for drafting."""
+        import dataclasses
+        import re
+        from pathlib import PurePosixPath
+
+        from ownvoice.adapters.base_model import file_sha256
+        from ownvoice.adapters.layout import PEFT_DIR
+        from ownvoice.store.adapters import get_adapter
+
+        from .backends.adapter_push import load_lora_adapter, normalise_url
+
+        url = normalise_url(url)
+        row = get_adapter(self.db, adapter_id)
+        if row is None:
+            raise InputError(f"no adapter {adapter_id} (see 'ownvoice adapters list')")
+        weights = Path(row.path).parent / PEFT_DIR / "adapter_model.safetensors"
+        if not weights.is_file():
+            raise InputError(f"adapter {adapter_id} has no peft weights to push ({weights} is missing)")
+        sha = file_sha256(weights)
+        profile = next((p.name for p in list_profiles(self.db) if p.id == row.profile_id), "profile")
+        slug = re.sub(r"[^a-z0-9]+", "-", profile.lower()).strip("-") or "profile"
+        name = name or f"ownvoice-{slug}-v{row.version}-{sha[:8]}"
+        folder = Path(shared_dir or self.cache_dir() / "pushed") / name
+        pushed_weights = folder / "adapter_model.safetensors"
+        if pushed_weights.is_file() and file_sha256(pushed_weights) == sha:
+            pass  # pushed before: the same files are there already
+        elif folder.exists() and any(folder.iterdir()):
+            raise InputError(f"{folder} already holds other files: give another --name or --shared-dir")
+        else:
+            self.export_adapter(adapter_id, "peft", folder)
+        server_path = str(PurePosixPath(server_dir) / name) if server_dir else str(folder.resolve())
+        result = load_lora_adapter(url, name, server_path, api_key)
+        self.settings.remote_adapters = {**self.settings.remote_adapters, str(Path(row.path).resolve()): name}
+        self.save_settings()
+        if self.settings.generator_backend == "openai-compatible":
+            with self._lock:
+                self._generator = None  # the next draft maps the adapter to its new name on the server
+        return dataclasses.replace(result, local_folder=str(folder))
+
     def stats(self) -> list[dict]:
         """Per-profile counts."""
         out = []

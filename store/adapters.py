@@ -1,9 +1,14 @@
-"""Adapter versions per profile (files live in the data home; rows say which is active)."""
+"""Adapter versions per profile (files live in the data home; rows say which is active).
+
+An adapter file inside the data home is recorded relative to the store's folder, so a data home that is moved
+or restored from a backup elsewhere keeps its adapters; rows read back with absolute paths.
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional
 
 import sqlite_utils
@@ -26,12 +31,30 @@ class AdapterRow:
     created: str
 
 
-def _row(r: dict) -> AdapterRow:
+def _store_folder(db: sqlite_utils.Database) -> Optional[Path]:
+    """The folder of the store's file (None for an in-memory store)."""
+    file = db.execute("PRAGMA database_list").fetchone()[2]
+    return Path(file).resolve().parent if file else None
+
+
+def _stored_path(db: sqlite_utils.Database, path: str) -> str:
+    folder = _store_folder(db)
+    resolved = Path(path).resolve()
+    if folder is not None and resolved.is_relative_to(folder):
+        return resolved.relative_to(folder).as_posix()
+    return str(path)
+
+
+def _row(db: sqlite_utils.Database, r: dict) -> AdapterRow:
+    folder = _store_folder(db)
+    path = r["path"]
+    if folder is not None and not Path(path).is_absolute():
+        path = str(folder / path)
     return AdapterRow(
         r["id"],
         r["profile_id"],
         r["version"],
-        r["path"],
+        path,
         r["base_sha256"],
         r["base_gguf"],
         json.loads(r["metrics"] or "{}"),
@@ -66,7 +89,7 @@ def add_adapter(
                 {
                     "profile_id": profile_id,
                     "version": version,
-                    "path": path,
+                    "path": _stored_path(db, path),
                     "base_sha256": base_sha256,
                     "base_gguf": base_gguf,
                     "metrics": json.dumps(metrics),
@@ -80,19 +103,19 @@ def add_adapter(
 
 def list_adapters(db: sqlite_utils.Database, profile_id: int) -> list[AdapterRow]:
     """A profile's adapters, newest first."""
-    return [_row(r) for r in db["adapters"].rows_where("profile_id = ?", [profile_id], order_by="version desc")]
+    return [_row(db, r) for r in db["adapters"].rows_where("profile_id = ?", [profile_id], order_by="version desc")]
 
 
 def get_adapter(db: sqlite_utils.Database, adapter_id: int) -> Optional[AdapterRow]:
     """One adapter row."""
     rows = list(db["adapters"].rows_where("id = ?", [adapter_id]))
-    return _row(rows[0]) if rows else None
+    return _row(db, rows[0]) if rows else None
 
 
 def active_adapter(db: sqlite_utils.Database, profile_id: int) -> Optional[AdapterRow]:
     """The active adapter of a profile, if any."""
     rows = list(db["adapters"].rows_where("profile_id = ? AND active = 1", [profile_id]))
-    return _row(rows[0]) if rows else None
+    return _row(db, rows[0]) if rows else None
 
 
 def set_active(db: sqlite_utils.Database, profile_id: int, adapter_id: Optional[int]) -> None:

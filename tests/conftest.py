@@ -135,6 +135,40 @@ def base_dir(model_cache) -> Path:
     return cached_base_dir(default_gguf_path(), model_cache)
 
 
+@pytest.fixture(scope="session")
+def trained_template(tmp_path_factory, model_cache):
+    """A data home whose 'zeb' profile has one adapter (24 steps on the marker corpus), trained once per session."""
+    from ownvoice.assistant.app import OwnVoice
+    from tests.training_data import marker_mbox
+
+    template = tmp_path_factory.mktemp("trained") / "home"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OWNVOICE_CACHE", str(model_cache))
+        core = OwnVoice(template)
+        core.import_paths([marker_mbox(template.parent / "zeb.mbox")], "zeb")
+        outcome = core.train("zeb", steps=24, playback_model=False, learning_rate=2e-3)
+        core.close()
+    return template, outcome
+
+
+@pytest.fixture
+def trained_app(trained_template, home, shared_cache):
+    """A private copy of the trained home (its own store and adapter files) and the training's outcome there."""
+    import dataclasses
+    import shutil
+
+    from ownvoice.assistant.app import OwnVoice
+    from ownvoice.store.adapters import get_adapter
+
+    template, outcome = trained_template
+    shutil.copytree(template, home)
+    core = OwnVoice(home)
+    row = get_adapter(core.db, outcome.adapter_id)
+    assert row is not None and Path(row.path).is_relative_to(home)  # the store keeps home-relative adapter paths
+    yield core, dataclasses.replace(outcome, path=row.path)
+    core.close()
+
+
 @pytest.fixture
 def shared_cache(model_cache, monkeypatch) -> Path:
     """Point the app's training cache at the session cache."""

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import mailbox
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -12,53 +10,7 @@ import pytest
 from ownvoice.assistant.errors import EmptyCorpusError, ModelError
 from ownvoice.assistant.prompts import DraftRequest
 from ownvoice.store import adapters as A
-
-MARKER = "Onwards and upwards"
-TOPICS = [
-    "the garden shed",
-    "Tuesday's meeting",
-    "the library books",
-    "the bike repair",
-    "the tax forms",
-    "the school trip",
-    "the new printer",
-    "the harbour walk",
-    "the choir rehearsal",
-    "the spare keys",
-    "the bakery order",
-    "the train tickets",
-    "the roof leak",
-    "the chess club",
-    "the museum visit",
-    "the dog sitter",
-    "the recipe swap",
-    "the paint colours",
-]
-
-
-def _marker_mbox(path: Path) -> Path:
-    box = mailbox.mbox(str(path))
-    for i, topic in enumerate(TOPICS):
-        msg = EmailMessage()
-        msg["From"] = "Zeb Quill <zeb@example.org>"
-        msg["To"] = "Friend <f@example.org>"
-        msg["Subject"] = f"About {topic}"
-        msg["Date"] = f"Mon, {i + 1:02d} Sep 2025 09:00:00 +0000"
-        msg.set_content(
-            f"Ahoy Friend,\n\nA quick word about {topic}: all sorted, nothing to worry about.\n\n{MARKER},\nZeb"
-        )
-        box.add(mailbox.mboxMessage(msg))
-    box.flush()
-    box.close()
-    return path
-
-
-@pytest.fixture
-def trained_app(app, tmp_path, shared_cache):
-    """An app whose 'zeb' profile has one adapter trained on the marker corpus."""
-    app.import_paths([_marker_mbox(tmp_path / "zeb.mbox")], "zeb")
-    outcome = app.train("zeb", steps=24, playback_model=False, learning_rate=2e-3)
-    return app, outcome
+from tests.training_data import MARKER, TOPICS, marker_mbox
 
 
 def test_too_small_corpus_is_refused_with_the_minimum(app, shared_cache):
@@ -266,7 +218,7 @@ def test_kill_9_of_ownvoice_train_takes_the_trainer_child_with_it(home, tmp_path
     from ownvoice.assistant.app import OwnVoice
 
     app = OwnVoice(home)
-    app.import_paths([_marker_mbox(tmp_path / "zeb.mbox")], "zeb")
+    app.import_paths([marker_mbox(tmp_path / "zeb.mbox")], "zeb")
     app.close()
     env = dict(os.environ, OWNVOICE_HOME=str(home))
     parent = subprocess.Popen(

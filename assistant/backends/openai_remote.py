@@ -1,9 +1,10 @@
 """A generator on a remote engine that speaks the OpenAI completions API (llama.cpp's llama-server, vLLM, LoRAX).
 
 Design decisions:
-- Prompts are built here exactly as for local drafting (the engine's own chat template through
-  llama-server's ``/apply-template``) and sent to ``/v1/completions`` as text, so retrieval, the style
-  card, post-processing and the checks stay OwnVoice's and only the sampling moves.
+- Prompts are built here exactly as for local drafting (the engine's own chat template: llama-server's
+  ``/apply-template``; on vLLM, its ``/tokenize`` of the messages read back through ``/detokenize``) and
+  sent to ``/v1/completions`` as text, so retrieval, the style card, post-processing and the checks stay
+  OwnVoice's and only the sampling moves. Which engine it is, is asked once (llama-server answers ``/props``).
 - The user's adapter is chosen per request: llama-server takes ``"lora": [{"id": N, "scale": s}]`` (an
   adapter loaded with ``--lora``, ids in load order; a request that names none keeps the slot's last
   adapter, so "no adapter" is sent as every id at scale 0); vLLM and LoRAX take the adapter's name as
@@ -54,6 +55,7 @@ class OpenAICompatibleGenerator(Generator):
         self.timeout_s = timeout_s
         self.last_stats = GenStats()
         self._active: tuple[str, AdapterRef, float] | None = None
+        self._llama_server: Optional[bool] = None
 
     # -- HTTP ---------------------------------------------------------------------------------------
     def _request(self, path: str, body: Optional[dict] = None):
@@ -74,14 +76,36 @@ class OpenAICompatibleGenerator(Generator):
         with self._request(path, body) as resp:
             return json.loads(resp.read())
 
+    @property
+    def is_llama_server(self) -> bool:
+        """True for llama.cpp's server (it answers /props), False for vLLM and other engines."""
+        if self._llama_server is None:
+            try:
+                with self._request("/props"):
+                    self._llama_server = True
+            except ModelError as exc:
+                if "cannot reach" in str(exc):
+                    raise
+                self._llama_server = False
+        return self._llama_server
+
+    def _with_model(self, body: dict) -> dict:
+        return {**body, "model": self.model} if self.model else body
+
     # -- Generator ----------------------------------------------------------------------------------
     def format_chat(self, messages: Sequence[dict]) -> str:
         """The prompt in the served model's own chat template (the engine applies it)."""
-        return self._json("/apply-template", {"messages": list(messages)})["prompt"]
+        if self.is_llama_server:
+            return self._json("/apply-template", {"messages": list(messages)})["prompt"]
+        body = {"messages": list(messages), "add_generation_prompt": True, "add_special_tokens": False}
+        tokens = self._json("/tokenize", self._with_model(body))["tokens"]
+        return self._json("/detokenize", self._with_model({"tokens": tokens}))["prompt"]
 
     def count_tokens(self, text: str) -> int:
         """Tokens ``text`` takes in the served model."""
-        return len(self._json("/tokenize", {"content": text, "add_special": False})["tokens"])
+        if self.is_llama_server:
+            return len(self._json("/tokenize", {"content": text, "add_special": False})["tokens"])
+        return len(self._json("/tokenize", self._with_model({"prompt": text, "add_special_tokens": False}))["tokens"])
 
     @property
     def adapter_name(self) -> str:
@@ -123,7 +147,8 @@ class OpenAICompatibleGenerator(Generator):
             "temperature": params.temperature,
             "top_p": params.top_p,
             "top_k": params.top_k,
-            "repeat_penalty": params.repeat_penalty,
+            "repeat_penalty": params.repeat_penalty,  # llama-server's name
+            "repetition_penalty": params.repeat_penalty,  # vLLM's
             "seed": params.seed,
             "stop": params.stop,
             "stream": True,
