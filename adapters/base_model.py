@@ -40,7 +40,9 @@ def gguf_architecture(path: Path) -> dict:
         part = f.parts[f.data[0]]
         try:
             return (
-                bytes(part).decode("utf-8") if part.dtype.kind == "u" and part.dtype.itemsize == 1 else part.tolist()[0]
+                bytes(part).decode("utf-8")
+                if part.dtype.kind == "u" and part.dtype.itemsize == 1
+                else part.tolist()[0]
             )
         except Exception:  # noqa: BLE001 - a metadata probe: any failure means 'unknown'
             return part.tolist()[0]
@@ -66,7 +68,9 @@ def cached_base_dir(gguf_path: Path, cache_dir: Path, sha256: str = "") -> Path:
     tmp = target.with_name(target.name + ".partial")
     tmp.mkdir(parents=True, exist_ok=True, mode=0o700)
     tok = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
-    model = AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name, dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(
+        str(gguf_path.parent), gguf_file=gguf_path.name, dtype=torch.float32
+    )
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
@@ -95,7 +99,10 @@ def load_base(base_dir: Path, device: str, quantize_nf4: bool, gradient_checkpoi
 
         compute = torch.bfloat16 if device == "cuda" else torch.float32
         kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=compute
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=compute,
         )
         kwargs["device_map"] = {"": 0} if device == "cuda" else {"": "cpu"}
         kwargs["dtype"] = compute

@@ -62,7 +62,9 @@ def encode(tokenizer, example: dict, max_length: int, eot: str) -> Encoded:
     return Encoded(p + r, [IGNORE] * len(p) + r)
 
 
-def batches(items: list[Encoded], batch_size: int, seed: int, epoch: int, shuffle: bool = True) -> list[list[Encoded]]:
+def batches(
+    items: list[Encoded], batch_size: int, seed: int, epoch: int, shuffle: bool = True
+) -> list[list[Encoded]]:
     """Batches of similar length (less padding), order shuffled per epoch."""
     order = list(range(len(items)))
     rng = random.Random(seed * 1000 + epoch)

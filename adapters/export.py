@@ -30,7 +30,12 @@ def permute_rows(b: np.ndarray, n_head: int) -> np.ndarray:
 
 
 def lora_tensors(
-    state: dict[str, np.ndarray], arch: str, n_layers: int, n_head: int, n_head_kv: int, permute_qk: bool = True
+    state: dict[str, np.ndarray],
+    arch: str,
+    n_layers: int,
+    n_head: int,
+    n_head_kv: int,
+    permute_qk: bool = True,
 ) -> dict[str, np.ndarray]:
     """GGUF tensor name -> array for every LoRA matrix in a peft state dict."""
     import gguf
@@ -69,7 +74,12 @@ def export_gguf(
 
     state = load_file(str(Path(peft_dir) / "adapter_model.safetensors"))
     tensors = lora_tensors(
-        state, arch_info["architecture"], arch_info["n_layers"], arch_info["n_head"], arch_info["n_head_kv"], permute_qk
+        state,
+        arch_info["architecture"],
+        arch_info["n_layers"],
+        arch_info["n_head"],
+        arch_info["n_head_kv"],
+        permute_qk,
     )
     out_path = Path(out_path)
     tmp = out_path.with_suffix(".partial")

@@ -1,4 +1,5 @@
-"""Adapter versions written out for other engines: llama.cpp's GGUF, or peft's safetensors folder (vLLM, LoRAX).
+"""Adapter versions written out for other engines: llama.cpp's GGUF, or peft's safetensors folder (vLLM,
+LoRAX).
 
 Only safetensors, GGUF and JSON files are ever copied (never a pickle). A peft export carries the base
 model's Hugging Face config and tokenizer files beside it (``base-config/``), so the serving side can
@@ -41,14 +42,18 @@ def export_adapter(version_dir: Path, fmt: str, out_dir: Path, base_dir: Optiona
         sources = [peft / "adapter_config.json", peft / "adapter_model.safetensors", version_dir / MANIFEST]
     missing = [p.name for p in sources if not p.is_file()]
     if missing:
-        raise PackageError(f"the adapter folder {version_dir} lacks {', '.join(missing)} (damaged or cut short)")
+        raise PackageError(
+            f"the adapter folder {version_dir} lacks {', '.join(missing)} (damaged or cut short)"
+        )
     out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     written = []
     for src in sources:
         written.append(Path(shutil.copy2(src, out_dir / src.name)))
     if fmt == "peft":
         if base_dir is None or not (Path(base_dir) / "config.json").is_file():
-            raise PackageError("the base model's Hugging Face config is not on this machine (it is made by training)")
+            raise PackageError(
+                "the base model's Hugging Face config is not on this machine (it is made by training)"
+            )
         (out_dir / "base-config").mkdir(mode=0o700)
         for name in BASE_FILES:
             if (Path(base_dir) / name).is_file():

@@ -188,10 +188,14 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
     eot = end_of_turn(tok)
     train_items = [encode(tok, ex, cfg.max_length, eot) for ex in read_examples(Path(cfg.train_file))]
     eval_items = (
-        [encode(tok, ex, cfg.max_length, eot) for ex in read_examples(Path(cfg.eval_file))] if cfg.eval_file else []
+        [encode(tok, ex, cfg.max_length, eot) for ex in read_examples(Path(cfg.eval_file))]
+        if cfg.eval_file
+        else []
     )
     if len(train_items) < MIN_TRAIN_EXAMPLES:
-        raise TrainingError("data", f"only {len(train_items)} training examples; at least {MIN_TRAIN_EXAMPLES} needed")
+        raise TrainingError(
+            "data", f"only {len(train_items)} training examples; at least {MIN_TRAIN_EXAMPLES} needed"
+        )
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
     out = Path(cfg.out_dir)
     metrics: dict = {
@@ -249,7 +253,9 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
                     step_loss += float(loss.detach())
                     tokens += int(mask.sum())
             except torch.cuda.OutOfMemoryError as exc:  # pragma: no cover - CUDA only
-                raise TrainingError("oom", "the GPU ran out of memory: lower the batch size or max length") from exc
+                raise TrainingError(
+                    "oom", "the GPU ran out of memory: lower the batch size or max length"
+                ) from exc
             except RuntimeError as exc:
                 if "out of memory" in str(exc).lower() or "not enough memory" in str(exc).lower():
                     raise TrainingError("oom", f"out of memory during training ({exc})") from exc

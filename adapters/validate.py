@@ -1,4 +1,5 @@
-"""Does a llama.cpp LoRA GGUF fit this base GGUF? Checked from the two files' headers before llama.cpp loads it.
+"""Does a llama.cpp LoRA GGUF fit this base GGUF? Checked from the two files' headers before llama.cpp loads
+it.
 
 llama.cpp says only "failed to load" for a truncated file, an adapter for another architecture, another
 size of model, or one missing half its layers; some of these it even accepts and then drafts worse. Here
@@ -35,7 +36,8 @@ _HEADERS: dict[tuple, GgufHeader] = {}
 
 
 def read_header(path: Path) -> GgufHeader:
-    """The header of a GGUF file (cached by path, size and mtime); AdapterMismatch when it is not a whole GGUF."""
+    """The header of a GGUF file (cached by path, size and mtime); AdapterMismatch when it is not a whole
+    GGUF."""
     import gguf
 
     path = Path(path)
@@ -46,7 +48,9 @@ def read_header(path: Path) -> GgufHeader:
     try:
         reader = gguf.GGUFReader(str(path))
     except (ValueError, IndexError, OSError, KeyError) as exc:
-        raise AdapterMismatch(f"{path.name} is not a complete GGUF file (cut short or damaged: {exc})") from exc
+        raise AdapterMismatch(
+            f"{path.name} is not a complete GGUF file (cut short or damaged: {exc})"
+        ) from exc
 
     def text(name: str) -> str:
         field = reader.fields.get(name)
@@ -70,7 +74,9 @@ def check_adapter(adapter_path: Path, base_path: Path) -> None:
     adapter, base = read_header(adapter_path), read_header(base_path)
     name = Path(adapter_path).name
     if not adapter.shapes and not adapter.architecture:
-        raise AdapterMismatch(f"{name} is an empty GGUF (no tensors, no metadata): damaged, or not an adapter")
+        raise AdapterMismatch(
+            f"{name} is an empty GGUF (no tensors, no metadata): damaged, or not an adapter"
+        )
     if adapter.kind != "adapter" or adapter.adapter_type != "lora":
         raise AdapterMismatch(f"{name} is not a LoRA adapter (it is a GGUF {adapter.kind or 'file'})")
     if adapter.architecture != base.architecture:
@@ -88,10 +94,14 @@ def check_adapter(adapter_path: Path, base_path: Path) -> None:
     layers: dict[str, set[int]] = {}
     for weight, ab in sorted(pairs.items()):
         if set(ab) != {"a", "b"}:
-            raise AdapterMismatch(f"{name}: {weight} has lora_{next(iter(ab))} without its partner (damaged file?)")
+            raise AdapterMismatch(
+                f"{name}: {weight} has lora_{next(iter(ab))} without its partner (damaged file?)"
+            )
         target = base.shapes.get(weight)
         if target is None:
-            raise AdapterMismatch(f"{name} adapts {weight}, which this model does not have (another base model?)")
+            raise AdapterMismatch(
+                f"{name} adapts {weight}, which this model does not have (another base model?)"
+            )
         a, b = ab["a"], ab["b"]  # GGUF order: a [in, r], b [r, out]; the weight [in, out]
         if len(a) != 2 or len(b) != 2 or a[1] != b[0] or a[0] != target[0] or b[1] != target[1]:
             raise AdapterMismatch(
@@ -100,7 +110,9 @@ def check_adapter(adapter_path: Path, base_path: Path) -> None:
             )
         block = _BLOCK.match(weight)
         if block is not None:
-            layers.setdefault(block.group("module").removesuffix(".weight"), set()).add(int(block.group("layer")))
+            layers.setdefault(block.group("module").removesuffix(".weight"), set()).add(
+                int(block.group("layer"))
+            )
     for module, seen in sorted(layers.items()):
         if base.block_count and len(seen) != base.block_count:
             raise AdapterMismatch(

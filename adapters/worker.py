@@ -51,7 +51,9 @@ def run(config_path: Path) -> int:
                 if "q_proj" in cfg.target_modules
             }
             if probe:
-                lora_tensors(probe, arch["architecture"], arch["n_layers"], arch["n_head"], arch["n_head_kv"], False)
+                lora_tensors(
+                    probe, arch["architecture"], arch["n_layers"], arch["n_head"], arch["n_head_kv"], False
+                )
         except ExportError as exc:
             raise TrainingError("arch", str(exc)) from exc
         _emit({"event": "preparing", "message": "dequantizing the GGUF (cached after the first time)"})
@@ -94,7 +96,13 @@ def run(config_path: Path) -> int:
         _emit({"event": "error", "kind": exc.kind, "message": str(exc)})
         return 3
     except MemoryError:
-        _emit({"event": "error", "kind": "oom", "message": "out of memory: close other programs or lower max length"})
+        _emit(
+            {
+                "event": "error",
+                "kind": "oom",
+                "message": "out of memory: close other programs or lower max length",
+            }
+        )
         return 3
     except Exception as exc:  # noqa: BLE001 - report, never hang the parent
         _emit(

@@ -95,7 +95,8 @@ class OwnVoice:
             listener(changes)
 
     def poll_elsewhere(self) -> Changes:
-        """Changes another process (a CLI import, a second app) committed since the last poll; told to listeners."""
+        """Changes another process (a CLI import, a second app) committed since the last poll; told to
+        listeners."""
         version = self.data_version()
         if version == self._data_version:
             return Changes()
@@ -111,7 +112,8 @@ class OwnVoice:
         self._changed(Changes(settings=True))
 
     def profile(self, name: Optional[str] = None, create: bool = False) -> Profile:
-        """The named (or default) profile. Reading never creates one: only ``create=True`` (import, first run) does."""
+        """The named (or default) profile. Reading never creates one: only ``create=True`` (import, first
+        run) does."""
         name = name or self.settings.default_profile
         prof = get_profile(self.db, name)
         if prof is None and create:
@@ -215,12 +217,16 @@ class OwnVoice:
         if text.strip():
             ids = [
                 i
-                for i, _ in docs_table.search_fts(self.db, profile_id, text, limit=limit, kind=kind, writing_only=False)
+                for i, _ in docs_table.search_fts(
+                    self.db, profile_id, text, limit=limit, kind=kind, writing_only=False
+                )
             ]
             found = docs_table.get_documents(self.db, ids)
             return [found[i] for i in ids if i in found and (not source or found[i].source == source)]
         return list(
-            reversed(docs_table.list_documents(self.db, profile_id, kind=kind, source=source, writing_only=False))
+            reversed(
+                docs_table.list_documents(self.db, profile_id, kind=kind, source=source, writing_only=False)
+            )
         )[:limit]
 
     def list_adapters(self, profile_id: int) -> list:
@@ -251,7 +257,8 @@ class OwnVoice:
         return model
 
     def data_version(self) -> int:
-        """A number that changes whenever another connection (the worker, a CLI import) commits to the store."""
+        """A number that changes whenever another connection (the worker, a CLI import) commits to the
+        store."""
         return int(self.db.execute("PRAGMA data_version").fetchone()[0])
 
     def engine_state(self, profile_id: int) -> EngineState:
@@ -299,7 +306,8 @@ class OwnVoice:
         cancel: Optional[CancelToken] = None,
         embed: bool = True,
     ) -> ImportSummary:
-        """Import files into a profile (created if new, and only if the import succeeds), then embed what is new."""
+        """Import files into a profile (created if new, and only if the import succeeds), then embed what
+        is new."""
         name = profile or self.settings.default_profile
         prof = get_profile(self.db, name)
         existed = prof is not None
@@ -316,7 +324,9 @@ class OwnVoice:
         if embed:
             try:
                 self.embed(prof, progress, cancel)
-            except StorageError as exc:  # the mail is in; its search vectors follow at the next draft or search
+            except (
+                StorageError
+            ) as exc:  # the mail is in; its search vectors follow at the next draft or search
                 summary.embedding_error = str(exc)
         return summary
 
@@ -330,7 +340,8 @@ class OwnVoice:
             raise storage_error(exc, "search vectors not saved", self.home) from exc
 
     def _embed_what_fits(self, profile: Profile) -> None:
-        """Embed what is new if the disk allows; searching and drafting go on with the vectors already stored."""
+        """Embed what is new if the disk allows; searching and drafting go on with the vectors already
+        stored."""
         try:
             self.embed(profile)
         except StorageError:
@@ -343,7 +354,13 @@ class OwnVoice:
         prof = self.profile(profile)
         self._embed_what_fits(prof)
         return search(
-            self.db, prof.id, text, self.embedder(), k=k, kind=kind, recency_weight=self.settings.recency_weight
+            self.db,
+            prof.id,
+            text,
+            self.embedder(),
+            k=k,
+            kind=kind,
+            recency_weight=self.settings.recency_weight,
         )
 
     def composer(self, model_path: Optional[str] = None) -> Composer:
@@ -382,7 +399,9 @@ class OwnVoice:
         from .paths import CACHE_DIRNAME, subdir
 
         return (
-            Path(os.environ["OWNVOICE_CACHE"]) if os.environ.get("OWNVOICE_CACHE") else subdir(self.home, CACHE_DIRNAME)
+            Path(os.environ["OWNVOICE_CACHE"])
+            if os.environ.get("OWNVOICE_CACHE")
+            else subdir(self.home, CACHE_DIRNAME)
         )
 
     def train(
@@ -393,7 +412,8 @@ class OwnVoice:
         options=None,
         **kw,
     ):
-        """Train a new adapter version for a profile with ``options`` (a TrainingOptions; keywords build one)."""
+        """Train a new adapter version for a profile with ``options`` (a TrainingOptions; keywords build
+        one)."""
         from .paths import ADAPTERS_DIRNAME, subdir
         from .training import TrainingOptions, train_profile
 
@@ -476,8 +496,11 @@ class OwnVoice:
         self._changed(Changes(documents=True))
         return kept
 
-    def accept_generation(self, generation_id: int, final_text: Optional[str] = None, subject: str = "") -> int:
-        """Keep a logged draft (``final_text`` None: as generated) as the user's writing; return the document id."""
+    def accept_generation(
+        self, generation_id: int, final_text: Optional[str] = None, subject: str = ""
+    ) -> int:
+        """Keep a logged draft (``final_text`` None: as generated) as the user's writing; return the
+        document id."""
         from ownvoice.store.profiles import get_profile_by_id
 
         row = gen_table.get_generation(self.db, generation_id)
@@ -494,7 +517,8 @@ class OwnVoice:
         )
 
     def style(self, profile: Optional[str] = None):
-        """The profile's style statistics (greetings, sign-offs, typical length), from the user's own writing."""
+        """The profile's style statistics (greetings, sign-offs, typical length), from the user's own
+        writing."""
         from .compose import profile_style
 
         return profile_style(self.db, self.profile(profile))
@@ -528,7 +552,9 @@ class OwnVoice:
         cache = self.cache_dir()
         sha = row.base_sha256 or file_sha256(Path(row.base_gguf))
         try:
-            return export_adapter(Path(row.path).parent, fmt, Path(out_dir), cache / f"{BASE_CACHE_PREFIX}{sha[:16]}")
+            return export_adapter(
+                Path(row.path).parent, fmt, Path(out_dir), cache / f"{BASE_CACHE_PREFIX}{sha[:16]}"
+            )
         except PackageError as exc:
             raise InputError(str(exc)) from exc
 
@@ -541,7 +567,8 @@ class OwnVoice:
         shared_dir: Optional[Path] = None,
         server_dir: str = "",
     ):
-        """Load an adapter version on a vLLM server (peft export into a folder it reads); map it for drafting."""
+        """Load an adapter version on a vLLM server (peft export into a folder it reads); map it for
+        drafting."""
         import dataclasses
         import re
         from pathlib import PurePosixPath
@@ -586,11 +613,14 @@ class OwnVoice:
         for prof in list_profiles(self.db):
             c = docs_table.counts(self.db, prof.id)
             c["embedded"] = self.db.execute(
-                "SELECT count(*) FROM embeddings e JOIN documents d ON d.id = e.document_id WHERE d.profile_id = ?",
+                "SELECT count(*) FROM embeddings e JOIN documents d ON d.id = e.document_id WHERE "
+                "d.profile_id = ?",
                 [prof.id],
             ).fetchone()[0]
             c["generations"] = gen_table.count_generations(self.db, prof.id)
-            out.append({"profile": prof.name, "display_name": prof.display_name, "addresses": prof.addresses, **c})
+            out.append(
+                {"profile": prof.name, "display_name": prof.display_name, "addresses": prof.addresses, **c}
+            )
         return out
 
     def close(self) -> None:

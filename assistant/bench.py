@@ -46,7 +46,10 @@ def _bench_profile(app):
         D.insert_documents(
             app.db,
             prof.id,
-            [D.Document(body=f"Hi Sam,\n\n{_text(rng, 40)}.\n\nBest,\nAlex", subject=_text(rng, 4)) for _ in range(30)],
+            [
+                D.Document(body=f"Hi Sam,\n\n{_text(rng, 40)}.\n\nBest,\nAlex", subject=_text(rng, 4))
+                for _ in range(30)
+            ],
         )
         app.embed(prof)
     return prof
@@ -161,7 +164,8 @@ def bench_import(app, runs: int, n: int = 10000) -> str:
     raw = len(texts) / (time.perf_counter() - t0)
     return (
         f"| step | rate |\n|---|---|\n| parse {n}-message mbox ({kept} kept) | {rate:.0f} messages/s |\n"
-        f"| embed (OwnVoice) | {ours:.0f} texts/s |\n| embed (raw sentence-transformers encode) | {raw:.0f} texts/s |"
+        f"| embed (OwnVoice) | {ours:.0f} texts/s |\n| embed (raw sentence-transformers encode) | {raw:.0f} "
+        f"texts/s |"
     )
 
 
@@ -169,7 +173,8 @@ def bench_startup(app, runs: int) -> str:
     """Launch to visible main window (offscreen Qt), and peak memory at idle, in a fresh process."""
     code = (
         "import time, resource, os, sys; t=time.perf_counter(); os.environ['QT_QPA_PLATFORM']='offscreen'; "
-        "from ownvoice.ui.app import OwnVoiceGui; g=OwnVoiceGui(os.environ['OWNVOICE_HOME']); g.qapp.processEvents(); "
+        "from ownvoice.ui.app import OwnVoiceGui; g=OwnVoiceGui(os.environ['OWNVOICE_HOME']); "
+        "g.qapp.processEvents(); "
         "assert g.window.isVisible(); "
         "print(time.perf_counter()-t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024); "
         "g.server.close()"
@@ -179,7 +184,10 @@ def bench_startup(app, runs: int) -> str:
     for _ in range(runs):
         t0 = time.perf_counter()
         out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "OWNVOICE_HOME": home}
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "OWNVOICE_HOME": home},
         ).stdout.split()
         wall = time.perf_counter() - t0
         times.append(wall)
@@ -200,7 +208,8 @@ import json, sys, time, resource, torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 from peft import LoraConfig, get_peft_model
 base, data, steps = sys.argv[1], sys.argv[2], int(sys.argv[3])
-tok = AutoTokenizer.from_pretrained(base); model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
+tok = AutoTokenizer.from_pretrained(base)
+model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
 targets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, target_modules=targets, task_type="CAUSAL_LM"))
 rows = [json.loads(l) for l in open(data)]
@@ -208,8 +217,8 @@ opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=5
 t = time.perf_counter(); ntok = 0
 for s in range(steps):
     batch = rows[(s*4) % len(rows):(s*4) % len(rows) + 4]
-    enc = tok([r["prompt"] + r["response"] for r in batch], return_tensors="pt", padding=True, truncation=True,
-              max_length=768)
+    enc = tok([r["prompt"] + r["response"] for r in batch], return_tensors="pt", padding=True,
+              truncation=True, max_length=768)
     out = model(**enc, labels=enc["input_ids"].masked_fill(enc["attention_mask"] == 0, -100))
     out.loss.backward(); opt.step(); opt.zero_grad()
     ntok += int(enc["attention_mask"].sum())
@@ -287,7 +296,8 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def _load(send, clients: int, per_client: int) -> tuple[list[float], int, float]:
-    """``clients`` threads each calling ``send(i)`` ``per_client`` times: (latencies, errors, wall seconds)."""
+    """``clients`` threads each calling ``send(i)`` ``per_client`` times: (latencies, errors, wall
+    seconds)."""
     import threading
 
     latencies: list[float] = []
@@ -336,12 +346,16 @@ def bench_serve(app, runs: int) -> str:
         body = {"model": prof.name, "messages": [{"role": "user", "content": f"write about {topics[i % 4]}"}]}
         body.update(seed=i, max_tokens=64)
         req = urllib.request.Request(
-            url, json.dumps(body).encode(), {"Authorization": "Bearer bench-token", "Content-Type": "application/json"}
+            url,
+            json.dumps(body).encode(),
+            {"Authorization": "Bearer bench-token", "Content-Type": "application/json"},
         )
         with urllib.request.urlopen(req, timeout=SERVE_LIMIT_S) as resp:
             answer = json.loads(resp.read())
         gen_id = answer["ownvoice"]["generation_id"]
-        row = app.db.execute("SELECT prompt, completion_tokens FROM generations WHERE id = ?", [gen_id]).fetchone()
+        row = app.db.execute(
+            "SELECT prompt, completion_tokens FROM generations WHERE id = ?", [gen_id]
+        ).fetchone()
         prompts[i] = (row[0], row[1])
 
     try:
@@ -359,7 +373,12 @@ def bench_serve(app, runs: int) -> str:
 
     direct, direct_errors, direct_wall = _load(raw, SERVE_CLIENTS, runs) if prompts else ([], 0, 0.0)
     rows = [
-        ("ownvoice serve (drafts: retrieval, up to 4 checked candidates)", served, served_errors, served_wall),
+        (
+            "ownvoice serve (drafts: retrieval, up to 4 checked candidates)",
+            served,
+            served_errors,
+            served_wall,
+        ),
         ("raw llama-cpp-python, the same final prompts and lengths", direct, direct_errors, direct_wall),
     ]
     out = [
@@ -373,7 +392,9 @@ def bench_serve(app, runs: int) -> str:
         p50, p95 = _percentile(lat, 0.5), _percentile(lat, 0.95)
         out.append(f"| {name} | {len(lat)} | {errs} | {rate:.2f} | {p50:.2f} | {p95:.2f} |")
     if served and direct:
-        out.append(f"\nratio serve/raw p50 latency: {_percentile(served, 0.5) / _percentile(direct, 0.5):.2f}")
+        out.append(
+            f"\nratio serve/raw p50 latency: {_percentile(served, 0.5) / _percentile(direct, 0.5):.2f}"
+        )
     return "\n".join(out)
 
 

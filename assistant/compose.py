@@ -95,7 +95,9 @@ _STYLE_CACHE: dict[tuple, tuple[StyleStats, StyleCentroid]] = {}
 def _profile_style(
     db: sqlite_utils.Database, profile: Profile, allowed: Optional[set[int]] = None
 ) -> tuple[StyleStats, StyleCentroid]:
-    stamp = db.execute("SELECT count(*), max(updated) FROM documents WHERE profile_id = ?", [profile.id]).fetchone()
+    stamp = db.execute(
+        "SELECT count(*), max(updated) FROM documents WHERE profile_id = ?", [profile.id]
+    ).fetchone()
     key = (id(db), profile.id, profile.display_name, tuple(stamp), frozenset(allowed) if allowed else None)
     if key not in _STYLE_CACHE:
         if len(_STYLE_CACHE) > 16:
@@ -109,7 +111,9 @@ def _profile_style(
     return _STYLE_CACHE[key]
 
 
-def profile_style(db: sqlite_utils.Database, profile: Profile, allowed: Optional[set[int]] = None) -> StyleStats:
+def profile_style(
+    db: sqlite_utils.Database, profile: Profile, allowed: Optional[set[int]] = None
+) -> StyleStats:
     """Style statistics of a profile's own writing (cached until its documents change)."""
     return _profile_style(db, profile, allowed)[0]
 
@@ -150,11 +154,17 @@ class Composer:
         """The name the profile signs with (used in prompts)."""
         return profile_style(self.db, profile).name or profile.display_name
 
-    def retrieve(self, profile: Profile, request: DraftRequest, allowed: Optional[set[int]] = None) -> list[Exemplar]:
+    def retrieve(
+        self, profile: Profile, request: DraftRequest, allowed: Optional[set[int]] = None
+    ) -> list[Exemplar]:
         """Exemplars for a request (empty when RAG is off)."""
         if not request.use_rag or request.k <= 0:
             return []
-        query = request.instruction if not request.incoming else f"{request.instruction}\n{request.incoming[:1000]}"
+        query = (
+            request.instruction
+            if not request.incoming
+            else f"{request.instruction}\n{request.incoming[:1000]}"
+        )
         return search(
             self.db,
             profile.id,
@@ -204,11 +214,14 @@ class Composer:
             )
             or addressee_from_instruction(request.instruction)
         )
-        # start the draft the way the user starts theirs to this person: a tiny model keeps a style it has begun
+        # start the draft the way the user starts theirs to this person: a tiny model keeps a style
+        # it has begun
         greeting = (
             ""
             if request.kind != "email"
-            else (greeting_for(style, recipient) if recipient else nameless_greeting(style, request.instruction))
+            else (
+                greeting_for(style, recipient) if recipient else nameless_greeting(style, request.instruction)
+            )
         )
         prefill = f"{greeting}\n\n" if greeting else ""
         prompt = self.generator.format_chat(messages) + prefill
@@ -216,7 +229,8 @@ class Composer:
         facts = extract_facts(request.instruction)
         support = Support.from_texts(
             [request.instruction, request.incoming],
-            signature_names(own_name, profile.display_name, profile.addresses) + ([recipient] if recipient else []),
+            signature_names(own_name, profile.display_name, profile.addresses)
+            + ([recipient] if recipient else []),
         )
         signoff = style.signoff_for(recipient or "")
         best: Optional[tuple[float, str, str, DraftCheck, GenParams, GenStats]] = None
@@ -233,7 +247,14 @@ class Composer:
                 temperature=self.temperature if request.temperature is None else request.temperature,
             )
             raw, cancelled = self._stream(
-                prompt, params, own_name, recipient, on_update, cancel, prefill, max_words=int(target * LENGTH_CAP) + 4
+                prompt,
+                params,
+                own_name,
+                recipient,
+                on_update,
+                cancel,
+                prefill,
+                max_words=int(target * LENGTH_CAP) + 4,
             )
             text = finish_draft(
                 raw,
@@ -245,7 +266,11 @@ class Composer:
             )
             check = check_draft(text, facts, support, own_name, recipient)
             score = candidate_score(
-                check, centroid.similarity(text), len(text.split()), target, self.generator.last_stats.mean_logprob
+                check,
+                centroid.similarity(text),
+                len(text.split()),
+                target,
+                self.generator.last_stats.mean_logprob,
             )
             attempts.append(
                 {

@@ -80,7 +80,8 @@ def read_incoming(path: Path) -> Incoming:
 
 
 def parse_pasted(text: str) -> Incoming:
-    """A mail pasted as text: with headers (From:/Subject:...) it is parsed as a message, else taken as body."""
+    """A mail pasted as text: with headers (From:/Subject:...) it is parsed as a message, else taken as
+    body."""
     stripped = text.lstrip()
     if stripped.lower().startswith(PASTED_HEADERS):
         head, sep, _ = stripped.partition("\n\n")
@@ -97,7 +98,12 @@ def reply_subject(subject: str) -> str:
 
 
 def build_reply(
-    body: str, incoming: Optional[Incoming], from_addr: str = "", from_name: str = "", to: str = "", subject: str = ""
+    body: str,
+    incoming: Optional[Incoming],
+    from_addr: str = "",
+    from_name: str = "",
+    to: str = "",
+    subject: str = "",
 ) -> EmailMessage:
     """A UTF-8 reply message with To, Subject, In-Reply-To and References set from the original."""
     msg = EmailMessage()

@@ -55,11 +55,18 @@ def _disk_nearly_full(folder: Optional[Path]) -> bool:
 
 
 def storage_error(exc: Exception, what: str = "", folder: Optional[Path] = None) -> StorageError:
-    """The user-facing form of a failed write (disk full, read-only disk, another error); ``folder`` is where the
-    data lives: SQLite reports a full disk at open as a plain "disk I/O error", so its free space is looked at."""
+    """The user-facing form of a failed write (disk full, read-only disk, another error); ``folder`` is where
+    the
+    data lives: SQLite reports a full disk at open as a plain "disk I/O error", so its free space is looked
+    at."""
     text = str(exc).lower()
     no_space = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
-    if no_space or "full" in text or "no space" in text or ("i/o error" in text and _disk_nearly_full(folder)):
+    if (
+        no_space
+        or "full" in text
+        or "no space" in text
+        or ("i/o error" in text and _disk_nearly_full(folder))
+    ):
         msg = "the disk is full: nothing was lost, free some space and retry"
     elif "readonly" in text or "read-only" in text or (isinstance(exc, OSError) and exc.errno == errno.EROFS):
         msg = "the data folder is read-only: nothing was lost, check its permissions and retry"

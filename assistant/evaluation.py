@@ -31,7 +31,16 @@ from ownvoice.store.documents import Document
 
 from .intents import addressee, subject_instruction
 from .jobs import ProgressFn, report
-from .metrics import bleu_chrf, diversity, greets_self, length_ratio, novelty, paired_bootstrap, rouge, training_ngrams
+from .metrics import (
+    bleu_chrf,
+    diversity,
+    greets_self,
+    length_ratio,
+    novelty,
+    paired_bootstrap,
+    rouge,
+    training_ngrams,
+)
 from .playback import ensure_playback
 from .prompts import DraftRequest
 from .retrieval import search
@@ -138,7 +147,8 @@ def _row(task: Task, draft: str, grams: set, own_name: str) -> dict:
 
 
 def ensure_adapter(app, prof, cfg: EvalConfig, allowed: set[int], progress) -> dict:
-    """The active adapter if it never saw the held-out mail, else one trained now on ``allowed``; its metrics."""
+    """The active adapter if it never saw the held-out mail, else one trained now on ``allowed``; its
+    metrics."""
     active = adapters_table.active_adapter(app.db, prof.id)
     if active is None or set(active.metrics.get("held_out_ids", [])) & allowed:
         options = TrainingOptions(
@@ -190,7 +200,15 @@ def run_eval(app, profile_name: str, cfg: EvalConfig, progress: Optional[Progres
         for task in tasks:
             if cond == "best-of-n":
                 draft = _draft(
-                    app, prof, task, True, needs_adapter, cfg.seed, allowed, candidates=cfg.n_best, exhaustive=True
+                    app,
+                    prof,
+                    task,
+                    True,
+                    needs_adapter,
+                    cfg.seed,
+                    allowed,
+                    candidates=cfg.n_best,
+                    exhaustive=True,
                 )
             else:
                 draft = _draft(app, prof, task, "rag" in cond, "lora" in cond, cfg.seed, allowed)
@@ -203,7 +221,9 @@ def run_eval(app, profile_name: str, cfg: EvalConfig, progress: Optional[Progres
     echo = [_row(t, t.instruction, grams, own_name) for t in tasks]
     nearest = []
     for t in tasks:
-        hits = search(app.db, prof.id, f"{t.instruction}\n{t.incoming}".strip(), app.embedder(), k=1, allowed=allowed)
+        hits = search(
+            app.db, prof.id, f"{t.instruction}\n{t.incoming}".strip(), app.embedder(), k=1, allowed=allowed
+        )
         nearest.append(_row(t, hits[0].doc.body if hits else "", grams, own_name))
     reference = [_row(t, t.doc.body, grams, own_name) for t in tasks]
     results["instruction-echo"], results["nearest-past-mail"], results["reference"] = echo, nearest, reference
@@ -332,7 +352,12 @@ def _chart(r: dict, path: Path) -> None:
     width = 0.38
     xs = range(len(conds))
     ax.bar([x - width / 2 for x in xs], [r["summary"][c]["rougeL"] for c in conds], width, label="ROUGE-L")
-    ax.bar([x + width / 2 for x in xs], [r["summary"][c]["style_masked"] for c in conds], width, label="style (masked)")
+    ax.bar(
+        [x + width / 2 for x in xs],
+        [r["summary"][c]["style_masked"] for c in conds],
+        width,
+        label="style (masked)",
+    )
     ax.set_xticks(list(xs), conds, rotation=20, fontsize=8)
     ax.set_title(f"{r['profile']} ({r['protocol']} protocol): {r['test']} held-out mails")
     ax.legend(fontsize=8)

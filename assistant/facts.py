@@ -37,7 +37,8 @@ PARTS_OF_DAY = ("morning", "afternoon", "evening", "night", "noon", "midday", "l
 NUMBER_WORDS = {
     w: i
     for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen "
         "seventeen eighteen nineteen twenty".split()
     )
 } | {"thirty": 30, "forty": 40, "fifty": 50, "hundred": 100, "half": 0.5, "dozen": 12}
@@ -51,7 +52,9 @@ _TIME = re.compile(
 )
 _DATE = re.compile(
     r"\b(?P<mon1>" + "|".join(m[:3] for m in MONTHS) + r")[a-z]*\.?\s+(?P<d1>[0-3]?\d)(?:st|nd|rd|th)?\b"
-    r"|\b(?P<d2>[0-3]?\d)(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon2>" + "|".join(m[:3] for m in MONTHS) + r")[a-z]*\b"
+    r"|\b(?P<d2>[0-3]?\d)(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon2>"
+    + "|".join(m[:3] for m in MONTHS)
+    + r")[a-z]*\b"
     r"|\b(?P<y>\d{4})-(?P<mo>[01]\d)-(?P<d3>[0-3]\d)\b"
     r"|\bthe\s+(?P<d4>[0-3]?\d)(?:st|nd|rd|th)\b",
     re.I,
@@ -63,7 +66,9 @@ _NUMBER = re.compile(
     r"dollars?|pounds?|usd))?(?![\w:])",
     re.I,
 )
-_NUMBER_WORD = re.compile(r"\b(" + "|".join(k for k in NUMBER_WORDS if k not in ("half", "zero")) + r")\b", re.I)
+_NUMBER_WORD = re.compile(
+    r"\b(" + "|".join(k for k in NUMBER_WORDS if k not in ("half", "zero")) + r")\b", re.I
+)
 _PART_OF_DAY = re.compile(r"\b(" + "|".join(PARTS_OF_DAY) + r")s?\b", re.I)
 _CAP_WORD = re.compile(r"[A-Z][\w'\u2019\-]*(?:\.?)")
 _TOKEN = re.compile(r"[A-Za-z][\w'\u2019\-]*\.?|\d[\d:.,]*|[.!?;:\n—–-]")
@@ -98,10 +103,14 @@ NO_DRAFT = re.compile(
 _NOT_NAMES = {
     w.lower()
     for w in """I I'm I'll I've I'd Im Ill Ive Id OK Ok Mr Mrs Ms Dr Prof Sir Madam Dear Hi Hello Hey
-Thanks Thank Best Cheers Regards Kind Warm Yours Sincerely Please Re Fwd Fw Subject From To Cc PS P.S Yes No Sorry
-The A An And But Or So If Also Let Could Would Should Can Will May Might Must Shall Do Does Did Is Are Was Were Be
-Hope Have Has Had Just Great Good Sounds Sure Absolutely Looking Happy Glad Love All Any Our My Your We You He She
-They It This That These Those There Here What When Where Who Why How Not Unfortunately Of As At In On For With By
+Thanks Thank Best Cheers Regards Kind Warm Yours Sincerely Please Re Fwd Fw Subject From To Cc PS P.S
+Yes No Sorry
+The A An And But Or So If Also Let Could Would Should Can Will May Might Must Shall Do Does Did Is Are Was
+Were Be
+Hope Have Has Had Just Great Good Sounds Sure Absolutely Looking Happy Glad Love All Any Our My Your We You
+He She
+They It This That These Those There Here What When Where Who Why How Not Unfortunately Of As At In On For
+With By
 About After Before Again Once Still See Talk Speak Take Many Much Lots Thx Ty Btw FYI ASAP Email E-mail Mail
 Morning Afternoon Evening Night Today Tomorrow Tonight Yesterday Week Weekend Month Year Christmas Easter
 English French German Spanish Italian Dutch Polish Internet Zoom Teams Skype Slack Google Gmail Monday Tuesday
@@ -145,7 +154,8 @@ class Coverage:
         }
 
 
-# --- specifics: what a text states, normalised ---------------------------------------------------------------------
+# --- specifics: what a text states, normalised
+# ---------------------------------------------------------------------
 def _hour(word: str) -> int:
     return int(word) if word.isdigit() else NUMBER_WORDS[word.lower()]
 
@@ -235,7 +245,8 @@ def _is_cap(tok: str) -> bool:
 
 
 def names_in(text: str) -> list[str]:
-    """Capitalised words or runs ('Green Street', 'Prof. Ito') that are not common words; a lone capitalised word
+    """Capitalised words or runs ('Green Street', 'Prof. Ito') that are not common words; a lone capitalised
+    word
     at a sentence start is ambiguous and skipped."""
     out: list[str] = []
     tokens = list(_TOKEN.finditer(text))
@@ -246,11 +257,15 @@ def names_in(text: str) -> list[str]:
             continue
         run = [tokens[i]]
         j = i + 1
-        while j < len(tokens) and _is_cap(tokens[j].group(0)) and tokens[j].start() - tokens[j - 1].end() <= 1:
+        while (
+            j < len(tokens) and _is_cap(tokens[j].group(0)) and tokens[j].start() - tokens[j - 1].end() <= 1
+        ):
             run.append(tokens[j])
             j += 1
         i = j
-        if _sentence_start(text, run[0].start()):  # 'Sending March numbers': a sentence's first word is ambiguous
+        if _sentence_start(
+            text, run[0].start()
+        ):  # 'Sending March numbers': a sentence's first word is ambiguous
             run = run[1:]
             if not run:
                 continue
@@ -260,7 +275,8 @@ def names_in(text: str) -> list[str]:
     return out
 
 
-# --- facts of an instruction ---------------------------------------------------------------------------------------
+# --- facts of an instruction
+# ---------------------------------------------------------------------------------------
 def _number_variants(value: float) -> tuple[str, ...]:
     as_int = int(value) if value == int(value) else None
     out = [f"{as_int}" if as_int is not None else f"{value}"]
@@ -303,7 +319,9 @@ def extract_facts(instruction: str, recipient: str = "") -> list[Fact]:
         )
         add(Fact("date", surface.strip(), ("date", mon, day), variants))
     for m in re.finditer(
-        r"\b(" + "|".join(WEEKDAYS) + r")s?\s+(morning|afternoon|evening|night|lunchtime)\b", instruction, re.I
+        r"\b(" + "|".join(WEEKDAYS) + r")s?\s+(morning|afternoon|evening|night|lunchtime)\b",
+        instruction,
+        re.I,
     ):
         day, part = m.group(1).lower(), m.group(2).lower()
         add(Fact("day", f"{day.capitalize()} {part}", ("day", day, part), (f"{day.capitalize()} {part}",)))
@@ -387,7 +405,9 @@ def states(fact: Fact, draft: str) -> bool:
         day, part = fact.key[1], fact.key[2]
         return bool(
             re.search(
-                rf"\b{day}s?\W+(\w+\W+){{0,3}}?({part}|night|dinner|after work|[5-9](:\d\d)?\s*p\.?m)", draft, re.I
+                rf"\b{day}s?\W+(\w+\W+){{0,3}}?({part}|night|dinner|after work|[5-9](:\d\d)?\s*p\.?m)",
+                draft,
+                re.I,
             )
             or re.search(rf"\b{part}\W+(\w+\W+){{0,2}}?{day}", draft, re.I)
         )
@@ -410,7 +430,8 @@ def coverage(facts: list[Fact], draft: str) -> Coverage:
     return Coverage(list(facts), [f for f in facts if not states(f, draft)])
 
 
-# --- invented specifics --------------------------------------------------------------------------------------------
+# --- invented specifics
+# --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Specific:
     """A day, date, time, number or name stated in a draft."""
@@ -503,7 +524,9 @@ def unsupported_specifics(draft: str, support: Support) -> list[Specific]:
         if not any(p in support.words for p in parts):
             add("name", name)
     first = draft.strip().split("\n", 1)[0]
-    if first.strip() != body.strip().split("\n", 1)[0].strip():  # the greeting: 'Dear Leos,' to nobody called Leos
+    if (
+        first.strip() != body.strip().split("\n", 1)[0].strip()
+    ):  # the greeting: 'Dear Leos,' to nobody called Leos
         for name in re.findall(r"[A-Z][\w'\-]+", re.sub(r"^\s*\w+", "", first)):
             if name.lower() not in support.words and name.lower() not in _NOT_NAMES:
                 add("name", name)

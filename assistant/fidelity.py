@@ -23,7 +23,11 @@ SIGNED = "signed with the recipient's name"
 
 def load_intents() -> list[dict]:
     """The shipped intent fixture."""
-    text = resources.files("ownvoice.assistant").joinpath("data/fidelity_intents.json").read_text(encoding="utf-8")
+    text = (
+        resources.files("ownvoice.assistant")
+        .joinpath("data/fidelity_intents.json")
+        .read_text(encoding="utf-8")
+    )
     return json.loads(text)["intents"]
 
 
@@ -100,7 +104,13 @@ def run_fidelity(
             "drafts_with_defects": sum(1 for r in rows if r["defects"]),
             "defects": {
                 d: sum(1 for r in rows if d in r["defects"])
-                for d in ("prompt text", "placeholder", "commentary", "second mail", "signed with the recipient's name")
+                for d in (
+                    "prompt text",
+                    "placeholder",
+                    "commentary",
+                    "second mail",
+                    "signed with the recipient's name",
+                )
             },
             "drafts": len(rows),
             "rows": rows,
@@ -114,7 +124,8 @@ def fidelity_markdown(r: dict) -> str:
     lines = [
         f"### Instruction fidelity: {r['profile']}, {r['intents']} hand-written intents",
         "",
-        "| condition | required facts present | drafts with an unsupported specific | prompt text | placeholder | "
+        "| condition | required facts present | drafts with an unsupported specific | prompt text | "
+        "placeholder | "
         "commentary | second mail | signed with recipient's name |",
         "|---" * 8 + "|",
     ]

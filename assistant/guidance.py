@@ -33,7 +33,8 @@ _CHATTER = re.compile(
 
 
 def build_guide(facts: list[Fact], support: Support, attempt: int, already: str = "") -> Guide:
-    """Guidance for one attempt: push towards facts not stated in ``already``; never invent weekdays or months."""
+    """Guidance for one attempt: push towards facts not stated in ``already``; never invent weekdays or
+    months."""
     todo = [f for f in facts if f.variants and coverage([f], already).ratio < 1.0]
     require = [f.variants for f in todo if f.kind not in ("yes", "no")]
     lead = [f.variants for f in todo if f.kind in ("yes", "no")]
@@ -81,7 +82,8 @@ class DraftCheck:
 
 
 def draft_defects(text: str, own_name: str = "", recipient: Optional[str] = None) -> list[str]:
-    """What makes a draft unusable as is: prompt text, placeholders, chatter, a second mail, the wrong signature."""
+    """What makes a draft unusable as is: prompt text, placeholders, chatter, a second mail, the wrong
+    signature."""
     out = []
     if _PROMPT_TEXT.search(text):
         out.append("prompt text")

@@ -115,7 +115,9 @@ def import_paths(
             for item in read_path(path, wanted):
                 if cancel:
                     cancel.check()
-                if isinstance(item, Own) and len(item.doc.body) > MAX_BODY_CHARS:  # one limit for every format
+                if (
+                    isinstance(item, Own) and len(item.doc.body) > MAX_BODY_CHARS
+                ):  # one limit for every format
                     item = Skip(
                         item.doc.origin or shown_path(path),
                         f"text too long for a personal message ({len(item.doc.body):,} characters)",
@@ -135,7 +137,9 @@ def import_paths(
                 elif isinstance(item, Skip):
                     summary.unreadable.append((item.where, item.reason))
                 report(
-                    progress, "reading", len(found) + summary.duplicates + summary.not_users + len(summary.unreadable)
+                    progress,
+                    "reading",
+                    len(found) + summary.duplicates + summary.not_users + len(summary.unreadable),
                 )
         except InputError as exc:
             summary.failed_files.append((shown_path(path), str(exc)))

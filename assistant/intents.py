@@ -91,7 +91,9 @@ def intent_for(doc: Document, own_names: Optional[list[str]] = None, max_specifi
         else ""
     )
     if acts:
-        head = _PRIMARY[acts[0]].format(who=who) + (about.replace(" about ", " ", 1) if acts[0] == "thank" else about)
+        head = _PRIMARY[acts[0]].format(who=who) + (
+            about.replace(" about ", " ", 1) if acts[0] == "thank" else about
+        )
         extra = [_SECONDARY[a] for a in acts[1:3]]
         out = head + ("; also " + " and ".join(extra) if extra else "")
     else:

@@ -74,7 +74,9 @@ class TqdmProgress:
                 tqdm.write(f"{event.stage}: {event.message}")
             return
         if bar is None:
-            bar = tqdm(total=event.total or None, desc=event.stage, unit="it", disable=self._disable, leave=True)
+            bar = tqdm(
+                total=event.total or None, desc=event.stage, unit="it", disable=self._disable, leave=True
+            )
             self._bars[event.stage] = bar
         if event.total and bar.total != event.total:
             bar.total = event.total

@@ -1,4 +1,5 @@
-"""Where a user's sent mail already lives on this machine (Thunderbird profiles, ~/Maildir), for first-run import.
+"""Where a user's sent mail already lives on this machine (Thunderbird profiles, ~/Maildir), for first-run
+import.
 
 Only folders of sent mail are offered: that is the user's own writing. Nothing is read beyond file names
 and sizes until the user picks a store and imports it.
@@ -50,7 +51,8 @@ def _is_sent(name: str) -> bool:
 
 
 def _sent_mboxes(mail_root: Path) -> list[Path]:
-    """Thunderbird mbox files (no suffix, a sibling .msf index) named like a sent folder, under ``mail_root``."""
+    """Thunderbird mbox files (no suffix, a sibling .msf index) named like a sent folder, under
+    ``mail_root``."""
     out = []
     for dirpath, dirnames, filenames in os.walk(mail_root):
         if Path(dirpath).relative_to(mail_root).parts.__len__() >= _MAX_DEPTH:

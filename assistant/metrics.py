@@ -77,11 +77,17 @@ def greets_self(draft: str, own_name: str) -> bool:
     return bool(re.match(rf"^(dear|hi|hello|hey)\s+{re.escape(own_name.split()[0])}\b", first, re.I))
 
 
-def paired_bootstrap(a: Sequence[float], b: Sequence[float], iters: int = 2000, seed: int = 0) -> dict[str, float]:
+def paired_bootstrap(
+    a: Sequence[float], b: Sequence[float], iters: int = 2000, seed: int = 0
+) -> dict[str, float]:
     """Mean of (a - b) with a 95% paired bootstrap interval."""
     diffs = [x - y for x, y in zip(a, b, strict=True)]
     if not diffs:
         return {"mean": 0.0, "lo": 0.0, "hi": 0.0}
     rng = random.Random(seed)
     means = sorted(sum(rng.choice(diffs) for _ in diffs) / len(diffs) for _ in range(iters))
-    return {"mean": sum(diffs) / len(diffs), "lo": means[int(0.025 * iters)], "hi": means[int(0.975 * iters) - 1]}
+    return {
+        "mean": sum(diffs) / len(diffs),
+        "lo": means[int(0.025 * iters)],
+        "hi": means[int(0.975 * iters) - 1],
+    }

@@ -47,7 +47,9 @@ def check_gguf(path: Path) -> None:
         raise ModelError(f"{path}: unsupported GGUF version {version}")
 
 
-def gguf_metadata(path: Path, keys: tuple[str, ...] = ("general.architecture", "general.name", "general.type")) -> dict:
+def gguf_metadata(
+    path: Path, keys: tuple[str, ...] = ("general.architecture", "general.name", "general.type")
+) -> dict:
     """Read a few string metadata fields of a GGUF (after check_gguf)."""
     check_gguf(path)
     from gguf import GGUFReader
@@ -78,12 +80,21 @@ def add_model(db: sqlite_utils.Database, path: Path) -> ModelInfo:
     if not arch:
         raise ModelError(f"{path}: the GGUF does not say its architecture")
     info = ModelInfo(
-        name=meta.get("general.name") or path.stem, path=str(path), architecture=arch, size=path.stat().st_size
+        name=meta.get("general.name") or path.stem,
+        path=str(path),
+        architecture=arch,
+        size=path.stat().st_size,
     )
     with writing(db):
         db.execute("DELETE FROM models WHERE path = ?", [info.path])
         db["models"].insert(
-            {"path": info.path, "name": info.name, "architecture": arch, "size": info.size, "added": now_iso()}
+            {
+                "path": info.path,
+                "name": info.name,
+                "architecture": arch,
+                "size": info.size,
+                "added": now_iso(),
+            }
         )
     return info
 

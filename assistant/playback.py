@@ -23,18 +23,23 @@ from .jobs import CancelToken, ProgressFn, report
 IMPERATIVES = set(
     """accept agree announce answer apologise apologize arrange ask book cancel check clarify confirm
 congratulate decline describe explain follow forward give inform introduce invite let note offer point propose
-remind reply report request reschedule respond review say schedule send share suggest summarise summarize tell thank
+remind reply report request reschedule respond review say schedule send share suggest summarise summarize
+tell thank
 update warn welcome write""".split()
 )
-_BAD = re.compile(r"subject:|dear |best,|regards|\[|as an ai|i cannot|i'm sorry|here is|here's|instruction|email", re.I)
+_BAD = re.compile(
+    r"subject:|dear |best,|regards|\[|as an ai|i cannot|i'm sorry|here is|here's|instruction|email", re.I
+)
 SHOTS = [
     (
-        "Hi Anna,\n\nThanks so much for the report, it reads really well. Could you send me the final numbers by "
+        "Hi Anna,\n\nThanks so much for the report, it reads really well. Could you send me the final "
+        "numbers by "
         "Friday so I can add them to the board pack?\n\nBest,\nSam",
         "Thank Anna for the report and ask for the final numbers by Friday for the board pack.",
     ),
     (
-        "Hey Tom,\n\nSorry, I can't make dinner on Saturday after all - my sister is visiting. Rain check for next "
+        "Hey Tom,\n\nSorry, I can't make dinner on Saturday after all - my sister is visiting. Rain check "
+        "for next "
         "week?\n\nCheers,\nJo",
         "Tell Tom I can't make Saturday's dinner because my sister is visiting, and suggest next week.",
     ),

@@ -20,7 +20,8 @@ _OTHER = re.compile(
     r"recipient|their name|his name|her name|name of|boss|manager|colleague|friend|first name|client", re.I
 )
 _PREAMBLE = re.compile(
-    r"^(sure|certainly|of course|here('s| is)|absolutely)\b.{0,80}(email|message|draft|reply|note)\b.*:?\s*$", re.I
+    r"^(sure|certainly|of course|here('s| is)|absolutely)\b.{0,80}(email|message|draft|reply|note)\b.*:?\s*$",
+    re.I,
 )
 _SUBJECT = re.compile(r"^\s*subject\s*:", re.I)
 _GREET_NAME = re.compile(r"^(dear|hi|hello|hey)\s+([A-Z][\w'\-]+)", re.I)
@@ -97,7 +98,12 @@ def clean_lines(text: str, own_name: str = "", recipient: Optional[str] = None) 
             continue  # a line that was only a placeholder
         if not line.strip() and out and not out[-1].strip():
             continue  # at most one blank line in a row
-        if own_name and line.strip() != own_name and _near_name(line.strip(), own_name) and len(nonblank) >= 2:
+        if (
+            own_name
+            and line.strip() != own_name
+            and _near_name(line.strip(), own_name)
+            and len(nonblank) >= 2
+        ):
             line = own_name  # 'Isabella' for 'Isabel': the model misspelt the signature
         after_closing = bool(nonblank) and ends_with_closing_phrase(nonblank[-1])
         if own_name and after_closing and line.strip().startswith(own_name):
@@ -125,7 +131,8 @@ def finish_draft(
     max_words: Optional[int] = None,
     known_signoff: bool = False,
 ) -> str:
-    """Final clean-up of a whole draft: clean, trim a run-on, end with the user's sign-off (``known_signoff``: the
+    """Final clean-up of a whole draft: clean, trim a run-on, end with the user's sign-off (``known_signoff``:
+    the
     one the user uses with this recipient, which replaces the model's)."""
     cleaned, _ = clean_lines(text, own_name, recipient)
     cleaned = _own_signature(cleaned.strip(), own_name)

@@ -55,7 +55,9 @@ class DraftRequest:
         if self.max_tokens is not None and not 1 <= self.max_tokens <= MAX_TOKENS_LIMIT:
             out.append(f"max tokens must be between 1 and {MAX_TOKENS_LIMIT} (got {self.max_tokens})")
         if self.use_rag and not 1 <= self.k <= MAX_EXEMPLARS:
-            out.append(f"the number of past mails shown (k) must be between 1 and {MAX_EXEMPLARS} (got {self.k})")
+            out.append(
+                f"the number of past mails shown (k) must be between 1 and {MAX_EXEMPLARS} (got {self.k})"
+            )
         if self.kind not in ("email", "note"):
             out.append(f"kind must be 'email' or 'note' (got {self.kind!r})")
         return out
@@ -127,14 +129,20 @@ def build_messages(
             }
         )
         messages.append({"role": "assistant", "content": _clip(doc.body, MAX_EXEMPLAR_WORDS)})
-    messages.append({"role": "user", "content": instruction_text(request.instruction, request.kind, request.incoming)})
+    messages.append(
+        {"role": "user", "content": instruction_text(request.instruction, request.kind, request.incoming)}
+    )
     return messages
 
 
 def fit_messages(
-    build: Callable[[int], list[dict]], count_tokens: Callable[[list[dict]], int], n_exemplars: int, budget: int
+    build: Callable[[int], list[dict]],
+    count_tokens: Callable[[list[dict]], int],
+    n_exemplars: int,
+    budget: int,
 ) -> tuple[list[dict], int]:
-    """Drop the least relevant exemplars until the prompt fits ``budget`` tokens; return (messages, n used)."""
+    """Drop the least relevant exemplars until the prompt fits ``budget`` tokens; return (messages, n
+    used)."""
     for n in range(n_exemplars, -1, -1):
         messages = build(n)
         if count_tokens(messages) <= budget:

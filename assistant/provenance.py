@@ -44,7 +44,8 @@ def accept_generation(
     kind: str = "email",
     how: str = "accepted",
 ) -> int:
-    """Record that the user approved (``how``: accepted | sent) a draft as ``final_text``; return the document id."""
+    """Record that the user approved (``how``: accepted | sent) a draft as ``final_text``; return the document
+    id."""
     if how not in APPROVALS:
         raise ValueError(f"unknown approval {how!r}")
     gen = gen_table.get_generation(db, generation_id)

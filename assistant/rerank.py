@@ -45,7 +45,8 @@ class StyleCentroid:
 def candidate_score(
     check: DraftCheck, style_similarity: float, words: int, target_words: int, mean_logprob: float = 0.0
 ) -> float:
-    """Higher is better: facts stated, nothing invented, no defect, fluent, near the user's style and length."""
+    """Higher is better: facts stated, nothing invented, no defect, fluent, near the user's style and
+    length."""
     length = -0.5 * abs(math.log(max(1, words) / max(1, target_words)))
     return (
         4.0 * check.coverage.ratio

@@ -107,7 +107,9 @@ def search(
     def ok(doc_id: int) -> bool:
         return doc_id not in exclude and (allowed is None or doc_id in allowed)
 
-    bm25 = [i for i, _ in docs_table.search_fts(db, profile_id, query, limit=pool * 3, kind=kind) if ok(i)][:pool]
+    bm25 = [i for i, _ in docs_table.search_fts(db, profile_id, query, limit=pool * 3, kind=kind) if ok(i)][
+        :pool
+    ]
     vec_rank: list[int] = []
     cos: dict[int, float] = {}
     qv = None
@@ -140,7 +142,11 @@ def search(
     chosen = _mmr(fused, vecs, k, mmr_lambda)
     bm_pos = {d: r for r, d in enumerate(bm25)}
     vec_pos = {d: r for r, d in enumerate(vec_rank)}
-    return [Exemplar(docs[d], fused[d], bm_pos.get(d), vec_pos.get(d), cos.get(d, 0.0)) for d in chosen if d in docs]
+    return [
+        Exemplar(docs[d], fused[d], bm_pos.get(d), vec_pos.get(d), cos.get(d, 0.0))
+        for d in chosen
+        if d in docs
+    ]
 
 
 def _mmr(scores: dict[int, float], vecs: dict[int, np.ndarray], k: int, lam: float) -> list[int]:
@@ -150,7 +156,9 @@ def _mmr(scores: dict[int, float], vecs: dict[int, np.ndarray], k: int, lam: flo
     chosen: list[int] = []
     for d in ranked:  # drop near-duplicates of better candidates first
         v = vecs.get(d)
-        if v is not None and any(vecs.get(c) is not None and float(v @ vecs[c]) >= NEAR_DUPLICATE for c in chosen):
+        if v is not None and any(
+            vecs.get(c) is not None and float(v @ vecs[c]) >= NEAR_DUPLICATE for c in chosen
+        ):
             continue
         chosen.append(d)
     candidates, picked = chosen, []

@@ -178,7 +178,8 @@ def closing_lines(lines: Iterable[str]) -> int:
 
 
 def with_signoff(text: str, signoff: str) -> str:
-    """Replace a closing at the end of ``text`` ('Best regards,\nDavid') by the user's own ``signoff`` block."""
+    """Replace a closing at the end of ``text`` ('Best regards,\nDavid') by the user's own ``signoff``
+    block."""
     lines = text.rstrip().split("\n")
     for i in range(len(lines) - 1, max(-1, len(lines) - 4), -1):
         if _CLOSING.match(lines[i].strip()) and len(lines[i].split()) <= 4:
@@ -193,7 +194,9 @@ def ends_with_closing_phrase(text: str) -> bool:
     return bool(lines) and bool(_CLOSING.match(lines[-1]))
 
 
-_GROUP = re.compile(r"\b(team|everyone|everybody|all|group|colleagues|folks|guys|committee|department|staff)\b", re.I)
+_GROUP = re.compile(
+    r"\b(team|everyone|everybody|all|group|colleagues|folks|guys|committee|department|staff)\b", re.I
+)
 
 
 def nameless_greeting(stats: StyleStats, instruction: str = "") -> str:
@@ -208,7 +211,8 @@ def nameless_greeting(stats: StyleStats, instruction: str = "") -> str:
 
 
 def greeting_for(stats: StyleStats, recipient: str) -> str:
-    """The user's greeting line for ``recipient``: how they greeted that person before, else their usual form."""
+    """The user's greeting line for ``recipient``: how they greeted that person before, else their usual
+    form."""
     known = _by_name(stats.greetings_by_name, recipient)
     if known:
         return known

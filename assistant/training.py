@@ -22,7 +22,15 @@ from typing import Optional
 import sqlite_utils
 
 from ownvoice.adapters.config import AdapterManifest, TrainConfig
-from ownvoice.adapters.layout import ADAPTER_GGUF, EVAL_DATA, LOG, MANIFEST, PEFT_DIR, TRAIN_CONFIG, TRAIN_DATA
+from ownvoice.adapters.layout import (
+    ADAPTER_GGUF,
+    EVAL_DATA,
+    LOG,
+    MANIFEST,
+    PEFT_DIR,
+    TRAIN_CONFIG,
+    TRAIN_DATA,
+)
 from ownvoice.store import adapters as adapters_table
 from ownvoice.store import documents as docs_table
 from ownvoice.store.documents import Document
@@ -59,7 +67,9 @@ class TrainOutcome:
     reason: str = ""
 
 
-def split_documents(docs: list[Document], holdout: float = HOLDOUT_FRACTION) -> tuple[list[Document], list[Document]]:
+def split_documents(
+    docs: list[Document], holdout: float = HOLDOUT_FRACTION
+) -> tuple[list[Document], list[Document]]:
     """(train, held-out): the newest ``holdout`` share by date (else import order) is held out."""
     ordered = sorted(docs, key=lambda d: (d.sent_at or d.created or "", d.id or 0))
     n_test = max(1, int(math.ceil(len(ordered) * holdout))) if len(ordered) >= 2 else 0
@@ -103,7 +113,9 @@ def build_examples(
         )
         request = DraftRequest(instruction=instruction, incoming=doc.context or "", kind=doc.kind)
         messages = build_messages(name, request, exemplars, playback)
-        out.append({"prompt": generator.format_chat(messages), "response": doc.body.strip(), "document_id": doc.id})
+        out.append(
+            {"prompt": generator.format_chat(messages), "response": doc.body.strip(), "document_id": doc.id}
+        )
     return out
 
 
@@ -183,7 +195,9 @@ def spawn_child(cmd: list[str], env: Optional[dict] = None) -> subprocess.Popen:
     )
 
 
-def run_child(cfg_path: Path, log_path: Path, progress: Optional[ProgressFn], cancel: Optional[CancelToken]) -> dict:
+def run_child(
+    cfg_path: Path, log_path: Path, progress: Optional[ProgressFn], cancel: Optional[CancelToken]
+) -> dict:
     """Run the training worker, relaying its JSON-line events; return the 'done' event."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     proc = spawn_child([sys.executable, "-m", "ownvoice.adapters.worker", str(cfg_path)], env)
@@ -225,7 +239,8 @@ def run_child(cfg_path: Path, log_path: Path, progress: Optional[ProgressFn], ca
                             "training",
                             event["step"],
                             event["total"],
-                            f"loss {event['loss']:.3f}, {event['tokens_per_s']:.0f} tok/s, ETA {event['eta_s']:.0f}s",
+                            f"loss {event['loss']:.3f}, {event['tokens_per_s']:.0f} tok/s, ETA "
+                            f"{event['eta_s']:.0f}s",
                             loss=float(event["loss"]),
                             tokens_per_s=float(event["tokens_per_s"]),
                             eta_s=float(event["eta_s"]),
@@ -237,11 +252,15 @@ def run_child(cfg_path: Path, log_path: Path, progress: Optional[ProgressFn], ca
                 error = event
             elif progress is not None:
                 progress(
-                    Progress(kind or "training", 0, 0, json.dumps({k: v for k, v in event.items() if k != "event"}))
+                    Progress(
+                        kind or "training", 0, 0, json.dumps({k: v for k, v in event.items() if k != "event"})
+                    )
                 )
     proc.wait()
     if cancel is not None and cancel.cancelled:
-        raise Cancelled("training cancelled; the checkpoint is kept: Resume (or ownvoice train --resume) continues it")
+        raise Cancelled(
+            "training cancelled; the checkpoint is kept: Resume (or ownvoice train --resume) continues it"
+        )
     if error is not None:
         raise TrainingFailed(f"training failed ({error.get('kind')}): {error.get('message')}")
     if done is None:
@@ -274,7 +293,8 @@ class OptionsError(InputError, ValueError):
 
 @dataclass(frozen=True)
 class TrainingOptions:
-    """How to train, validated once for the CLI, the GUI, the evaluation and the core (OptionsError when out of
+    """How to train, validated once for the CLI, the GUI, the evaluation and the core (OptionsError when out
+    of
     range).
 
     ``steps`` 0 means ``epochs`` passes over the data; ``learning_rate`` None means the trainer's default.
@@ -332,7 +352,9 @@ def train_profile(
         )
     train_docs, test_docs = split_documents(docs)
     report(progress, "playback", 0, len(docs))
-    playback = ensure_playback(db, profile.id, docs, generator if options.playback_model else None, progress, cancel)
+    playback = ensure_playback(
+        db, profile.id, docs, generator if options.playback_model else None, progress, cancel
+    )
     pool = {d.id for d in train_docs}
     train_rows = build_examples(
         db, profile, generator, embedder, train_docs, pool, playback, name, options.raft_p, options.seed

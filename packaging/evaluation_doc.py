@@ -31,7 +31,9 @@ def section(bench: Path, user: str, out_dir: Path) -> str:
         else:
             parts.append(f"### {user} ({protocol} protocol): not run\n")
     fidelity = bench / f"eval-{user}-fidelity" / "fidelity.md"
-    parts.append(fidelity.read_text() if fidelity.exists() else f"### Instruction fidelity: {user}: not run\n")
+    parts.append(
+        fidelity.read_text() if fidelity.exists() else f"### Instruction fidelity: {user}: not run\n"
+    )
     return "\n".join(parts)
 
 

@@ -103,7 +103,10 @@ def add_adapter(
 
 def list_adapters(db: sqlite_utils.Database, profile_id: int) -> list[AdapterRow]:
     """A profile's adapters, newest first."""
-    return [_row(db, r) for r in db["adapters"].rows_where("profile_id = ?", [profile_id], order_by="version desc")]
+    return [
+        _row(db, r)
+        for r in db["adapters"].rows_where("profile_id = ?", [profile_id], order_by="version desc")
+    ]
 
 
 def get_adapter(db: sqlite_utils.Database, adapter_id: int) -> Optional[AdapterRow]:
@@ -123,7 +126,9 @@ def set_active(db: sqlite_utils.Database, profile_id: int, adapter_id: Optional[
     with writing(db):
         db.execute("UPDATE adapters SET active = 0 WHERE profile_id = ?", [profile_id])
         if adapter_id is not None:
-            db.execute("UPDATE adapters SET active = 1 WHERE id = ? AND profile_id = ?", [adapter_id, profile_id])
+            db.execute(
+                "UPDATE adapters SET active = 1 WHERE id = ? AND profile_id = ?", [adapter_id, profile_id]
+            )
 
 
 def delete_adapter_row(db: sqlite_utils.Database, adapter_id: int) -> None:
@@ -139,7 +144,9 @@ def get_playback(db: sqlite_utils.Database, ids: list[int]) -> dict[int, str]:
     marks = ",".join("?" * len(ids))
     return {
         r[0]: r[1]
-        for r in db.execute(f"SELECT document_id, instruction FROM playback WHERE document_id IN ({marks})", ids)
+        for r in db.execute(
+            f"SELECT document_id, instruction FROM playback WHERE document_id IN ({marks})", ids
+        )
     }
 
 

@@ -142,14 +142,22 @@ def m007_adapters(db: sqlite_utils.Database) -> None:
 @migrations()
 def m008_playback(db: sqlite_utils.Database) -> None:
     db["playback"].create(
-        {"document_id": int, "profile_id": int, "instruction": str, "method": str, "model": str, "created": str},
+        {
+            "document_id": int,
+            "profile_id": int,
+            "instruction": str,
+            "method": str,
+            "model": str,
+            "created": str,
+        },
         pk="document_id",
         foreign_keys=[("document_id", "documents", "id")],
     )
 
 
 def demote_generated_documents(db: sqlite_utils.Database) -> int:
-    """Typed documents that are a generation's text (verbatim, or as first saved) become drafts; return how many.
+    """Typed documents that are a generation's text (verbatim, or as first saved) become drafts; return how
+    many.
 
     Editor and quick-compose documents holding model output were never approved by the user: they must not be
     exemplars or training data.
@@ -159,12 +167,14 @@ def demote_generated_documents(db: sqlite_utils.Database) -> int:
         UPDATE documents SET source = 'draft', generation_id = (
             SELECT g.id FROM generations g WHERE g.profile_id = documents.profile_id AND (
                 trim(g.output) = trim(documents.body) OR trim(g.output) = (
-                    SELECT trim(r.body) FROM revisions r WHERE r.document_id = documents.id ORDER BY r.id LIMIT 1))
+                    SELECT trim(r.body) FROM revisions r WHERE r.document_id = documents.id
+                    ORDER BY r.id LIMIT 1))
             ORDER BY g.id DESC LIMIT 1)
         WHERE source = 'typed' AND EXISTS (
             SELECT 1 FROM generations g WHERE g.profile_id = documents.profile_id AND (
                 trim(g.output) = trim(documents.body) OR trim(g.output) = (
-                    SELECT trim(r.body) FROM revisions r WHERE r.document_id = documents.id ORDER BY r.id LIMIT 1)))
+                    SELECT trim(r.body) FROM revisions r WHERE r.document_id = documents.id
+                    ORDER BY r.id LIMIT 1)))
     """)
     return db.execute("SELECT count(*) FROM documents WHERE source = 'draft'").fetchone()[0] - before
 
@@ -216,7 +226,8 @@ class SerializedConnection(sqlite3.Connection):
             super().rollback()
 
     def __enter__(self):
-        self.lock.acquire()  # ``with conn:`` (sqlite-utils' inserts) is one transaction: hold the lock through it
+        # ``with conn:`` (sqlite-utils' inserts) is one transaction: hold the lock through it
+        self.lock.acquire()
         return super().__enter__()
 
     def __exit__(self, *exc):

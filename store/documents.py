@@ -13,7 +13,8 @@ import sqlite_utils
 from .util import content_hash, now_iso, writing
 
 KINDS = ("email", "note")
-# provenance: 'draft' is model output the user has not accepted or sent; it is shown in the library but is never
+# provenance: 'draft' is model output the user has not accepted or sent; it is shown in the library but is
+# never
 # the user's writing (no exemplar, no style statistic, no training example)
 SOURCES = ("typed", "imported", "accepted", "sent", "draft")
 USER_SOURCES = ("typed", "imported", "accepted", "sent")
@@ -102,7 +103,8 @@ def add_document(db: sqlite_utils.Database, profile_id: int, doc: Document) -> i
     """Insert one document (duplicates allowed to return the existing id); return its id."""
     row = _row(doc, profile_id)
     found = db.execute(
-        "SELECT id FROM documents WHERE profile_id = ? AND content_hash = ?", [profile_id, row["content_hash"]]
+        "SELECT id FROM documents WHERE profile_id = ? AND content_hash = ?",
+        [profile_id, row["content_hash"]],
     ).fetchone()
     if found:
         return found[0]
@@ -124,7 +126,8 @@ def save_draft(
 ) -> int:
     """Autosave: create or update a document and append a revision; return the document id.
 
-    A document holding a generation's text (``generation_id``) is saved as a 'draft' until it is accepted or sent.
+    A document holding a generation's text (``generation_id``) is saved as a 'draft' until it is accepted or
+    sent.
     """
     stamp = now_iso()
     if generation_id is not None and source == "typed":
@@ -157,7 +160,9 @@ def save_draft(
                 if source == "draft":
                     changes["source"] = "draft"
             db["documents"].update(document_id, changes)
-        db["revisions"].insert({"document_id": document_id, "subject": subject, "body": body, "saved_at": stamp})
+        db["revisions"].insert(
+            {"document_id": document_id, "subject": subject, "body": body, "saved_at": stamp}
+        )
     return document_id
 
 
@@ -207,7 +212,9 @@ def list_documents(
     if source:
         where.append("source = ?")
         args.append(source)
-    rows = db["documents"].rows_where(" AND ".join(where), args, order_by="coalesce(sent_at, created), id", limit=limit)
+    rows = db["documents"].rows_where(
+        " AND ".join(where), args, order_by="coalesce(sent_at, created), id", limit=limit
+    )
     return [row_to_document(r) for r in rows]
 
 
@@ -264,7 +271,8 @@ def counts(db: sqlite_utils.Database, profile_id: int) -> dict:
     """Per-profile counts by kind and source."""
     out = {"documents": 0, "by_kind": {}, "by_source": {}}
     for kind, source, n in db.execute(
-        "SELECT kind, source, count(*) FROM documents WHERE profile_id = ? GROUP BY kind, source", [profile_id]
+        "SELECT kind, source, count(*) FROM documents WHERE profile_id = ? GROUP BY kind, source",
+        [profile_id],
     ):
         out["documents"] += n
         out["by_kind"][kind] = out["by_kind"].get(kind, 0) + n

@@ -70,7 +70,12 @@ def set_final_text(
     with writing(db):
         db["generations"].update(
             generation_id,
-            {"final_text": final_text, "document_id": document_id, "edit_distance": edit_distance, "status": status},
+            {
+                "final_text": final_text,
+                "document_id": document_id,
+                "edit_distance": edit_distance,
+                "status": status,
+            },
         )
 
 

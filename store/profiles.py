@@ -50,7 +50,9 @@ def ensure_profile(db: sqlite_utils.Database, name: str) -> Profile:
     if existing:
         return existing
     with writing(db):
-        db["profiles"].insert({"name": name, "display_name": "", "addresses": "[]", "model": "", "created": now_iso()})
+        db["profiles"].insert(
+            {"name": name, "display_name": "", "addresses": "[]", "model": "", "created": now_iso()}
+        )
     return get_profile(db, name)  # type: ignore[return-value]
 
 

@@ -27,7 +27,8 @@ def content_hash(subject: str, body: str) -> str:
 @contextmanager
 def writing(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """A write transaction that takes the write lock first (BEGIN IMMEDIATE), so a second writer waits out the
-    busy timeout instead of failing at once when its read lock cannot be upgraded; nested calls use savepoints.
+    busy timeout instead of failing at once when its read lock cannot be upgraded; nested calls use
+    savepoints.
     On a shared connection (``db.SerializedConnection``) the calling thread holds its lock until the end."""
     lock = getattr(db.conn, "lock", None)
     with lock if lock is not None else nullcontext():

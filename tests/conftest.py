@@ -39,7 +39,12 @@ def app(home):
 
 
 def _plain(
-    sender: str, subject: str, body: str, to: str = "Bob <bob@example.com>", charset: str = "utf-8", msgid: str = ""
+    sender: str,
+    subject: str,
+    body: str,
+    to: str = "Bob <bob@example.com>",
+    charset: str = "utf-8",
+    msgid: str = "",
 ) -> bytes:
     msg = EmailMessage()
     msg["From"] = sender
@@ -71,7 +76,9 @@ def make_mixed_mbox(path: Path) -> Path:
         )
     )
     raw.append(html.as_bytes())
-    latin = ("Hi Bob,\n\nThe caf\xe9 on Rue de la Paix is closed, na\xefve me.\n\nCheers,\nAlice").encode("latin-1")
+    latin = ("Hi Bob,\n\nThe caf\xe9 on Rue de la Paix is closed, na\xefve me.\n\nCheers,\nAlice").encode(
+        "latin-1"
+    )
     raw.append(
         b"From: " + me.encode() + b"\nTo: bob@example.com\nSubject: Cafe\n"
         b"Content-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: 8bit\n\n" + latin
@@ -137,7 +144,8 @@ def base_dir(model_cache) -> Path:
 
 @pytest.fixture(scope="session")
 def trained_template(tmp_path_factory, model_cache):
-    """A data home whose 'zeb' profile has one adapter (24 steps on the marker corpus), trained once per session."""
+    """A data home whose 'zeb' profile has one adapter (24 steps on the marker corpus), trained once per
+    session."""
     from ownvoice.assistant.app import OwnVoice
     from tests.training_data import marker_mbox
 
@@ -153,7 +161,8 @@ def trained_template(tmp_path_factory, model_cache):
 
 @pytest.fixture
 def trained_app(trained_template, home, shared_cache):
-    """A private copy of the trained home (its own store and adapter files) and the training's outcome there."""
+    """A private copy of the trained home (its own store and adapter files) and the training's outcome
+    there."""
     import dataclasses
     import shutil
 
@@ -164,7 +173,9 @@ def trained_app(trained_template, home, shared_cache):
     shutil.copytree(template, home)
     core = OwnVoice(home)
     row = get_adapter(core.db, outcome.adapter_id)
-    assert row is not None and Path(row.path).is_relative_to(home)  # the store keeps home-relative adapter paths
+    assert row is not None and Path(row.path).is_relative_to(
+        home
+    )  # the store keeps home-relative adapter paths
     yield core, dataclasses.replace(outcome, path=row.path)
     core.close()
 

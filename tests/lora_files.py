@@ -8,7 +8,13 @@ import numpy as np
 
 
 def write_lora_gguf(
-    path: Path, arch: str = "llama", layers=range(30), dim_in: int = 576, r: int = 4, seed: int = 0, std: float = 0.01
+    path: Path,
+    arch: str = "llama",
+    layers=range(30),
+    dim_in: int = 576,
+    r: int = 4,
+    seed: int = 0,
+    std: float = 0.01,
 ) -> Path:
     """A LoRA on attn_q and attn_v of ``layers``; SmolLM2-135M's attn_q is 576x576, attn_v 576x192."""
     import gguf

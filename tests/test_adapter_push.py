@@ -1,4 +1,5 @@
-"""`ownvoice adapters push ID --to URL`: the user's adapter loaded on a vLLM-style server, then drafted with there."""
+"""`ownvoice adapters push ID --to URL`: the user's adapter loaded on a vLLM-style server, then drafted with
+there."""
 
 from __future__ import annotations
 

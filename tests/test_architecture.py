@@ -21,7 +21,12 @@ def test_import_linter_contracts_hold(tmp_path):
         shutil.copytree(REPO / name, pkg / name, ignore=shutil.ignore_patterns("__pycache__"))
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     proc = subprocess.run(
-        [str(Path(sys.executable).parent / "lint-imports"), "--config", str(REPO / "pyproject.toml"), "--no-cache"],
+        [
+            str(Path(sys.executable).parent / "lint-imports"),
+            "--config",
+            str(REPO / "pyproject.toml"),
+            "--no-cache",
+        ],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -35,7 +40,8 @@ def test_import_linter_contracts_hold(tmp_path):
 def test_cli_start_up_imports_no_ml_stack():
     code = (
         "import sys; import ownvoice.assistant.cli as c; c.build_parser(); import ownvoice.assistant.app; "
-        "bad = [m for m in ('torch', 'transformers', 'peft', 'sentence_transformers', 'PySide6') if m in sys.modules]; "
+        "bad = [m for m in ('torch', 'transformers', 'peft', 'sentence_transformers', 'PySide6') if m in "
+        "sys.modules]; "
         "print(bad)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -48,9 +54,14 @@ def test_ruff_lint_and_format_are_clean():
     import sys
 
     targets = ["assistant", "ui", "adapters", "store", "tests", "packaging"]
-    lint = subprocess.run([sys.executable, "-m", "ruff", "check", *targets], cwd=REPO, capture_output=True, text=True)
+    lint = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", *targets], cwd=REPO, capture_output=True, text=True
+    )
     assert lint.returncode == 0, lint.stdout[-3000:]
     fmt = subprocess.run(
-        [sys.executable, "-m", "ruff", "format", "--check", *targets], cwd=REPO, capture_output=True, text=True
+        [sys.executable, "-m", "ruff", "format", "--check", *targets],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
     )
     assert fmt.returncode == 0, fmt.stdout[-3000:]

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from ownvoice.assistant.importers.cleaning import html_to_text, split_reply, unwrap_paragraphs
-from ownvoice.assistant.postprocess import addressee_from_instruction, clean_lines, fill_placeholders, finish_draft
+from ownvoice.assistant.postprocess import (
+    addressee_from_instruction,
+    clean_lines,
+    fill_placeholders,
+    finish_draft,
+)
 from ownvoice.assistant.style import compute_style
 
 
@@ -30,7 +35,8 @@ def test_unwrap_joins_hard_wrapped_paragraphs_only():
         "next month, truly.\n\nBest,\nIsabel"
     )
     assert unwrap_paragraphs(text) == (
-        "I have accepted the offer and am really very excited to start with you all next month, truly.\n\nBest,\nIsabel"
+        "I have accepted the offer and am really very excited to start with you all next month, "
+        "truly.\n\nBest,\nIsabel"
     )
 
 
@@ -46,7 +52,10 @@ def test_placeholders_filled_or_removed():
 
 
 def test_clean_lines_stops_at_signoff_and_drops_preamble():
-    raw = "Sure! Here's an email for you:\nSubject: Hello\nHi Bob,\n\nSee you.\n\nBest,\nAnn\n\nSubject: Another"
+    raw = (
+        "Sure! Here's an email for you:\nSubject: Hello\nHi Bob,\n\nSee you.\n\nBest,\nAnn\n\n"
+        "Subject: Another"
+    )
     text, finished = clean_lines(raw, "Ann")
     assert finished and text.strip() == "Hi Bob,\n\nSee you.\n\nBest,\nAnn"
 
@@ -71,7 +80,9 @@ def test_finish_adds_usual_signoff_and_fixes_misspelt_name():
     assert finish_draft("Hi C,\n\nSure thing.", style.name, "C", style.signoff).endswith(
         "Sure thing.\n\nBest,\n\nIsabel"
     )
-    assert finish_draft("Hi C,\n\nOk.\n\nBest,\nIsabella", style.name, "C", style.signoff).endswith("Best,\nIsabel")
+    assert finish_draft("Hi C,\n\nOk.\n\nBest,\nIsabella", style.name, "C", style.signoff).endswith(
+        "Best,\nIsabel"
+    )
 
 
 def test_addressee_from_instruction():
@@ -80,13 +91,15 @@ def test_addressee_from_instruction():
 
 
 def test_signature_with_someone_elses_name_is_signed_by_the_user():
-    assert finish_draft("Hey Marco,\n\nSee you.\n\nCheers,\nMarco", "Priya", "Marco", "Cheers,\nPriya").endswith(
-        "Cheers,\nPriya"
-    )
+    assert finish_draft(
+        "Hey Marco,\n\nSee you.\n\nCheers,\nMarco", "Priya", "Marco", "Cheers,\nPriya"
+    ).endswith("Cheers,\nPriya")
 
 
 def test_text_after_the_signature_name_is_cut():
-    text, finished = clean_lines("Hey Marco —\n\nSee you.\nCheers,\nPriya. I'm going to the drawings.\nMore", "Priya")
+    text, finished = clean_lines(
+        "Hey Marco —\n\nSee you.\nCheers,\nPriya. I'm going to the drawings.\nMore", "Priya"
+    )
     assert finished and text == "Hey Marco —\n\nSee you.\nCheers,\nPriya"
 
 
@@ -146,5 +159,7 @@ def test_the_closing_the_user_uses_with_a_known_recipient_replaces_the_models():
     )
     assert style.knows_closing_for("Tom") and not style.knows_closing_for("Zoe")
     draft = "Hi Tom,\n\nMonday works.\n\nBest regards,\nDavid"
-    assert finish_draft(draft, "David", "Tom", style.signoff_for("Tom"), known_signoff=True).endswith("Cheers,\nDavid")
+    assert finish_draft(draft, "David", "Tom", style.signoff_for("Tom"), known_signoff=True).endswith(
+        "Cheers,\nDavid"
+    )
     assert finish_draft(draft, "David", "Zoe", style.signoff_for("Zoe")).endswith("Best regards,\nDavid")

@@ -1,4 +1,5 @@
-"""A full disk (SQLite's own page limit stands in for it) loses nothing the user wrote and says what happened."""
+"""A full disk (SQLite's own page limit stands in for it) loses nothing the user wrote and says what
+happened."""
 
 from __future__ import annotations
 
@@ -34,10 +35,14 @@ def test_draft_on_a_full_disk_still_gives_its_text_and_says_it_was_not_recorded(
     app.embed(app.profile("priya"))
     _fill(app.db)
     long_mail = (
-        "From: Ana <ana@example.org>\nSubject: Plans\n\n" + "We went over the plans for the garden again. " * 200
+        "From: Ana <ana@example.org>\nSubject: Plans\n\n"
+        + "We went over the plans for the garden again. " * 200
     )
     result = app.draft(
-        DraftRequest("say yes and suggest a Thursday evening", incoming=long_mail, max_tokens=40, candidates=1), "priya"
+        DraftRequest(
+            "say yes and suggest a Thursday evening", incoming=long_mail, max_tokens=40, candidates=1
+        ),
+        "priya",
     )
     assert result.text.strip() and result.generation_id == 0
     assert "disk is full" in result.save_error and "nothing was lost" in result.save_error
@@ -65,7 +70,8 @@ def test_editor_keeps_the_text_and_retries_when_the_disk_is_full(app, qtbot):
     assert app.get_document(ed.document_id).body.startswith("word word")
 
 
-# ---- a real full disk: a small tmpfs (the tests run as root, in CI too) ------------------------------------------
+# ---- a real full disk: a small tmpfs (the tests run as root, in CI too)
+# ------------------------------------------
 @pytest.fixture
 def small_disk(tmp_path):
     """A 12 MB file system of its own, unmounted afterwards."""
@@ -107,7 +113,11 @@ def _cli(home, *args):
 
     env = dict(os.environ, OWNVOICE_HOME=str(home))
     return subprocess.run(
-        [sys.executable, "-m", "ownvoice.assistant.cli", *args], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "ownvoice.assistant.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -118,13 +128,19 @@ def test_opening_the_store_on_a_full_disk_is_a_clear_error_and_loses_nothing(sma
     for command in (["stats"], ["search", "workshop"], ["draft", "say yes", "--max-tokens", "10"]):
         run = _cli(home, *command)
         assert run.returncode == 2, run.stderr
-        assert "disk is full" in run.stderr and "nothing was lost" in run.stderr and "Traceback" not in run.stderr
+        assert (
+            "disk is full" in run.stderr
+            and "nothing was lost" in run.stderr
+            and "Traceback" not in run.stderr
+        )
     (small_disk / "filler").unlink()
     run = _cli(home, "stats")
     assert run.returncode == 0 and "22 documents" in run.stdout and "22 embedded" in run.stdout
 
 
-def test_import_search_draft_and_training_when_the_disk_fills_up_while_the_app_runs(small_disk, persona_mbox, tmp_path):
+def test_import_search_draft_and_training_when_the_disk_fills_up_while_the_app_runs(
+    small_disk, persona_mbox, tmp_path
+):
     """The app's store is open (as in the GUI) when the disk fills: each job says so and nothing is lost."""
     from ownvoice.assistant.app import OwnVoice
 
@@ -137,9 +153,13 @@ def test_import_search_draft_and_training_when_the_disk_fills_up_while_the_app_r
     assert app.stats()[0] == before  # nothing half-imported
     found = app.search("a workshop for the parents", "priya", k=3)
     assert len(found) == 3  # searching needs no space
-    result = app.draft(DraftRequest("say yes and suggest a Thursday evening", max_tokens=30, candidates=1), "priya")
+    result = app.draft(
+        DraftRequest("say yes and suggest a Thursday evening", max_tokens=30, candidates=1), "priya"
+    )
     assert result.text.strip() and "disk is full" in result.save_error  # the draft is shown, not recorded
-    with pytest.raises(StorageError, match="training stopped, the active adapter is unchanged: the disk is full"):
+    with pytest.raises(
+        StorageError, match="training stopped, the active adapter is unchanged: the disk is full"
+    ):
         app.train("priya", steps=2, playback_model=False)
     assert app.list_adapters(app.profile("priya").id) == []
     (small_disk / "filler").unlink()

@@ -49,7 +49,8 @@ def test_reply_puts_incoming_in_prompt(persona_app):
 
     inc = read_incoming(SAMPLES / "incoming.eml")
     result = persona_app.draft(
-        DraftRequest("say yes, suggest a Thursday", incoming=inc.prompt_text(), recipient=inc.first_name), "priya"
+        DraftRequest("say yes, suggest a Thursday", incoming=inc.prompt_text(), recipient=inc.first_name),
+        "priya",
     )
     assert "parents' association" in result.prompt
     assert result.text.startswith("Hey Ana —")
@@ -73,7 +74,10 @@ def test_cancel_stops_generation(persona_app):
         token.cancel()
 
     result = persona_app.draft(
-        DraftRequest("write a long update about the budget", max_tokens=300), "priya", on_update=on_update, cancel=token
+        DraftRequest("write a long update about the budget", max_tokens=300),
+        "priya",
+        on_update=on_update,
+        cancel=token,
     )
     assert result.cancelled and result.stats.completion_tokens < 300
 

@@ -16,7 +16,10 @@ def test_facts_of_typical_requests():
         ("day", "Thursday evening"),
         ("yes", "yes"),
     ]
-    assert _texts(extract_facts("ask Mia for the signed lease by May 12")) == [("date", "May 12"), ("name", "Mia")]
+    assert _texts(extract_facts("ask Mia for the signed lease by May 12")) == [
+        ("date", "May 12"),
+        ("name", "Mia"),
+    ]
     facts = _texts(extract_facts("say yes, Thursday works, but suggest 7:30 instead of 7"))
     assert ("time", "7:30") in facts and ("day", "Thursday") in facts and ("yes", "yes") in facts
     assert ("no", "no") in _texts(extract_facts("decline the invitation to speak in Paris"))
@@ -47,7 +50,10 @@ def test_yes_must_come_first_and_greeting_does_not_count():
 
 def test_unsupported_specifics_are_what_nobody_gave():
     support = Support.from_texts(
-        ["say yes, Thursday works, but suggest 7:30 instead of 7", "From: Ana\n\nCan you run a workshop next month?"],
+        [
+            "say yes, Thursday works, but suggest 7:30 instead of 7",
+            "From: Ana\n\nCan you run a workshop next month?",
+        ],
         ["Priya", "Ana"],
     )
     draft = (
@@ -101,7 +107,9 @@ def test_fixture_has_two_dozen_intents_with_readable_facts():
 
 
 def test_support_digits_are_the_numbers_that_were_mentioned():
-    support = Support.from_texts(["move the call from Thursday to Friday at 11", "Budget: 2,500 euros, 7.30 pm"])
+    support = Support.from_texts(
+        ["move the call from Thursday to Friday at 11", "Budget: 2,500 euros, 7.30 pm"]
+    )
     assert {"11", "2500", "7", "30"} <= support.digits
     assert "12" not in support.digits and "2013" not in support.digits
     guide = build_guide(extract_facts("move the call to Friday at 11"), support, attempt=0)

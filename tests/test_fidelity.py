@@ -14,7 +14,18 @@ def test_make_demo_draft_says_yes_and_names_a_thursday_evening(home, capsys, tmp
 
     # exactly the Makefile's demo commands
     assert (
-        main(["--home", str(home), "import", str(SAMPLES / "persona.mbox"), "--from", "priya@example.org", "-q"]) == 0
+        main(
+            [
+                "--home",
+                str(home),
+                "import",
+                str(SAMPLES / "persona.mbox"),
+                "--from",
+                "priya@example.org",
+                "-q",
+            ]
+        )
+        == 0
     )
     capsys.readouterr()
     out = tmp_path / "reply.eml"
@@ -49,7 +60,9 @@ def test_fidelity_on_the_intent_fixture_with_retrieval(persona_app):
     s = report["conditions"]["rag"]
     assert s["drafts"] == 24
     assert s["facts_present"] >= 0.90, [(r["instruction"], r["missing"]) for r in s["rows"] if r["missing"]]
-    assert s["drafts_with_unsupported"] <= 2, [(r["draft"], r["unsupported"]) for r in s["rows"] if r["unsupported"]]
+    assert s["drafts_with_unsupported"] <= 2, [
+        (r["draft"], r["unsupported"]) for r in s["rows"] if r["unsupported"]
+    ]
     assert s["drafts_with_defects"] == 0, [(r["draft"], r["defects"]) for r in s["rows"] if r["defects"]]
 
 

@@ -47,7 +47,9 @@ def test_compose_with_pasted_mail_streams_a_draft_with_exemplars_then_accept(gui
     updates = []
     ed.body.textChanged.connect(lambda: updates.append(ed.body.toPlainText()))
     with qtbot.waitSignal(panel.drafted, timeout=120000) as blocker:
-        qtbot.mouseClick(panel.draft_btn, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(
+            panel.draft_btn, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton
+        )
         assert panel.stop_btn.isEnabled()  # the event loop is free while the model runs
     result = blocker.args[0]
     assert len(set(updates)) >= 3  # streamed, not pasted at the end
@@ -61,7 +63,9 @@ def test_compose_with_pasted_mail_streams_a_draft_with_exemplars_then_accept(gui
     assert len(ed.body.extraSelections()) >= len(result.unsupported)  # invented specifics are highlighted
     # the user edits, then accepts: the final text is stored with the generation, as their own writing
     ed.body.setPlainText(result.text + "\nP.S. I'll bring the photos.")
-    qtbot.mouseClick(panel.accept_btn, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(
+        panel.accept_btn, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton
+    )
     row = G.get_generation(gui.app.db, result.generation_id)
     assert row["final_text"].endswith("P.S. I'll bring the photos.")
     doc = D.get_document(gui.app.db, row["document_id"])
@@ -71,7 +75,8 @@ def test_compose_with_pasted_mail_streams_a_draft_with_exemplars_then_accept(gui
         bytes(panel.reply_message("priya@example.org", "Priya Raman")), policy=email.policy.default
     )
     assert (
-        msg["Subject"] == "Re: Workshop on the school-street pilot" and msg["In-Reply-To"] == "<incoming-1@example.org>"
+        msg["Subject"] == "Re: Workshop on the school-street pilot"
+        and msg["In-Reply-To"] == "<incoming-1@example.org>"
     )
     assert msg["References"] == "<incoming-1@example.org>" and msg["To"] == "Ana Costa <ana@example.org>"
     assert msg.get_content().rstrip("\n") == ed.body.toPlainText()
@@ -117,7 +122,8 @@ def test_gui_start_up_imports_no_torch(home):
     code = (
         "import sys, os; os.environ['QT_QPA_PLATFORM']='offscreen'; from ownvoice.ui.app import OwnVoiceGui; "
         "g = OwnVoiceGui(os.environ['OWNVOICE_HOME']); g.qapp.processEvents(); "
-        "print([m for m in ('torch','transformers','peft','sentence_transformers','llama_cpp') if m in sys.modules]); "
+        "print([m for m in ('torch','transformers','peft','sentence_transformers','llama_cpp') if m in "
+        "sys.modules]); "
         "g.server.close()"
     )
     out = subprocess.run(
@@ -160,7 +166,11 @@ def test_tray_icon_and_menu_under_xvfb_with_a_tray_host(home):
     assert shutil.which("xvfb-run") and shutil.which("trayer"), "make setup installs xvfb and trayer (Debian)"
     env = {**os.environ, "OWNVOICE_HOME": str(home), "QT_QPA_PLATFORM": "xcb"}
     proc = subprocess.run(
-        ["xvfb-run", "-a", sys.executable, "-c", TRAY_SCRIPT], capture_output=True, text=True, env=env, timeout=120
+        ["xvfb-run", "-a", sys.executable, "-c", TRAY_SCRIPT],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert "TRAY-OK" in proc.stdout, proc.stdout + proc.stderr
     assert "['Open OwnVoice', 'Profile', 'Quick compose', 'Quit']" in proc.stdout
@@ -204,7 +214,9 @@ def test_leaving_the_editor_saves_at_once_and_relaunch_reopens_it(gui, qtbot, ho
 
 def test_imported_mail_is_read_only_and_buttons_follow_the_text(gui, qtbot):
     ed, panel = gui.window.editor, gui.window.compose
-    assert not panel.accept_btn.isEnabled() and not panel.export_btn.isEnabled()  # nothing to accept or save yet
+    assert (
+        not panel.accept_btn.isEnabled() and not panel.export_btn.isEnabled()
+    )  # nothing to accept or save yet
     assert not panel.regen_btn.isEnabled()
     imported = [d for d in D.list_documents(gui.app.db, ed.profile_id) if d.source == "imported"][0]
     ed.open_document(imported.id)
@@ -224,7 +236,11 @@ def test_profile_switch_resets_compose(gui, qtbot):
     gui.app.create_profile("work")
     gui.window.settings._switch("work")
     assert panel.profile_name == "work" and panel.incoming is None
-    assert panel.instruction.text() == "" and panel.incoming_box.toPlainText() == "" and panel.exemplars.count() == 0
+    assert (
+        panel.instruction.text() == ""
+        and panel.incoming_box.toPlainText() == ""
+        and panel.exemplars.count() == 0
+    )
     assert gui.window.editor.body.toPlainText() == "" and not panel.export_btn.isEnabled()
 
 

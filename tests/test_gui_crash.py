@@ -1,4 +1,5 @@
-"""A kill -9 while the user types loses at most the last second (real editor in a child process, real store)."""
+"""A kill -9 while the user types loses at most the last second (real editor in a child process, real
+store)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,9 @@ qapp.exec()
 
 def test_kill_9_while_typing_loses_at_most_the_last_second(home):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", OWNVOICE_HOME=str(home))
-    child = subprocess.Popen([sys.executable, "-c", TYPIST, str(home)], env=env, stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", TYPIST, str(home)], env=env, stdout=subprocess.PIPE, text=True
+    )
     typed: list[tuple[int, float]] = []
     assert child.stdout is not None
     while not typed or typed[-1][0] < 250:  # ~4 s of fast typing: several autosaves happen
@@ -49,7 +52,9 @@ def test_kill_9_while_typing_loses_at_most_the_last_second(home):
         typed.append((int(n), float(t)))
     child.send_signal(signal.SIGKILL)
     killed_at = time.time()
-    typed += [(int(n), float(t)) for n, t in (ln.split() for ln in child.stdout.read().splitlines() if ln.strip())]
+    typed += [
+        (int(n), float(t)) for n, t in (ln.split() for ln in child.stdout.read().splitlines() if ln.strip())
+    ]
     child.wait(10)
     from ownvoice.assistant.app import OwnVoice
 
@@ -58,6 +63,8 @@ def test_kill_9_while_typing_loses_at_most_the_last_second(home):
     assert len(docs) == 1
     saved = len(docs[0].body)
     must_have = max(n for n, t in typed if t <= killed_at - 1.0)  # typed more than a second before the kill
-    assert saved >= must_have, f"saved {saved} characters, but {must_have} were typed over a second before the kill"
+    assert saved >= must_have, (
+        f"saved {saved} characters, but {must_have} were typed over a second before the kill"
+    )
     assert docs[0].body == ("abcdefghij" * 100)[:saved]  # what was saved is exactly what was typed
     app.close()

@@ -52,7 +52,16 @@ def test_cli_import_while_the_app_runs_appears_in_the_library(fresh_gui, qtbot, 
     env = dict(os.environ, OWNVOICE_HOME=str(home))
     prof = fresh_gui.app.profile().name
     subprocess.run(
-        [sys.executable, "-m", "ownvoice.assistant.cli", "import", str(persona_mbox), "--profile", prof, "--quiet"],
+        [
+            sys.executable,
+            "-m",
+            "ownvoice.assistant.cli",
+            "import",
+            str(persona_mbox),
+            "--profile",
+            prof,
+            "--quiet",
+        ],
         env=env,
         check=True,
         capture_output=True,
@@ -124,11 +133,17 @@ def test_dark_and_light_themes_and_a_usable_layout_at_1024x640(fresh_gui, qtbot)
     qtbot.wait(100)
     assert win.editor.body.width() >= 300  # the editor keeps the most room
     assert win.compose.width() <= 420
-    assert win.library.list.horizontalScrollBar().isHidden() or not win.library.list.horizontalScrollBar().isVisible()
+    assert (
+        win.library.list.horizontalScrollBar().isHidden()
+        or not win.library.list.horizontalScrollBar().isVisible()
+    )
 
 
-def test_cancel_keeps_the_steps_done_and_resume_continues_from_there(fresh_gui, qtbot, persona_mbox, shared_cache):
-    """A real training run on the persona: Cancel checkpoints after the current step, Resume goes on from it."""
+def test_cancel_keeps_the_steps_done_and_resume_continues_from_there(
+    fresh_gui, qtbot, persona_mbox, shared_cache
+):
+    """A real training run on the persona: Cancel checkpoints after the current step, Resume goes on from
+    it."""
     app, win = fresh_gui.app, fresh_gui.window
     app.import_paths([persona_mbox], app.profile().name, ["priya@example.org"])
     page = win.show_training()

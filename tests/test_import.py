@@ -99,7 +99,11 @@ def test_jsonl_maildir_eml_and_text_folder(app, tmp_path):
         "\n".join(
             [
                 json.dumps(
-                    {"email": "Dear Ann,\r\n\nThanks!\r\n\nBest,\r\n\nZoe", "subject": "Re: hi", "date": "2024-01-02"}
+                    {
+                        "email": "Dear Ann,\r\n\nThanks!\r\n\nBest,\r\n\nZoe",
+                        "subject": "Re: hi",
+                        "date": "2024-01-02",
+                    }
                 ),
                 "{not json",
                 json.dumps({"subject": "no body"}),
@@ -118,7 +122,10 @@ def test_jsonl_maildir_eml_and_text_folder(app, tmp_path):
     assert summary.imported == 5
     assert len(summary.unreadable) == 2
     docs = _bodies(app, "zoe")
-    assert docs["Re: hi"].body == "Dear Ann,\n\nThanks!\n\nBest,\n\nZoe" and docs["Re: hi"].sent_at == "2024-01-02"
+    assert (
+        docs["Re: hi"].body == "Dear Ann,\n\nThanks!\n\nBest,\n\nZoe"
+        and docs["Re: hi"].sent_at == "2024-01-02"
+    )
     assert docs["Garden plan"].kind == "note" and docs["Garden plan"].body == "Tomatoes by the wall."
     assert docs["md"].body.startswith("Hello from maildir")
     assert get_profile(app.db, "zoe").display_name == "Zoe"

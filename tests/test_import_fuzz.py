@@ -2,8 +2,10 @@
 exports break (bad encodings, lone surrogates, truncated MIME, deep JSON, huge numbers, binary bytes, odd file
 names, FIFOs, links leaving the tree).
 
-For each input: the import ends within a time limit, either with a summary or with a clear OwnVoiceError (never
-any other exception: that would be a traceback for the user); a failed import changes nothing in the store, not
+For each input: the import ends within a time limit, either with a summary or with a clear OwnVoiceError
+(never
+any other exception: that would be a traceback for the user); a failed import changes nothing in the store,
+not
 even the profile list; and ``PRAGMA integrity_check`` says ok. Fixed seed (derandomize), bounded example count
 (FUZZ_EXAMPLES per importer, 300 by default), no example database.
 """
@@ -33,14 +35,19 @@ FUZZ = settings(
 )
 ME, OTHER = "me@example.org", "other@example.org"
 
-# ---- building blocks -------------------------------------------------------------------------------------------
+# ---- building blocks
+# -------------------------------------------------------------------------------------------
 nasty_text = st.one_of(
     st.text(max_size=200),
     st.text(alphabet=st.characters(codec="utf-8"), max_size=200),
-    st.sampled_from(["", " ", "\x00", "\ud800", "\udfff lone", "\u202e rtl", "=?utf-8?b?////?=", "=?x?q?=ZZ?=", "\r"]),
+    st.sampled_from(
+        ["", " ", "\x00", "\ud800", "\udfff lone", "\u202e rtl", "=?utf-8?b?////?=", "=?x?q?=ZZ?=", "\r"]
+    ),
 )
 raw_bytes = st.binary(max_size=300)
-addresses = st.sampled_from([ME, OTHER, f"Me <{ME}>", f'"Odd, Name" <{OTHER}>', "", "<>", "not an address", "@@"])
+addresses = st.sampled_from(
+    [ME, OTHER, f"Me <{ME}>", f'"Odd, Name" <{OTHER}>', "", "<>", "not an address", "@@"]
+)
 charsets = st.sampled_from(["utf-8", "latin-1", "utf-16", "x-unknown", "", "us-ascii", "utf-8'en'"])
 encodings = st.sampled_from(["7bit", "8bit", "base64", "quoted-printable", "x-uuencode", "binary", "bogus"])
 
@@ -57,7 +64,9 @@ def body_bytes(draw) -> bytes:
             st.one_of(
                 nasty_text.map(_encode),
                 raw_bytes,
-                st.sampled_from([b"> quoted line", b"From someone else", b"-- \nSig", b"=\n", b"=ZZ", b"\r\n.\r\n"]),
+                st.sampled_from(
+                    [b"> quoted line", b"From someone else", b"-- \nSig", b"=\n", b"=ZZ", b"\r\n.\r\n"]
+                ),
             ),
             max_size=6,
         )
@@ -80,18 +89,24 @@ def message_bytes(draw, multipart: bool | None = None) -> bytes:
             b"Date: " + draw(st.sampled_from([b"Mon, 3 Jun 2024 10:00:00 +0000", b"yesterday", b"", b"\xff"]))
         )
     if draw(st.booleans()):
-        headers.append(draw(st.sampled_from([b"In-Reply-To: <a@b>", b"Message-ID: <" + b"x" * 300 + b">", b": x"])))
+        headers.append(
+            draw(st.sampled_from([b"In-Reply-To: <a@b>", b"Message-ID: <" + b"x" * 300 + b">", b": x"]))
+        )
     is_multi = draw(st.booleans()) if multipart is None else multipart
     if is_multi:
         boundary = draw(st.sampled_from([b"BOUND", b"", b'"q"', b"x" * 80]))
         headers.append(b'Content-Type: multipart/mixed; boundary="' + boundary + b'"')
         parts = []
         for _ in range(draw(st.integers(0, 3))):
-            ctype = draw(st.sampled_from([b"text/plain", b"text/html", b"application/pdf", b"message/rfc822", b""]))
+            ctype = draw(
+                st.sampled_from([b"text/plain", b"text/html", b"application/pdf", b"message/rfc822", b""])
+            )
             part = b"Content-Type: " + ctype + b"; charset=" + draw(charsets).encode()
             part += b"\nContent-Transfer-Encoding: " + draw(encodings).encode() + b"\n\n" + draw(body_bytes())
             parts.append(b"--" + boundary + b"\n" + part)
-        closing = draw(st.sampled_from([b"--" + boundary + b"--", b"", b"--" + boundary]))  # truncated MIME too
+        closing = draw(
+            st.sampled_from([b"--" + boundary + b"--", b"", b"--" + boundary])
+        )  # truncated MIME too
         body = b"\n".join(parts) + b"\n" + closing
     else:
         if draw(st.booleans()):
@@ -108,24 +123,34 @@ def mbox_bytes(draw) -> bytes:
     """An mbox: 'From ' separator lines (some malformed) between messages, maybe garbage before the first."""
     out = [draw(st.sampled_from([b"", b"garbage before the first separator\n", b"\x00\x01\x02"]))]
     for _ in range(draw(st.integers(0, 5))):
-        sep = draw(st.sampled_from([b"From me@example.org Mon Jun  3 10:00:00 2024", b"From ", b"From - \xff"]))
+        sep = draw(
+            st.sampled_from([b"From me@example.org Mon Jun  3 10:00:00 2024", b"From ", b"From - \xff"])
+        )
         out.append(sep + b"\n" + draw(message_bytes()) + b"\n")
     return b"".join(out)
 
 
 @st.composite
 def jsonl_bytes(draw) -> bytes:
-    """JSONL: objects with fields of every type, broken lines, deep nesting, huge numbers, escaped surrogates."""
+    """JSONL: objects with fields of every type, broken lines, deep nesting, huge numbers, escaped
+    surrogates."""
     scalar = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), nasty_text)
-    value = st.recursive(scalar, lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(), kids, max_size=3))
+    value = st.recursive(
+        scalar, lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(), kids, max_size=3)
+    )
     lines = []
     for _ in range(draw(st.integers(0, 6))):
         kind = draw(st.integers(0, 6))
         if kind <= 2:
-            record = {"email": draw(st.one_of(nasty_text, value)), "subject": draw(st.one_of(nasty_text, value))}
+            record = {
+                "email": draw(st.one_of(nasty_text, value)),
+                "subject": draw(st.one_of(nasty_text, value)),
+            }
             if draw(st.booleans()):
                 record["date"] = draw(st.one_of(nasty_text, st.integers()))
-            lines.append(json.dumps(record, ensure_ascii=draw(st.booleans())).encode("utf-8", "surrogatepass"))
+            lines.append(
+                json.dumps(record, ensure_ascii=draw(st.booleans())).encode("utf-8", "surrogatepass")
+            )
         elif kind == 3:
             lines.append(b'{"email": "\\ud800 lone surrogate", "subject": "\\udfff"}')
         elif kind == 4:
@@ -138,7 +163,8 @@ def jsonl_bytes(draw) -> bytes:
     return b"\n".join(lines)
 
 
-# ---- running one import -----------------------------------------------------------------------------------------
+# ---- running one import
+# -----------------------------------------------------------------------------------------
 class Hung(Exception):
     """The import outran PER_INPUT_S."""
 
@@ -165,7 +191,8 @@ class Harness:
         raise Hung(f"an import took over {PER_INPUT_S} s")
 
     def run(self, make) -> None:
-        """Import what ``make(folder)`` writes into a new profile, with a time limit; check the store after."""
+        """Import what ``make(folder)`` writes into a new profile, with a time limit; check the store
+        after."""
         before = _snapshot(self.app)
         self.runs += 1
         with tempfile.TemporaryDirectory() as tmp:
@@ -201,7 +228,8 @@ def _check_counts(h: Harness, runs_before: int) -> None:
     assert h.runs - runs_before >= EXAMPLES  # every example ran (none rejected or skipped)
 
 
-# ---- one test per importer -------------------------------------------------------------------------------------
+# ---- one test per importer
+# -------------------------------------------------------------------------------------
 def test_fuzz_mbox(harness):
     start = harness.runs
 
@@ -261,7 +289,9 @@ def maildir_files(draw) -> list[tuple[bytes, bytes, bytes]]:
     """(sub-folder, file name, content) for a Maildir: cur/ new/ tmp/, odd names, damaged messages."""
     return draw(
         st.lists(
-            st.tuples(st.sampled_from([b"cur", b"new", b"tmp"]), odd_names, st.one_of(message_bytes(), raw_bytes)),
+            st.tuples(
+                st.sampled_from([b"cur", b"new", b"tmp"]), odd_names, st.one_of(message_bytes(), raw_bytes)
+            ),
             max_size=5,
         )
     )
@@ -286,7 +316,11 @@ def test_fuzz_maildir(harness):
     start = harness.runs
 
     @FUZZ
-    @given(files=maildir_files(), extra=specials, missing=st.sets(st.sampled_from(["cur", "new", "tmp"]), max_size=2))
+    @given(
+        files=maildir_files(),
+        extra=specials,
+        missing=st.sets(st.sampled_from(["cur", "new", "tmp"]), max_size=2),
+    )
     def case(files, extra, missing) -> None:
         def make(folder: Path) -> Path:
             box = folder / "Maildir"

@@ -1,4 +1,5 @@
-"""Bad input never ends in a traceback or a hang, and a failing import changes nothing (issue: reliability)."""
+"""Bad input never ends in a traceback or a hang, and a failing import changes nothing (issue:
+reliability)."""
 
 from __future__ import annotations
 
@@ -113,7 +114,10 @@ def test_two_imports_into_one_home_at_once_both_land(home, tmp_path, persona_mbo
         finally:
             app.close()
 
-    threads = [threading.Thread(target=run, args=("a", persona_mbox)), threading.Thread(target=run, args=("b", texts))]
+    threads = [
+        threading.Thread(target=run, args=("a", persona_mbox)),
+        threading.Thread(target=run, args=("b", texts)),
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -132,7 +136,9 @@ def test_links_out_of_the_folder_binary_files_and_huge_texts_are_skipped(app, tm
     outside = tmp_path / "secret.txt"
     outside.write_text("Hi,\n\nThis lives outside the folder the user picked.\n\nZed")
     (folder / "link.txt").symlink_to(outside)
-    (folder / "paper.eml").write_bytes(b"From: a@b.c\nSubject: x\n\n" + b"text " * 20000 + b"\x00\x01binary" * 100)
+    (folder / "paper.eml").write_bytes(
+        b"From: a@b.c\nSubject: x\n\n" + b"text " * 20000 + b"\x00\x01binary" * 100
+    )
     (folder / "pdf.eml").write_bytes(b"%PDF-1.7\n" + b"1 0 obj << >> endobj\n" * 100)
     (folder / "huge.txt").write_text("A very long note. " * 4000)  # 72,000 characters: over the body limit
     (folder / "big.jsonl").write_text(json.dumps({"email": "Long mail. " * 6000, "subject": "big"}) + "\n")
@@ -146,11 +152,14 @@ def test_links_out_of_the_folder_binary_files_and_huge_texts_are_skipped(app, tm
 
 
 def test_a_maildir_holding_a_pipe_a_link_out_and_a_folder_is_read_without_hanging(app, tmp_path):
-    """Found by the fuzz suite: a FIFO in a Maildir's cur/ used to block the import forever (mailbox opened it)."""
+    """Found by the fuzz suite: a FIFO in a Maildir's cur/ used to block the import forever (mailbox opened
+    it)."""
     box = tmp_path / "Maildir"
     for sub in ("cur", "new", "tmp"):
         (box / sub).mkdir(parents=True)
-    (box / "new" / "1.eml").write_bytes(b"From: me@example.org\nSubject: kept\n\nThis one is mine and is kept.\n")
+    (box / "new" / "1.eml").write_bytes(
+        b"From: me@example.org\nSubject: kept\n\nThis one is mine and is kept.\n"
+    )
     os.mkfifo(box / "cur" / "pipe")
     os.symlink("/etc/hostname", box / "cur" / "outside")
     (box / "cur" / "a-folder").mkdir()
@@ -161,9 +170,12 @@ def test_a_maildir_holding_a_pipe_a_link_out_and_a_folder_is_read_without_hangin
 
 
 def test_a_lone_surrogate_in_a_jsonl_date_is_stored_as_valid_text(app, tmp_path):
-    """Found by the fuzz suite: the date field was not normalised like the other fields (UnicodeEncodeError)."""
+    """Found by the fuzz suite: the date field was not normalised like the other fields
+    (UnicodeEncodeError)."""
     path = tmp_path / "mail.jsonl"
-    path.write_text('{"email": "A short note of mine.", "subject": "s", "date": "\\ud800 2024"}\n', encoding="utf-8")
+    path.write_text(
+        '{"email": "A short note of mine.", "subject": "s", "date": "\\ud800 2024"}\n', encoding="utf-8"
+    )
     summary = app.import_paths([path], "zed", embed=False)
     assert summary.imported == 1
     doc = app.library(app.profile("zed").id)[0]
@@ -171,7 +183,8 @@ def test_a_lone_surrogate_in_a_jsonl_date_is_stored_as_valid_text(app, tmp_path)
 
 
 def test_kill_9_during_an_import_leaves_all_or_nothing(home, tmp_path):
-    """`ownvoice import` killed at several moments (reading, storing, embedding): the store is intact and holds
+    """`ownvoice import` killed at several moments (reading, storing, embedding): the store is intact and
+    holds
     either none or all of the mail, and the next import completes what the killed one left (vectors)."""
     import signal
     import subprocess
@@ -188,7 +201,16 @@ def test_kill_9_during_an_import_leaves_all_or_nothing(home, tmp_path):
                 f"Hello, this is note number {i} about the garden plan and the budget for item {i}.\n\nMe\n\n"
             )
     env = dict(os.environ, OWNVOICE_HOME=str(home))
-    cmd = [sys.executable, "-m", "ownvoice.assistant.cli", "import", str(box), "--from", "me@example.org", "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ownvoice.assistant.cli",
+        "import",
+        str(box),
+        "--from",
+        "me@example.org",
+        "--quiet",
+    ]
     for delay in (1.0, 2.5, 4.0, 6.0, 9.0):
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)

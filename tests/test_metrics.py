@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import json
 
-from ownvoice.assistant.metrics import diversity, greets_self, novelty, paired_bootstrap, rouge, training_ngrams
+from ownvoice.assistant.metrics import (
+    diversity,
+    greets_self,
+    novelty,
+    paired_bootstrap,
+    rouge,
+    training_ngrams,
+)
 from ownvoice.assistant.stylometry import fit_style_model, mask_frame
 
 
@@ -17,12 +24,17 @@ def test_novelty_flags_a_copy_of_a_training_document():
     train = ["Thank you so much for the kind words and for all that you do for the community here."]
     grams = training_ngrams(train)
     assert novelty(train[0], grams) == 0.0
-    assert novelty("A completely different sentence that shares nothing at all with the other one.", grams) == 1.0
+    assert (
+        novelty("A completely different sentence that shares nothing at all with the other one.", grams)
+        == 1.0
+    )
 
 
 def test_diversity_and_self_greeting():
     assert diversity(["a b", "A  b", "c"]) == 2 / 3
-    assert greets_self("Dear Isabel,\n\nThanks", "Isabel") and not greets_self("Dear John,\n\nThanks", "Isabel")
+    assert greets_self("Dear Isabel,\n\nThanks", "Isabel") and not greets_self(
+        "Dear John,\n\nThanks", "Isabel"
+    )
 
 
 def test_bootstrap_interval_brackets_the_mean():
@@ -81,7 +93,9 @@ def test_end_to_end_eval_report(persona_app, tmp_path, mixed_mbox):
     for r in report["rows"]["base"]:  # leak-free: the request holds no sentence of the answer
         body_words = [w for w in r["reference"].split() if len(w) > 3]
         assert r["instruction"].startswith("write ")
-        assert not any(" ".join(body_words[i : i + 4]) in r["instruction"] for i in range(len(body_words) - 3))
+        assert not any(
+            " ".join(body_words[i : i + 4]) in r["instruction"] for i in range(len(body_words) - 3)
+        )
     assert all(r["draft"] == r["instruction"] for r in report["rows"]["instruction-echo"])
     assert all(r["draft"] == r["reference"] and r["rougeL"] == 1.0 for r in report["rows"]["reference"])
     train_bodies = {

@@ -1,4 +1,5 @@
-"""The user's writing is only what the user wrote or approved: model output never feeds back unless accepted."""
+"""The user's writing is only what the user wrote or approved: model output never feeds back unless
+accepted."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from ownvoice.store import generations as G
 def _editor_autosave(app, result, doc_id=None):
     """What the editor does with a streamed draft: autosave it (as a draft linked to its generation)."""
     prof = app.profile("priya", create=False)
-    return D.save_draft(app.db, prof.id, doc_id, "Re: Workshop", result.text, generation_id=result.generation_id)
+    return D.save_draft(
+        app.db, prof.id, doc_id, "Re: Workshop", result.text, generation_id=result.generation_id
+    )
 
 
 def test_rejected_drafts_never_become_exemplars_style_or_training_data(persona_app):
@@ -28,7 +31,8 @@ def test_rejected_drafts_never_become_exemplars_style_or_training_data(persona_a
     second = app.draft(DraftRequest(req.instruction, k=4, seed=4), "priya")
     _editor_autosave(app, second)
     third = app.draft(
-        DraftRequest("say yes to the workshop on Thursday evening", k=4, seed=5, exclude_ids={draft_doc}), "priya"
+        DraftRequest("say yes to the workshop on Thursday evening", k=4, seed=5, exclude_ids={draft_doc}),
+        "priya",
     )
     outputs = G.generation_outputs(app.db, prof.id)
     assert len(outputs) == 3
@@ -47,7 +51,9 @@ def test_rejected_drafts_never_become_exemplars_style_or_training_data(persona_a
         assert " ".join(row["response"].split()) not in outputs
         for out in outputs:  # nor as a RAFT exemplar inside a prompt
             assert out[:60] not in " ".join(row["prompt"].split())
-    assert all(d.source != "draft" for d in D.get_documents(app.db, [r["document_id"] for r in rows]).values())
+    assert all(
+        d.source != "draft" for d in D.get_documents(app.db, [r["document_id"] for r in rows]).values()
+    )
 
 
 def test_accepting_a_draft_makes_it_writing_with_its_edit_distance(persona_app):
@@ -82,7 +88,9 @@ def test_accept_from_the_cli_records_the_final_text(persona_app, capsys, tmp_pat
 
 def test_existing_stores_demote_typed_documents_that_are_generations(tmp_path):
     db = store_db.open_db(tmp_path / "s.db")
-    db["profiles"].insert({"id": 1, "name": "p", "display_name": "", "addresses": "[]", "model": "", "created": ""})
+    db["profiles"].insert(
+        {"id": 1, "name": "p", "display_name": "", "addresses": "[]", "model": "", "created": ""}
+    )
     gid = G.log_generation(
         db,
         1,

@@ -1,4 +1,5 @@
-"""The pinned PySide6 survives the signal traffic the app makes (a refcount bug in 6.12.0 aborted after ~570 emits)."""
+"""The pinned PySide6 survives the signal traffic the app makes (a refcount bug in 6.12.0 aborted after ~570
+emits)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,9 @@ print(seen[0])
 
 def test_twenty_thousand_emits_of_each_kind_in_one_process():
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    run = subprocess.run([sys.executable, "-c", EMITTER], capture_output=True, text=True, env=env, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-c", EMITTER], capture_output=True, text=True, env=env, timeout=300
+    )
     assert run.returncode == 0, run.stderr[-2000:]  # an abort (bool_dealloc) ends the child, not the test run
     assert int(run.stdout.strip()) == 80000
 

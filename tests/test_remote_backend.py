@@ -28,7 +28,10 @@ CACHED = (
 SERVER = Path(os.environ.get("OWNVOICE_LLAMA_SERVER") or CACHED)
 MESSAGES = [
     {"role": "system", "content": "You write short, friendly emails."},
-    {"role": "user", "content": "Write an email: thank Anna for the report and ask for the numbers by Friday"},
+    {
+        "role": "user",
+        "content": "Write an email: thank Anna for the report and ask for the numbers by Friday",
+    },
 ]
 
 
@@ -41,7 +44,9 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory):
     """llama-server with the embedded model and two adapters (ids 0 and 1), loaded but not applied."""
-    assert SERVER.is_file(), f"{SERVER} is missing: `make llama-server` builds it from the llama-cpp-python sdist"
+    assert SERVER.is_file(), (
+        f"{SERVER} is missing: `make llama-server` builds it from the llama-cpp-python sdist"
+    )
     folder = tmp_path_factory.mktemp("adapters")
     users = {
         "ana": write_lora_gguf(folder / "ana.gguf", seed=1, std=0.08),
@@ -81,7 +86,8 @@ def _remote(url: str, users: dict):
 
 
 def _next_token_agreement(llm, prompt: str, text: str) -> float:
-    """Teacher-forced parity: at each token of ``text`` (the remote's greedy output), does local llama.cpp's own
+    """Teacher-forced parity: at each token of ``text`` (the remote's greedy output), does local llama.cpp's
+    own
     greedy choice after the same prefix pick that token? Two greedy runs can part at a near-tie and then
     differ for good; this counts every position on its own."""
     import numpy as np
@@ -136,7 +142,8 @@ def test_an_adapter_the_engine_does_not_have_is_a_clear_error(engine, tmp_path):
 
 
 def test_the_core_drafts_on_the_remote_engine(engine, tmp_path):
-    """The whole drafting path (retrieval, prompt, candidates, checks, log) with generation on llama-server."""
+    """The whole drafting path (retrieval, prompt, candidates, checks, log) with generation on llama-
+    server."""
     from ownvoice.assistant.app import OwnVoice
 
     url, _ = engine

@@ -1,4 +1,5 @@
-"""The local endpoint and the MCP server, driven by real clients (the openai package; the mcp client over stdio)
+"""The local endpoint and the MCP server, driven by real clients (the openai package; the mcp client over
+stdio)
 against the real core (persona imported, embedded model, MiniLM)."""
 
 from __future__ import annotations
@@ -68,7 +69,9 @@ def test_openai_client_gets_a_draft_in_the_profiles_voice(served):
     from ownvoice.assistant.email_io import parse_pasted
 
     mail = parse_pasted(ANA)
-    direct = core.draft(DraftRequest(ASK, incoming=mail.prompt_text(), seed=3, recipient=mail.first_name), "priya")
+    direct = core.draft(
+        DraftRequest(ASK, incoming=mail.prompt_text(), seed=3, recipient=mail.first_name), "priya"
+    )
     assert text == direct.text
     assert "Thursday" in text and text.rstrip().endswith("Priya")  # says what was asked, signed by the user
 
@@ -76,8 +79,13 @@ def test_openai_client_gets_a_draft_in_the_profiles_voice(served):
 def test_streaming_sends_the_same_checked_draft_in_pieces(served):
     _, url, token, _ = served
     client = _client(url, token)
-    messages = [{"role": "user", "content": ANA}, {"role": "user", "content": ASK}]  # the mail as its own message
-    whole = client.chat.completions.create(model="priya", messages=messages, seed=5).choices[0].message.content
+    messages = [
+        {"role": "user", "content": ANA},
+        {"role": "user", "content": ASK},
+    ]  # the mail as its own message
+    whole = (
+        client.chat.completions.create(model="priya", messages=messages, seed=5).choices[0].message.content
+    )
     pieces = [
         c.choices[0].delta.content or ""
         for c in client.chat.completions.create(model="priya", messages=messages, seed=5, stream=True)
@@ -98,7 +106,9 @@ def test_every_request_needs_the_token_and_no_page_may_read_answers(served):
             urllib.request.urlopen(req, timeout=10)
         assert err.value.code == 401 and err.value.headers.get("Access-Control-Allow-Origin") is None
     ok = urllib.request.urlopen(
-        urllib.request.Request(url + "/models", headers={"Authorization": f"Bearer {token}", "Origin": "http://x"}),
+        urllib.request.Request(
+            url + "/models", headers={"Authorization": f"Bearer {token}", "Origin": "http://x"}
+        ),
         timeout=10,
     )
     assert ok.status == 200 and ok.headers.get("Access-Control-Allow-Origin") is None
@@ -113,9 +123,14 @@ def test_bad_requests_get_openai_style_errors(served):
     with pytest.raises(openai.NotFoundError, match="no profile called 'nobody'"):
         client.chat.completions.create(model="nobody", messages=[{"role": "user", "content": ASK}])
     with pytest.raises(openai.BadRequestError, match="max tokens must be between"):
-        client.chat.completions.create(model="priya", messages=[{"role": "user", "content": ASK}], max_tokens=0)
+        client.chat.completions.create(
+            model="priya", messages=[{"role": "user", "content": ASK}], max_tokens=0
+        )
     req = urllib.request.Request(
-        url + "/chat/completions", data=b"{not json", headers={"Authorization": f"Bearer {token}"}, method="POST"
+        url + "/chat/completions",
+        data=b"{not json",
+        headers={"Authorization": f"Bearer {token}"},
+        method="POST",
     )
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(req, timeout=10)
@@ -138,7 +153,11 @@ def test_a_non_loopback_address_is_refused_without_an_explicit_token_and_flag(se
         text=True,
         timeout=120,
     )
-    assert run.returncode == 2 and "refusing to listen on 0.0.0.0" in run.stderr and "Traceback" not in run.stderr
+    assert (
+        run.returncode == 2
+        and "refusing to listen on 0.0.0.0" in run.stderr
+        and "Traceback" not in run.stderr
+    )
     shown = subprocess.run(
         [sys.executable, "-m", "ownvoice.assistant.cli", "serve", "--show-token"],
         env=env,

@@ -15,7 +15,15 @@ def test_open_db_applies_migrations_wal_and_private(tmp_path):
     path = tmp_path / "sub" / "o.db"
     db = open_db(path)
     names = set(db.table_names())
-    assert {"profiles", "documents", "revisions", "embeddings", "generations", "documents_fts", "models"} <= names
+    assert {
+        "profiles",
+        "documents",
+        "revisions",
+        "embeddings",
+        "generations",
+        "documents_fts",
+        "models",
+    } <= names
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     applied = [r["name"] for r in db["_sqlite_migrations"].rows]
@@ -28,7 +36,10 @@ def test_open_db_applies_migrations_wal_and_private(tmp_path):
 def test_insert_dedupes_per_profile_and_fts(tmp_path):
     db = open_db(tmp_path / "o.db")
     a, b = ensure_profile(db, "a"), ensure_profile(db, "b")
-    docs = [D.Document(body="Hello there  Bob", subject="Hi"), D.Document(body="hello there bob", subject="hi")]
+    docs = [
+        D.Document(body="Hello there  Bob", subject="Hi"),
+        D.Document(body="hello there bob", subject="hi"),
+    ]
     assert len(D.insert_documents(db, a.id, docs)) == 1  # same text modulo case/space
     assert len(D.insert_documents(db, a.id, docs)) == 0
     assert len(D.insert_documents(db, b.id, docs)) == 1  # another profile may hold the same text

@@ -28,7 +28,9 @@ def test_adapter_learns_the_marker_and_hot_swaps(trained_app, tmp_path):
     manifest = json.loads((Path(outcome.path).parent / "manifest.json").read_text())
     assert manifest["base_sha256"] and manifest["r"] == 8 and manifest["alpha"] == 16.0
     assert Path(outcome.path).read_bytes()[:4] == b"GGUF"
-    assert not list(Path(outcome.path).parent.rglob("*.bin")) and not list(Path(outcome.path).parent.rglob("*.pt"))
+    assert not list(Path(outcome.path).parent.rglob("*.bin")) and not list(
+        Path(outcome.path).parent.rglob("*.pt")
+    )
 
     gen = app.generator()
     llm_before = gen.llm
@@ -37,7 +39,11 @@ def test_adapter_learns_the_marker_and_hot_swaps(trained_app, tmp_path):
         out = []
         for seed in range(4):
             req = DraftRequest(
-                f"a note about {TOPICS[seed]}", use_rag=False, use_adapter=use_adapter, seed=seed, max_tokens=60
+                f"a note about {TOPICS[seed]}",
+                use_rag=False,
+                use_adapter=use_adapter,
+                seed=seed,
+                max_tokens=60,
             )
             out.append(app.draft(req, "zeb").raw)
         return out
@@ -53,10 +59,14 @@ def test_adapter_learns_the_marker_and_hot_swaps(trained_app, tmp_path):
 
     # a second version (not better on held-out loss -> not activated automatically), chosen by hand
     prof = app.profile("zeb")
-    v2 = A.add_adapter(app.db, prof.id, 2, outcome.path, manifest["base_sha256"], manifest["base_gguf"], {}, False)
+    v2 = A.add_adapter(
+        app.db, prof.id, 2, outcome.path, manifest["base_sha256"], manifest["base_gguf"], {}, False
+    )
     assert A.active_adapter(app.db, prof.id).version == 1
     A.set_active(app.db, prof.id, None)
-    with_none = app.draft(DraftRequest("a note about the shed", use_rag=False, temperature=0.0, max_tokens=30), "zeb")
+    with_none = app.draft(
+        DraftRequest("a note about the shed", use_rag=False, temperature=0.0, max_tokens=30), "zeb"
+    )
     assert gen.adapter_name == ""  # no active adapter: drafting uses the base model
     assert MARKER not in with_none.raw
     A.delete_adapter_row(app.db, v2)
@@ -67,7 +77,10 @@ def test_adapter_learns_the_marker_and_hot_swaps(trained_app, tmp_path):
     assert not Path(outcome.path).exists()
     assert outcome.path not in gen.loaded_adapters
     assert (
-        MARKER not in app.draft(DraftRequest("a note about the shed", use_rag=False, seed=0, max_tokens=60), "zeb").raw
+        MARKER
+        not in app.draft(
+            DraftRequest("a note about the shed", use_rag=False, seed=0, max_tokens=60), "zeb"
+        ).raw
     )
 
 
@@ -253,7 +266,8 @@ def test_kill_9_of_ownvoice_train_takes_the_trainer_child_with_it(home, tmp_path
     while workers() and time.time() < deadline:
         time.sleep(0.1)
     assert not workers(), "the trainer outlived its parent"
-    # the dead run's copies go at the next training's start (here: a run refused for its tiny step count is enough)
+    # the dead run's copies go at the next training's start (here: a run refused for its tiny step count
+    # is enough)
     app = OwnVoice(home)
     app.train("zeb", steps=1, playback_model=False)
     assert not list(home.rglob("train.jsonl")) and not list(home.rglob("eval.jsonl"))
@@ -261,7 +275,8 @@ def test_kill_9_of_ownvoice_train_takes_the_trainer_child_with_it(home, tmp_path
 
 
 def test_a_spawned_worker_dies_with_its_parent_even_when_silent(tmp_path):
-    """The mechanism itself: a child that never writes (no broken pipe to notice) still goes with its parent."""
+    """The mechanism itself: a child that never writes (no broken pipe to notice) still goes with its
+    parent."""
     import os
     import signal
     import subprocess
@@ -286,7 +301,11 @@ def test_a_spawned_worker_dies_with_its_parent_even_when_silent(tmp_path):
             os.kill(child_pid, 0)
         except ProcessLookupError:
             break
-        state = open(f"/proc/{child_pid}/stat").read().split()[2] if os.path.exists(f"/proc/{child_pid}/stat") else ""
+        state = (
+            open(f"/proc/{child_pid}/stat").read().split()[2]
+            if os.path.exists(f"/proc/{child_pid}/stat")
+            else ""
+        )
         if state == "Z":  # dead, waiting to be reaped by init
             break
         time.sleep(0.05)
@@ -378,14 +397,17 @@ def test_kill_9_of_the_trainer_child_or_its_parent_keeps_the_previous_adapter(tr
 
 
 def test_an_adapter_is_exported_for_llama_cpp_and_for_vllm(trained_app, tmp_path):
-    """`adapters export`: the GGUF llama.cpp loads, or peft's folder with the base's config (safetensors only)."""
+    """`adapters export`: the GGUF llama.cpp loads, or peft's folder with the base's config (safetensors
+    only)."""
     from ownvoice.adapters.validate import check_adapter
     from ownvoice.assistant.errors import InputError
 
     app, outcome = trained_app
     gguf = app.export_adapter(outcome.adapter_id, "gguf", tmp_path / "for-llama-cpp")
     assert sorted(p.name for p in gguf) == ["adapter.gguf", "manifest.json"]
-    check_adapter(tmp_path / "for-llama-cpp" / "adapter.gguf", Path(app.generator().model_path))  # fits the base
+    check_adapter(
+        tmp_path / "for-llama-cpp" / "adapter.gguf", Path(app.generator().model_path)
+    )  # fits the base
     peft = app.export_adapter(outcome.adapter_id, "peft", tmp_path / "for-vllm")
     names = sorted(str(p.relative_to(tmp_path / "for-vllm")) for p in peft)
     assert {"adapter_config.json", "adapter_model.safetensors", "base-config/config.json"} <= set(names)

@@ -39,7 +39,8 @@ def marker_mbox(path: Path) -> Path:
         msg["Subject"] = f"About {topic}"
         msg["Date"] = f"Mon, {i + 1:02d} Sep 2025 09:00:00 +0000"
         msg.set_content(
-            f"Ahoy Friend,\n\nA quick word about {topic}: all sorted, nothing to worry about.\n\n{MARKER},\nZeb"
+            f"Ahoy Friend,\n\nA quick word about {topic}: all sorted, nothing to worry "
+            f"about.\n\n{MARKER},\nZeb"
         )
         box.add(mailbox.mboxMessage(msg))
     box.flush()

@@ -1,7 +1,8 @@
 """A loopback stand-in for a vLLM server (no vLLM on a CPU-only machine): the part of its API OwnVoice uses.
 
 It speaks vLLM's routes and messages (``/v1/models``, ``/v1/load_lora_adapter`` with ``lora_name`` /
-``lora_path`` and its "has already been loaded" refusal, ``/tokenize`` and ``/detokenize``, ``/v1/completions``
+``lora_path`` and its "has already been loaded" refusal, ``/tokenize`` and ``/detokenize``,
+``/v1/completions``
 with ``"model": <adapter name>``, a bearer API key) and is backed by the real thing underneath: transformers
 and peft load each pushed folder exactly as ``PeftModel.load_adapter`` does, and completions are generated
 by the base model with that adapter applied. So a folder that peft cannot load, or an adapter that is not
@@ -54,7 +55,10 @@ class VllmStandIn:
     def models(self) -> dict:
         """GET /v1/models: the base, then every loaded adapter with its parent."""
         data = [{"id": self.served_name, "object": "model", "parent": None}]
-        data += [{"id": n, "object": "model", "parent": self.served_name, "root": p} for n, p in self.adapters.items()]
+        data += [
+            {"id": n, "object": "model", "parent": self.served_name, "root": p}
+            for n, p in self.adapters.items()
+        ]
         return {"object": "list", "data": data}
 
     def complete(self, body: dict) -> str:
@@ -129,7 +133,9 @@ class VllmStandIn:
                 elif self.path == "/tokenize":
                     if "messages" in body:
                         text = tok.apply_chat_template(
-                            body["messages"], tokenize=False, add_generation_prompt=body.get("add_generation_prompt")
+                            body["messages"],
+                            tokenize=False,
+                            add_generation_prompt=body.get("add_generation_prompt"),
                         )
                     else:
                         text = body["prompt"]
@@ -155,7 +161,9 @@ class VllmStandIn:
                             self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
                         self.wfile.write(b"data: [DONE]\n\n")
                     except (BrokenPipeError, ConnectionResetError):
-                        pass  # the client had enough (a draft stops at its sign-off) and hung up, as with vLLM
+                        # the client had enough (a draft stops at its sign-off) and
+                        # hung up, as with vLLM
+                        pass
                 else:
                     self._send(404, {"detail": "Not Found"})
 

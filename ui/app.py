@@ -41,7 +41,9 @@ class OwnVoiceGui:
         self.server = InstanceServer(str(self.app.home))
         self.server.command.connect(self.handle)
         self.tray = self._make_tray()
-        self.runner.events.changed.connect(lambda c: self._fill_profile_menu() if (c.profiles or c.settings) else None)
+        self.runner.events.changed.connect(
+            lambda c: self._fill_profile_menu() if (c.profiles or c.settings) else None
+        )
         self.hotkey = self._start_hotkey()
         if show_window:
             self.window.show()
@@ -68,7 +70,9 @@ class OwnVoiceGui:
     def _fill_profile_menu(self) -> None:
         self.profile_menu.clear()
         for p in self.app.list_profiles():
-            act = self.profile_menu.addAction(p.name, lambda n=p.name: self.window.settings.profiles.setCurrentText(n))
+            act = self.profile_menu.addAction(
+                p.name, lambda n=p.name: self.window.settings.profiles.setCurrentText(n)
+            )
             act.setCheckable(True)
             act.setChecked(p.name == self.app.settings.default_profile)
 
@@ -135,7 +139,9 @@ def run(home: Optional[str] = None, command: str = "show") -> int:
 
     try:
         gui = OwnVoiceGui(home, show_window=(command == "show"))
-    except OwnVoiceError as exc:  # e.g. the disk is full: said in a window, not only on a terminal nobody sees
+    except (
+        OwnVoiceError
+    ) as exc:  # e.g. the disk is full: said in a window, not only on a terminal nobody sees
         from PySide6.QtWidgets import QMessageBox
 
         QMessageBox.critical(None, "OwnVoice", f"OwnVoice cannot start: {exc}")

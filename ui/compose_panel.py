@@ -37,15 +37,20 @@ class ComposePanel(QWidget):
     exemplar_opened = Signal(int)
     drafted = Signal(object)  # DraftResult
 
-    def __init__(self, runner: Runner, editor: Editor, profile_name: str, parent: Optional[QWidget] = None) -> None:
+    def __init__(
+        self, runner: Runner, editor: Editor, profile_name: str, parent: Optional[QWidget] = None
+    ) -> None:
         super().__init__(parent)
         self.runner, self.editor, self.profile_name = runner, editor, profile_name
         self.incoming: Optional[email_io.Incoming] = None
         self.generation_id: Optional[int] = None
         self.op = None
-        self.instruction = QLineEdit(placeholderText="What should the mail say? e.g. 'say yes, suggest Thursday'")
+        self.instruction = QLineEdit(
+            placeholderText="What should the mail say? e.g. 'say yes, suggest Thursday'"
+        )
         self.incoming_box = QPlainTextEdit(
-            placeholderText="Paste the mail you are answering (optional), open a .eml, or drop one on the window"
+            placeholderText="Paste the mail you are answering (optional), open a .eml, or drop one on the "
+            "window"
         )
         self.incoming_box.setMaximumHeight(140)
         self.incoming_box.setTabChangesFocus(True)  # Tab moves on to Draft: keyboard users are never trapped
@@ -73,7 +78,14 @@ class ComposePanel(QWidget):
             row1.addWidget(w)
         row2 = QGridLayout()  # two rows of three: the panel stays narrow enough for a 1024 px screen
         for i, w in enumerate(
-            (self.accept_btn, self.regen_btn, self.copy_btn, self.export_btn, self.mailto_btn, self.drafts_btn)
+            (
+                self.accept_btn,
+                self.regen_btn,
+                self.copy_btn,
+                self.export_btn,
+                self.mailto_btn,
+                self.drafts_btn,
+            )
         ):
             row2.addWidget(w, i // 3, i % 3)
         layout = QVBoxLayout(self)
@@ -103,19 +115,24 @@ class ComposePanel(QWidget):
         self.drafts_btn.clicked.connect(self._drafts_dialog)
         self.incoming_box.textChanged.connect(self._incoming_changed)
         self.runner.board.changed.connect(self._show_waiting)
-        self.exemplars.itemClicked.connect(lambda it: self.exemplar_opened.emit(it.data(Qt.ItemDataRole.UserRole)))
+        self.exemplars.itemClicked.connect(
+            lambda it: self.exemplar_opened.emit(it.data(Qt.ItemDataRole.UserRole))
+        )
         self._seed = 0
         self._editing: Optional[int] = None
         self.editor.body.textChanged.connect(self._update_buttons)
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        """Enable only what applies: export with text, Accept for text not yet kept, Regenerate after a draft."""
+        """Enable only what applies: export with text, Accept for text not yet kept, Regenerate after a
+        draft."""
         has_text = bool(self.editor.body.toPlainText().strip())
         idle = self.op is None
         for b in (self.copy_btn, self.export_btn, self.mailto_btn, self.drafts_btn):
             b.setEnabled(has_text)
-        self.accept_btn.setEnabled(has_text and self.editor.source != "accepted" and not self.editor.body.isReadOnly())
+        self.accept_btn.setEnabled(
+            has_text and self.editor.source != "accepted" and not self.editor.body.isReadOnly()
+        )
         self.regen_btn.setEnabled(idle and self.generation_id is not None)
 
     def reset(self, profile_name: str) -> None:
@@ -148,7 +165,9 @@ class ComposePanel(QWidget):
         self._prefill(inc)
 
     def _open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open the mail to answer", "", "Email (*.eml);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open the mail to answer", "", "Email (*.eml);;All files (*)"
+        )
         if path:
             self.load_eml(Path(path))
 
@@ -161,7 +180,9 @@ class ComposePanel(QWidget):
             self.incoming = email_io.parse_pasted(text)
             readable = self.incoming.prompt_text()
             if (self.incoming.sender or self.incoming.subject) and readable != text:
-                self.incoming_box.blockSignals(True)  # a whole raw message: show who, what and the decoded text
+                self.incoming_box.blockSignals(
+                    True
+                )  # a whole raw message: show who, what and the decoded text
                 self.incoming_box.setPlainText(readable)
                 self.incoming_box.blockSignals(False)
             self._prefill(self.incoming)
@@ -247,11 +268,15 @@ class ComposePanel(QWidget):
         self._set_busy(False)
         if result.generation_id:
             self.editor.set_provenance("draft", result.generation_id)
-        self.editor.set_body(result.text, save=bool(result.text.strip()))  # kept as a draft, not as your writing
+        self.editor.set_body(
+            result.text, save=bool(result.text.strip())
+        )  # kept as a draft, not as your writing
         flagged = [u.text for u in result.unsupported]
         self.editor.highlight(flagged)
         for ex in result.exemplars:
-            item = QListWidgetItem(f"{ex.doc.subject or '(no subject)'} — {' '.join(ex.doc.body.split())[:60]}")
+            item = QListWidgetItem(
+                f"{ex.doc.subject or '(no subject)'} — {' '.join(ex.doc.body.split())[:60]}"
+            )
             item.setData(Qt.ItemDataRole.UserRole, ex.doc.id)
             self.exemplars.addItem(item)
         s = result.stats
@@ -265,7 +290,10 @@ class ComposePanel(QWidget):
         self.status.setText(
             " · ".join(
                 notes
-                + [f"{len(result.text.split())} words · {s.tokens_per_s:.0f} tokens/s · first token {s.ttft_s:.2f}s"]
+                + [
+                    f"{len(result.text.split())} words · {s.tokens_per_s:.0f} tokens/s · first token "
+                    f"{s.ttft_s:.2f}s"
+                ]
             )
             + (" · stopped" if result.cancelled else "")
         )
@@ -340,7 +368,11 @@ class ComposePanel(QWidget):
         if self._nothing_to_export():
             return
         path, _ = QFileDialog.getSaveFileName(
-            self, "Append to a Drafts mbox", "Drafts", "mbox (*)", options=QFileDialog.Option.DontConfirmOverwrite
+            self,
+            "Append to a Drafts mbox",
+            "Drafts",
+            "mbox (*)",
+            options=QFileDialog.Option.DontConfirmOverwrite,
         )
         if path:
             email_io.append_to_mbox(self.reply_message(), Path(path))
@@ -350,6 +382,10 @@ class ComposePanel(QWidget):
     def open_mailto(self) -> None:
         """Open the user's mail client with the draft."""
         QDesktopServices.openUrl(
-            QUrl(email_io.mailto_url(self.editor.body.toPlainText(), self.editor.to.text(), self.editor.subject.text()))
+            QUrl(
+                email_io.mailto_url(
+                    self.editor.body.toPlainText(), self.editor.to.text(), self.editor.subject.text()
+                )
+            )
         )
         self._sent()

@@ -10,7 +10,15 @@ from __future__ import annotations
 from typing import Optional
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QApplication, QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ownvoice.assistant.errors import StorageError
 
@@ -37,7 +45,9 @@ class Editor(QWidget):
         self.body = QPlainTextEdit(
             placeholderText="Write here. Everything you write is saved and teaches OwnVoice your style."
         )
-        self.body.setTabChangesFocus(True)  # Tab leaves the text for the compose panel; mail needs no tab stops
+        self.body.setTabChangesFocus(
+            True
+        )  # Tab leaves the text for the compose panel; mail needs no tab stops
         form = QFormLayout()
         form.addRow("To", self.to)
         form.addRow("Subject", self.subject)

@@ -34,7 +34,9 @@ class Library(QWidget):
         self.source = QComboBox()
         self.source.addItems(["all sources", "typed", "imported", "accepted", "draft"])
         self.list = QListWidget()
-        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # rows elide, never scroll
+        self.list.setHorizontalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+        )  # rows elide, never scroll
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.setUniformItemSizes(True)
         self.list.setAlternatingRowColors(True)
@@ -59,7 +61,9 @@ class Library(QWidget):
         self.kind.currentIndexChanged.connect(self.refresh)
         self.source.currentIndexChanged.connect(self.refresh)
         self.list.itemActivated.connect(lambda item: self.opened.emit(item.data(Qt.ItemDataRole.UserRole)))
-        self.list.itemDoubleClicked.connect(lambda item: self.opened.emit(item.data(Qt.ItemDataRole.UserRole)))
+        self.list.itemDoubleClicked.connect(
+            lambda item: self.opened.emit(item.data(Qt.ItemDataRole.UserRole))
+        )
         self.refresh()
 
     def set_profile(self, profile_id: int) -> None:
@@ -79,7 +83,9 @@ class Library(QWidget):
         self.list.clear()
         for doc in docs[:2000]:
             when = (doc.sent_at or doc.created or doc.updated or "")[:10]
-            who = f"to {doc.recipients.split('<')[0].strip() or doc.recipients}" if doc.recipients else doc.kind
+            who = (
+                f"to {doc.recipients.split('<')[0].strip() or doc.recipients}" if doc.recipients else doc.kind
+            )
             first = " ".join(doc.body.split())[:80]
             tag = "" if doc.source in ("imported", "typed") else f"[{doc.source}] "
             item = QListWidgetItem(f"{tag}{doc.subject or '(no subject)'}\n{when} · {who} · {first}")

@@ -183,7 +183,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Profile: {prof.name} · data in {self.app.home}")
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        if event.mimeData().hasUrls() and any(u.toLocalFile().endswith(".eml") for u in event.mimeData().urls()):
+        if event.mimeData().hasUrls() and any(
+            u.toLocalFile().endswith(".eml") for u in event.mimeData().urls()
+        ):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:  # noqa: N802 (Qt name)

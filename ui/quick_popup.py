@@ -56,7 +56,11 @@ class QuickPopup(QWidget):
         """Draft on the worker thread, streaming into the output box."""
         if self.op is not None or not self.instruction.text().strip():
             return
-        inc = email_io.parse_pasted(self.incoming.toPlainText()) if self.incoming.toPlainText().strip() else None
+        inc = (
+            email_io.parse_pasted(self.incoming.toPlainText())
+            if self.incoming.toPlainText().strip()
+            else None
+        )
         req = DraftRequest(
             self.instruction.text().strip(),
             incoming=inc.prompt_text() if inc else "",
@@ -79,7 +83,9 @@ class QuickPopup(QWidget):
         subject = email_io.suggest_subject(self.instruction.text())
         # kept as a draft: it becomes the user's writing only when copied (Ctrl+Enter)
         self.saved_document = (
-            self.app.save_text(self.profile_id, None, subject, result.text, generation_id=result.generation_id or None)
+            self.app.save_text(
+                self.profile_id, None, subject, result.text, generation_id=result.generation_id or None
+            )
             if result.text.strip()
             else None
         )

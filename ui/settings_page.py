@@ -1,4 +1,5 @@
-"""Settings: profiles (create, rename, delete after confirmation), model, data folder, own addresses, hotkey."""
+"""Settings: profiles (create, rename, delete after confirmation), model, data folder, own addresses,
+hotkey."""
 
 from __future__ import annotations
 
@@ -121,7 +122,8 @@ class SettingsPage(QWidget):
         answer = QMessageBox.question(
             self,
             "Delete profile",
-            f"Erase profile '{prof.name}' with all its documents, embeddings and adapters? This cannot be undone.",
+            f"Erase profile '{prof.name}' with all its documents, embeddings and adapters? This cannot be "
+            f"undone.",
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
@@ -154,7 +156,9 @@ class SettingsPage(QWidget):
         found = find_gguf_files()
         if not found:
             QMessageBox.information(
-                self, "OwnVoice", "No GGUF files found in the Hugging Face cache, LM Studio, Ollama or GPT4All folders."
+                self,
+                "OwnVoice",
+                "No GGUF files found in the Hugging Face cache, LM Studio, Ollama or GPT4All folders.",
             )
             return
         item, ok = QInputDialog.getItem(self, "Models found", "Add:", [str(p) for p in found], editable=False)

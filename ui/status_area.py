@@ -24,7 +24,9 @@ class StatusArea(QLabel):
         self.app, self.runner, self.profile_id = app, runner, profile_id
         self.setAccessibleName("Status: model, adapter and jobs")
         runner.board.changed.connect(self.refresh)
-        runner.events.changed.connect(lambda c: self.refresh() if (c.adapters or c.models or c.settings) else None)
+        runner.events.changed.connect(
+            lambda c: self.refresh() if (c.adapters or c.models or c.settings) else None
+        )
         self.refresh()
 
     def set_profile(self, profile_id: int) -> None:

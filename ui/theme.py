@@ -25,7 +25,12 @@ def system_is_dark() -> bool:
 def dark_palette() -> QPalette:
     """A dark palette with readable contrast."""
     p = QPalette()
-    window, base, text, accent = QColor(37, 37, 40), QColor(28, 28, 30), QColor(230, 230, 230), QColor(86, 148, 224)
+    window, base, text, accent = (
+        QColor(37, 37, 40),
+        QColor(28, 28, 30),
+        QColor(230, 230, 230),
+        QColor(86, 148, 224),
+    )
     for role, color in (
         (QPalette.ColorRole.Window, window),
         (QPalette.ColorRole.WindowText, text),

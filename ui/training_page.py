@@ -112,7 +112,9 @@ class TrainingPage(QWidget):
         self.unfinished = self.app.unfinished_training(self.profile_id)
         self.resume_btn.setEnabled(self.op is None and self.unfinished is not None)
         self.resume_btn.setText(
-            f"Resume v{self.unfinished.version} from step {self.unfinished.step}" if self.unfinished else "Resume"
+            f"Resume v{self.unfinished.version} from step {self.unfinished.step}"
+            if self.unfinished
+            else "Resume"
         )
         rows = self.app.list_adapters(self.profile_id)
         self.table.setRowCount(len(rows))

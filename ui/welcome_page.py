@@ -1,5 +1,6 @@
 """Import page, shown first while a profile has no writing: pick (or drop) mail, say which addresses are
-the user's, import on the worker thread with per-stage progress, then say what was kept and what to do next."""
+the user's, import on the worker thread with per-stage progress, then say what was kept and what to do next.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ from .workers import Runner
 
 INTRO = (
     "<h2>Welcome to OwnVoice</h2>"
-    "<p>OwnVoice learns to write like you from mail <b>you</b> sent. Pick your sent mail below (found on this "
+    "<p>OwnVoice learns to write like you from mail <b>you</b> sent. Pick your sent mail below (found on "
+    "this "
     "machine), or add files: mbox, Maildir folders, .eml, JSONL or text. Nothing leaves this machine.</p>"
 )
 STAGES = {"reading": "Reading your mail", "storing": "Storing", "embedding": "Indexing for retrieval"}
@@ -151,7 +153,9 @@ class WelcomePage(QWidget):
         self.add_paths([Path(p) for p in paths])
 
     def _pick_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "A folder of mail (Maildir, .eml files, text)", str(Path.home()))
+        path = QFileDialog.getExistingDirectory(
+            self, "A folder of mail (Maildir, .eml files, text)", str(Path.home())
+        )
         if path:
             self.add_paths([Path(path)])
 
@@ -174,9 +178,13 @@ class WelcomePage(QWidget):
         self.write_btn.setVisible(False)
         self.bar.setVisible(True)
         self.bar.setRange(0, 0)
-        self.stage.setText("Waiting for the job ahead to finish…" if self.runner.jobs() else "Reading your mail…")
+        self.stage.setText(
+            "Waiting for the job ahead to finish…" if self.runner.jobs() else "Reading your mail…"
+        )
         self.op = self.runner.start(
-            lambda app, op: app.import_paths(paths, name, addresses or None, progress=op.progress, cancel=op.cancel),
+            lambda app, op: app.import_paths(
+                paths, name, addresses or None, progress=op.progress, cancel=op.cancel
+            ),
             on_done=self._done,
             on_failed=self._failed,
             on_progress=self._progress,
@@ -222,7 +230,9 @@ class WelcomePage(QWidget):
                 "press Draft. Later, the Training tab teaches a small adapter your style."
             )
         else:
-            lines.append("Nothing new was kept. If your addresses above are wrong, fix them and import again.")
+            lines.append(
+                "Nothing new was kept. If your addresses above are wrong, fix them and import again."
+            )
         self.summary.setText("\n".join(lines))
         self.write_btn.setVisible(bool(summary.imported))
         self.imported.emit(summary)

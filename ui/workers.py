@@ -68,7 +68,9 @@ class Operation(QRunnable):
             if isinstance(exc, (sqlite3.Error, OSError)):  # a store or disk failure: said plainly
                 exc = storage_error(exc, folder=self.core.home)
             msg = (
-                str(exc) if isinstance(exc, OwnVoiceError) else f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+                str(exc)
+                if isinstance(exc, OwnVoiceError)
+                else f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
             )
             self.signals.failed.emit(msg)
             return
@@ -141,7 +143,8 @@ class Runner:
         return op
 
     def cancel(self, op: Operation) -> bool:
-        """Cancel ``op``; a job still waiting is taken off the queue at once (True), a running one stops soon."""
+        """Cancel ``op``; a job still waiting is taken off the queue at once (True), a running one stops
+        soon."""
         op.cancel.cancel()
         if not op.running and self.pool.tryTake(op):
             self._finished(op)

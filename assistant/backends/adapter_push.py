@@ -1,4 +1,5 @@
-"""Loading a user's adapter on a running vLLM server through its runtime endpoint (``ownvoice adapters push``).
+"""Loading a user's adapter on a running vLLM server through its runtime endpoint (``ownvoice adapters
+push``).
 
 Design decisions:
 - vLLM loads an adapter from a folder *it* can read: ``POST /v1/load_lora_adapter`` takes
@@ -41,7 +42,9 @@ def _call(base_url: str, path: str, api_key: str, body: Optional[dict], timeout_
     if api_key:
         headers["Authorization"] = f"Bearer {api_key}"
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(base_url + path, data=data, headers=headers, method="POST" if data else "GET")
+    req = urllib.request.Request(
+        base_url + path, data=data, headers=headers, method="POST" if data else "GET"
+    )
     try:
         with urllib.request.urlopen(req, timeout=timeout_s) as resp:
             return resp.status, resp.read().decode("utf-8", "replace")
@@ -78,7 +81,9 @@ def load_lora_adapter(
 ) -> PushResult:
     """Ask vLLM to load the peft folder at ``server_path`` as model ``name``; check it is then listed."""
     base_url = normalise_url(base_url)
-    status, text = _call(base_url, LOAD_PATH, api_key, {"lora_name": name, "lora_path": server_path}, timeout_s)
+    status, text = _call(
+        base_url, LOAD_PATH, api_key, {"lora_name": name, "lora_path": server_path}, timeout_s
+    )
     already = status == 400 and "already been loaded" in text
     if status in (401, 403):
         raise ModelError(f"the server at {base_url} refused the API key ({status}): pass --api-key")

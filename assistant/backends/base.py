@@ -17,19 +17,27 @@ from ..jobs import CancelToken, ProgressFn
 class Guide:
     """Soft constraints on decoding, built from the request's facts (see assistant.guidance).
 
-    ``require``: one tuple of surface forms per fact the text must state; while a fact is missing its first tokens
-    get ``strength`` added to their logits (after ``delay_tokens``, ramping up over ``ramp_tokens``), and a fact
+    ``require``: one tuple of surface forms per fact the text must state; while a fact is missing its first
+    tokens
+    get ``strength`` added to their logits (after ``delay_tokens``, ramping up over ``ramp_tokens``), and a
+    fact
     once begun is completed. ``lead`` facts get the push from the first token.
-    ``avoid``: words never to produce (weekdays and months nobody mentioned). ``avoid_digits``: no digits at all
-    (nothing in the request has a number, so any number would be invented). ``numbers``: the digit strings that
-    may be written (those of the request and the mail answered); a digit run that is not the start of one of them
+    ``avoid``: words never to produce (weekdays and months nobody mentioned). ``avoid_digits``: no digits at
+    all
+    (nothing in the request has a number, so any number would be invented). ``numbers``: the digit strings
+    that
+    may be written (those of the request and the mail answered); a digit run that is not the start of one of
+    them
     is never begun or extended ('4 pm' when '3 pm' was asked, '2013' when only '2' and '15' were mentioned).
-    ``name_penalty``: a capitalised word in mid-sentence is a name; one nobody mentioned (not in ``known_words``)
+    ``name_penalty``: a capitalised word in mid-sentence is a name; one nobody mentioned (not in
+    ``known_words``)
     is made less likely ('Barcelona' when Berlin or Munich was asked).
     """
 
     require: list[tuple[str, ...]] = field(default_factory=list)
-    lead: list[tuple[str, ...]] = field(default_factory=list)  # said first (yes/no): pushed from the first token
+    lead: list[tuple[str, ...]] = field(
+        default_factory=list
+    )  # said first (yes/no): pushed from the first token
     avoid: list[str] = field(default_factory=list)
     avoid_digits: bool = False
     numbers: list[str] = field(default_factory=list)

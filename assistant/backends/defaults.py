@@ -20,7 +20,9 @@ DEFAULT_EMBEDDER_NAME = "all-MiniLM-L6-v2"
 def _package_dir(package: str) -> Path:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise ModelError(f"the package '{package}' is not installed (pip install {package.replace('_', '-')})")
+        raise ModelError(
+            f"the package '{package}' is not installed (pip install {package.replace('_', '-')})"
+        )
     return Path(list(spec.submodule_search_locations)[0])
 
 

@@ -229,7 +229,8 @@ class LlamaCppGenerator(Generator):
 
 
 class _LogprobRecorder:
-    """Logits processor that changes nothing: records each sampled token's log-probability under the raw model."""
+    """Logits processor that changes nothing: records each sampled token's log-probability under the raw
+    model."""
 
     def __init__(self, n_prompt: int) -> None:
         self.n_prompt = n_prompt
@@ -255,7 +256,12 @@ class _TurnGuard:
     """Logits processor: never open a new chat turn; no end-of-text before ``min_tokens`` tokens."""
 
     def __init__(self, n_prompt: int, min_tokens: int, end_ids: list[int], start_ids: list[int]) -> None:
-        self.n_prompt, self.min_tokens, self.end_ids, self.start_ids = n_prompt, min_tokens, end_ids, start_ids
+        self.n_prompt, self.min_tokens, self.end_ids, self.start_ids = (
+            n_prompt,
+            min_tokens,
+            end_ids,
+            start_ids,
+        )
 
     def __call__(self, input_ids, scores):
         if self.start_ids:

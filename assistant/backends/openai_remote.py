@@ -1,4 +1,5 @@
-"""A generator on a remote engine that speaks the OpenAI completions API (llama.cpp's llama-server, vLLM, LoRAX).
+"""A generator on a remote engine that speaks the OpenAI completions API (llama.cpp's llama-server, vLLM,
+LoRAX).
 
 Design decisions:
 - Prompts are built here exactly as for local drafting (the engine's own chat template: llama-server's
@@ -105,7 +106,9 @@ class OpenAICompatibleGenerator(Generator):
         """Tokens ``text`` takes in the served model."""
         if self.is_llama_server:
             return len(self._json("/tokenize", {"content": text, "add_special": False})["tokens"])
-        return len(self._json("/tokenize", self._with_model({"prompt": text, "add_special_tokens": False}))["tokens"])
+        return len(
+            self._json("/tokenize", self._with_model({"prompt": text, "add_special_tokens": False}))["tokens"]
+        )
 
     @property
     def adapter_name(self) -> str:
@@ -120,7 +123,8 @@ class OpenAICompatibleGenerator(Generator):
         key = str(Path(path).resolve())
         if key not in self.adapters:
             raise ModelError(
-                f"the drafting server has no adapter mapped to {Path(path).name}: load it there and map it in the "
+                f"the drafting server has no adapter mapped to {Path(path).name}: load it there and map it "
+                f"in the "
                 "settings (remote_adapters), or draft with --no-adapter"
             )
         self._active = (key, self.adapters[key], scale)

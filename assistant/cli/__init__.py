@@ -31,7 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ownvoice", description="A writing assistant that learns to write like you, offline."
     )
-    parser.add_argument("--home", help="data folder (default: $OWNVOICE_HOME or the platform's user data folder)")
+    parser.add_argument(
+        "--home", help="data folder (default: $OWNVOICE_HOME or the platform's user data folder)"
+    )
     sub = parser.add_subparsers(dest="command")
 
     def common(p: argparse.ArgumentParser, json_flag: bool = True) -> None:
@@ -58,11 +60,17 @@ def main(argv: Optional[list[str]] = None) -> int:
     except OwnVoiceError as exc:
         print(f"ownvoice: error: {exc}", file=sys.stderr)
         return 2
-    except (sqlite3.Error, OSError) as exc:  # the last net: a store or disk failure is said, never a traceback
+    except (
+        sqlite3.Error,
+        OSError,
+    ) as exc:  # the last net: a store or disk failure is said, never a traceback
         from ..errors import storage_error
         from ..paths import data_home
 
-        print(f"ownvoice: error: {storage_error(exc, folder=data_home(getattr(args, 'home', None)))}", file=sys.stderr)
+        print(
+            f"ownvoice: error: {storage_error(exc, folder=data_home(getattr(args, 'home', None)))}",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print("\nownvoice: cancelled", file=sys.stderr)

@@ -49,7 +49,8 @@ def register(sub, common) -> None:
     p.set_defaults(func=cmd_gui)
 
     p = sub.add_parser(
-        "self-check", help="check this installation end to end in a real window: import, draft, train (temp home)"
+        "self-check",
+        help="check this installation end to end in a real window: import, draft, train (temp home)",
     )
     p.add_argument("mail", help="mail to import (e.g. samples/persona.mbox)")
     p.add_argument("--from", dest="from_", action="append", help="your address(es) in that mail")

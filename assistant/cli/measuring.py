@@ -7,7 +7,8 @@ from pathlib import Path
 
 
 def cmd_eval(args) -> int:
-    """ownvoice eval DATA [--protocol subject|playback] [--fidelity] [--conditions ...] [--limit N] [--out DIR]."""
+    """ownvoice eval DATA [--protocol subject|playback] [--fidelity] [--conditions ...] [--limit N] [--out
+    DIR]."""
 
     from ..app import OwnVoice
     from ..evaluation import EvalConfig, run_eval, write_report
@@ -73,7 +74,8 @@ def _eval_fidelity(app, profile: str, cfg, out, args, bar) -> int:
     if args.json:
         print(
             json.dumps(
-                {c: {k: v for k, v in s.items() if k != "rows"} for c, s in result["conditions"].items()}, indent=2
+                {c: {k: v for k, v in s.items() if k != "rows"} for c, s in result["conditions"].items()},
+                indent=2,
             )
         )
     else:
@@ -101,7 +103,9 @@ def register(sub, common) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--n-best", type=int, default=4)
     p.add_argument("--steps", type=int, help="adapter training steps (default: 3 epochs)")
-    p.add_argument("--negatives", nargs="*", help="other people's writing for the style model (any import format)")
+    p.add_argument(
+        "--negatives", nargs="*", help="other people's writing for the style model (any import format)"
+    )
     p.add_argument("--heuristic-playback", action="store_true")
     p.add_argument(
         "--protocol",
@@ -112,9 +116,12 @@ def register(sub, common) -> None:
     p.add_argument(
         "--fidelity",
         action="store_true",
-        help="instead: draft the shipped hand-written intents and check their facts (conditions rag, rag+lora)",
+        help="instead: draft the shipped hand-written intents and check their facts (conditions rag, "
+        "rag+lora)",
     )
-    p.add_argument("--work", help="data home for a file's evaluation (default OUT/home; reuse it to reuse the adapter)")
+    p.add_argument(
+        "--work", help="data home for a file's evaluation (default OUT/home; reuse it to reuse the adapter)"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
 

@@ -23,7 +23,10 @@ def cmd_serve(args) -> int:
         explicit_token=bool(args.token),
     )
     host, port = server.server_address[:2]
-    print(f"OwnVoice drafts at http://{host}:{port}/v1 (OpenAI-compatible; the token: ownvoice serve --show-token)")
+    print(
+        f"OwnVoice drafts at http://{host}:{port}/v1 (OpenAI-compatible; the token: ownvoice serve "
+        f"--show-token)"
+    )
     print("Ctrl+C stops it.", flush=True)
     try:
         server.serve_forever()
@@ -57,10 +60,14 @@ def cmd_mcp(args) -> int:
 def register(sub, common) -> None:
     """Add this group's sub-commands to the parser."""
     p = sub.add_parser("serve", help="draft from other apps: an OpenAI-compatible endpoint on this machine")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback unless --allow-remote)")
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (loopback unless --allow-remote)"
+    )
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--show-token", action="store_true", help="print the bearer token clients need, and exit")
-    p.add_argument("--token", help="use this bearer token instead of the stored one (needed with --allow-remote)")
+    p.add_argument(
+        "--token", help="use this bearer token instead of the stored one (needed with --allow-remote)"
+    )
     p.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host (with --token)")
     common(p, json_flag=False)
     p.set_defaults(func=cmd_serve)

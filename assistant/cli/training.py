@@ -84,7 +84,9 @@ def cmd_adapters(args) -> int:
         if args.id is None or not args.to:
             raise OwnVoiceError("adapters push needs an adapter ID and --to URL (a vLLM server)")
         shared = Path(args.shared_dir) if args.shared_dir else None
-        pushed = app.push_adapter(args.id, args.to, args.api_key or "", args.name or "", shared, args.server_dir or "")
+        pushed = app.push_adapter(
+            args.id, args.to, args.api_key or "", args.name or "", shared, args.server_dir or ""
+        )
         if args.json:
             print(json.dumps(pushed.__dict__, indent=2))
             return 0
@@ -93,7 +95,10 @@ def cmd_adapters(args) -> int:
             f"{verb} on {args.to} as model {pushed.name!r} (files: {pushed.local_folder}; the server reads "
             f"{pushed.server_path})"
         )
-        print("drafting with the openai-compatible backend now selects it by that name (settings: remote_adapters)")
+        print(
+            "drafting with the openai-compatible backend now selects it by that name (settings: "
+            "remote_adapters)"
+        )
     elif args.action == "off":
         table.set_active(app.db, prof.id, None)
         print("no adapter active: drafting uses the base model")
@@ -133,7 +138,9 @@ def register(sub, common) -> None:
         default="auto",
         help="4-bit NF4 QLoRA: auto = on CUDA when the model does not fit in bf16",
     )
-    p.add_argument("--resume", action="store_true", help="continue the last unfinished run from its checkpoint")
+    p.add_argument(
+        "--resume", action="store_true", help="continue the last unfinished run from its checkpoint"
+    )
     p.add_argument(
         "--heuristic-playback",
         action="store_true",
@@ -150,17 +157,24 @@ def register(sub, common) -> None:
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("adapters", help="list, choose, delete, export or push (vLLM) your adapters")
-    p.add_argument("action", nargs="?", choices=["list", "use", "delete", "off", "export", "push"], default="list")
+    p.add_argument(
+        "action", nargs="?", choices=["list", "use", "delete", "off", "export", "push"], default="list"
+    )
     p.add_argument("id", nargs="?", type=int)
-    p.add_argument("--format", choices=["gguf", "peft"], default="gguf", help="export: llama.cpp GGUF or peft (vLLM)")
+    p.add_argument(
+        "--format", choices=["gguf", "peft"], default="gguf", help="export: llama.cpp GGUF or peft (vLLM)"
+    )
     p.add_argument("--out", help="export: a new folder to write the adapter into")
     p.add_argument("--to", metavar="URL", help="push: the vLLM server (e.g. http://gpu-box:8000)")
     p.add_argument("--api-key", help="push: the server's API key (vllm serve --api-key)")
     p.add_argument("--name", help="push: the model name on the server (default ownvoice-PROFILE-vN-SHA8)")
     p.add_argument(
         "--shared-dir",
-        help="push: a folder the server can read (a mount) to write the adapter into (default: this machine's cache)",
+        help="push: a folder the server can read (a mount) to write the adapter into (default: this "
+        "machine's cache)",
     )
-    p.add_argument("--server-dir", help="push: where --shared-dir appears on the server (default: the same path)")
+    p.add_argument(
+        "--server-dir", help="push: where --shared-dir appears on the server (default: the same path)"
+    )
     common(p)
     p.set_defaults(func=cmd_adapters)

@@ -16,7 +16,9 @@ def cmd_import(args) -> int:
     bar = TqdmProgress(disable=args.quiet)
     addresses = [a for group in (args.from_ or []) for a in group.split(",") if a.strip()]
     try:
-        summary = app.import_paths([Path(p) for p in args.paths], args.profile, addresses or None, progress=bar)
+        summary = app.import_paths(
+            [Path(p) for p in args.paths], args.profile, addresses or None, progress=bar
+        )
     finally:
         bar.close()
     d = summary.as_dict()
@@ -34,7 +36,10 @@ def cmd_import(args) -> int:
     for line in d["failed_files"]:
         print(f"  error: {line}", file=sys.stderr)
     if summary.embedding_error:
-        print(f"  note: the mail is imported; {summary.embedding_error} (they are made at the next search or draft)")
+        print(
+            f"  note: the mail is imported; {summary.embedding_error} (they are made at the next search or "
+            f"draft)"
+        )
     return 0
 
 
@@ -45,7 +50,10 @@ def cmd_search(args) -> int:
     if args.json:
         print(
             json.dumps(
-                [{"id": e.doc.id, "subject": e.doc.subject, "score": e.score, "body": e.doc.body} for e in results],
+                [
+                    {"id": e.doc.id, "subject": e.doc.subject, "score": e.score, "body": e.doc.body}
+                    for e in results
+                ],
                 indent=2,
             )
         )
@@ -100,14 +108,20 @@ def cmd_draft(args) -> int:
         from ..email_io import build_reply, write_eml
 
         prof = app.profile(args.profile)
-        msg = build_reply(result.text, incoming, from_addr=(prof.addresses or [""])[0], from_name=prof.display_name)
+        msg = build_reply(
+            result.text, incoming, from_addr=(prof.addresses or [""])[0], from_name=prof.display_name
+        )
         write_eml(msg, Path(args.out))
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
         return 0
     shown = printed.rstrip()
     if result.text != shown:  # the final clean-up changed the end (sign-off, trimmed run-on)
-        rest = result.text[len(shown) :] if result.text.startswith(shown) else "\n\n--- final draft ---\n" + result.text
+        rest = (
+            result.text[len(shown) :]
+            if result.text.startswith(shown)
+            else "\n\n--- final draft ---\n" + result.text
+        )
         sys.stdout.write(rest if result.text.startswith(shown) else rest)
     sys.stdout.write("\n")
     sys.stdout.flush()
@@ -118,7 +132,10 @@ def cmd_draft(args) -> int:
         file=sys.stderr,
     )
     if result.check and result.check.coverage.missing:
-        print("missing from your request: " + ", ".join(f.text for f in result.check.coverage.missing), file=sys.stderr)
+        print(
+            "missing from your request: " + ", ".join(f.text for f in result.check.coverage.missing),
+            file=sys.stderr,
+        )
     if result.unsupported:
         print(
             "check before sending (not in your request or the mail answered): "
@@ -129,7 +146,8 @@ def cmd_draft(args) -> int:
         print(f"{result.save_error} (copy the text above: it is complete)", file=sys.stderr)
     else:
         print(
-            f"draft #{result.generation_id}: 'ownvoice accept {result.generation_id}' keeps it as your writing",
+            f"draft #{result.generation_id}: 'ownvoice accept {result.generation_id}' keeps it as your "
+            f"writing",
             file=sys.stderr,
         )
     if result.exemplars:
@@ -142,7 +160,8 @@ def cmd_draft(args) -> int:
 
 
 def cmd_accept(args) -> int:
-    """ownvoice accept GENERATION_ID [--final FILE|-]: keep a draft (as generated, or edited) as your writing."""
+    """ownvoice accept GENERATION_ID [--final FILE|-]: keep a draft (as generated, or edited) as your
+    writing."""
     app = open_core(args)
     if args.final == "-":
         final = sys.stdin.read()
@@ -167,7 +186,8 @@ def cmd_stats(args) -> int:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(r["by_kind"].items())) or "none"
         sources = ", ".join(f"{k} {n}" for k, n in sorted(r["by_source"].items())) or "none"
         print(
-            f"{r['profile']} ({r['display_name'] or 'name unknown'}): {r['documents']} documents ({kinds}; {sources}), "
+            f"{r['profile']} ({r['display_name'] or 'name unknown'}): {r['documents']} documents ({kinds}; "
+            f"{sources}), "
             f"{r['embedded']} embedded, {r['generations']} drafts generated"
         )
     return 0
@@ -208,7 +228,9 @@ def register(sub, common) -> None:
     common(p)
     p.set_defaults(func=cmd_draft)
 
-    p = sub.add_parser("accept", help="keep a draft as your own writing (it then teaches OwnVoice your style)")
+    p = sub.add_parser(
+        "accept", help="keep a draft as your own writing (it then teaches OwnVoice your style)"
+    )
     p.add_argument("generation_id", type=int)
     p.add_argument("--final", metavar="FILE", help="the text you finally sent ('-' reads standard input)")
     p.add_argument("--subject", help="its subject")

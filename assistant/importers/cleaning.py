@@ -12,7 +12,9 @@ import html
 import re
 from html.parser import HTMLParser
 
-_ON_WROTE = re.compile(r"^\s*(On|Am|Le|El|Il)\s.{0,300}(wrote|schrieb|a écrit|escribió|ha scritto)\s*:\s*$", re.I)
+_ON_WROTE = re.compile(
+    r"^\s*(On|Am|Le|El|Il)\s.{0,300}(wrote|schrieb|a écrit|escribió|ha scritto)\s*:\s*$", re.I
+)
 _ON_START = re.compile(r"^\s*On\s.{0,200}$")
 _WROTE_END = re.compile(r"(wrote|schrieb)\s*:\s*$", re.I)
 _SEPARATORS = [
@@ -109,7 +111,23 @@ def unwrap_paragraphs(text: str, min_width: int = 55) -> str:
 
 
 class _TextExtractor(HTMLParser):
-    _BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table", "ul", "ol"}
+    _BLOCK = {
+        "p",
+        "div",
+        "br",
+        "li",
+        "tr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "table",
+        "ul",
+        "ol",
+    }
     _SKIP = {"script", "style", "head", "title"}
 
     def __init__(self) -> None:

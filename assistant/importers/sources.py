@@ -76,11 +76,21 @@ def _looks_binary(head: bytes) -> bool:
     return control / len(head) > 0.05
 
 
-BINARY_MAGIC = (b"%PDF", b"PK\x03\x04", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x7fELF", b"GGUF", b"SQLite format")
+BINARY_MAGIC = (
+    b"%PDF",
+    b"PK\x03\x04",
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"\x7fELF",
+    b"GGUF",
+    b"SQLite format",
+)
 
 
 def _binary_further_on(path: Path, head: bytes) -> bool:
-    """A file whose start looks like text may still be binary later on (the whole file is checked, in chunks)."""
+    """A file whose start looks like text may still be binary later on (the whole file is checked, in
+    chunks)."""
     if len(head) < SNIFF_BYTES or path.stat().st_size > MAX_TEXT_FILE_BYTES * 4:
         return False  # all of it was in the head already, or an mbox too big to scan twice
     with open(path, "rb") as fh:
@@ -105,7 +115,9 @@ def detect_kind(path: Path) -> str:
     except OSError as exc:
         raise InputError(f"{shown_path(path)}: cannot be read ({exc.strerror or exc})") from None
     if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):  # a FIFO would block the import forever
-        raise InputError(f"{shown_path(path)}: not a regular file (a pipe, socket or device): skipped without reading")
+        raise InputError(
+            f"{shown_path(path)}: not a regular file (a pipe, socket or device): skipped without reading"
+        )
     if path.is_dir():
         if (path / "cur").is_dir() and (path / "new").is_dir():
             return "maildir"
@@ -123,7 +135,8 @@ def detect_kind(path: Path) -> str:
     if suffix in MBOX_SUFFIXES or (suffix == "" and head.startswith(b"From ")):
         if not head.startswith(b"From "):
             raise InputError(
-                f"{path}: not a valid mbox file: it must start with a 'From ' line (is it corrupt or another format?)"
+                f"{path}: not a valid mbox file: it must start with a 'From ' line (is it corrupt or another "
+                f"format?)"
             )
         return "mbox"
     if suffix in TEXT_SUFFIXES:
@@ -178,7 +191,8 @@ def read_mbox(path: Path, addresses: set[str]) -> Iterator[Item]:
 
 
 def _plain_file_problem(path: Path, inside: Path) -> str:
-    """Why ``path`` must not be opened ('' when it is a regular file in ``inside``): a FIFO would block forever."""
+    """Why ``path`` must not be opened ('' when it is a regular file in ``inside``): a FIFO would block
+    forever."""
     try:
         if path.is_symlink() and not path.resolve().is_relative_to(inside.resolve()):
             return "a link to a file outside the imported folder (not followed)"
@@ -193,7 +207,8 @@ def _plain_file_problem(path: Path, inside: Path) -> str:
 
 
 def read_maildir(path: Path, addresses: set[str]) -> Iterator[Item]:
-    """Messages of a Maildir folder (new/ then cur/, sorted); anything but a regular file is skipped unopened."""
+    """Messages of a Maildir folder (new/ then cur/, sorted); anything but a regular file is skipped
+    unopened."""
     for sub in ("new", "cur"):
         folder = Path(path) / sub
         if not folder.is_dir():
@@ -252,7 +267,8 @@ def read_text(path: Path) -> Iterator[Item]:
 
 
 def read_jsonl(path: Path) -> Iterator[Item]:
-    """One JSON object a line with ``email`` (or ``body``/``text``), optional ``subject``, ``date``, ``to``."""
+    """One JSON object a line with ``email`` (or ``body``/``text``), optional ``subject``, ``date``,
+    ``to``."""
     with open(path, "rb") as fh:
         for n, raw in enumerate(fh, 1):
             where = f"{path}:{n}"
@@ -322,7 +338,9 @@ def read_path(path: Path, addresses: set[str]) -> Iterator[Item]:
                     continue
                 child = Path(root) / name
                 if child.is_symlink() and not child.resolve().is_relative_to(Path(path).resolve()):
-                    yield Skip(shown_path(child), "a link to a file outside the imported folder (not followed)")
+                    yield Skip(
+                        shown_path(child), "a link to a file outside the imported folder (not followed)"
+                    )
                     continue
                 try:
                     yield from read_path(child, addresses)

@@ -1,4 +1,5 @@
-"""Who may call the local endpoint: a bearer token private to the user, and loopback-only binding by default."""
+"""Who may call the local endpoint: a bearer token private to the user, and loopback-only binding by
+default."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ TOKEN_FILENAME = "serve-token"
 
 
 def load_or_create_token(home: Path) -> str:
-    """The endpoint's bearer token, made at first start and kept in the data home, readable by the user only."""
+    """The endpoint's bearer token, made at first start and kept in the data home, readable by the user
+    only."""
     path = Path(home) / TOKEN_FILENAME
     if path.exists():
         return path.read_text(encoding="utf-8").strip()

@@ -41,7 +41,9 @@ def _text(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "\n".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+        return "\n".join(
+            p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"
+        )
     return ""
 
 
@@ -89,7 +91,9 @@ def read_chat(body: Any) -> ChatDraft:
         mail = parse_pasted(incoming)
         incoming, recipient = mail.prompt_text(), mail.first_name
     if isinstance(body.get("recipient"), str) and body["recipient"].strip():
-        recipient = body["recipient"].strip()  # OwnVoice's own field: the addressee's name when no mail is answered
+        recipient = body[
+            "recipient"
+        ].strip()  # OwnVoice's own field: the addressee's name when no mail is answered
     model = body.get("model") or ""
     if not isinstance(model, str):
         raise ChatError(400, "model must be a profile name")
@@ -133,7 +137,9 @@ def completion(result, model: str) -> dict:
 
 def _checks(result) -> dict:
     d = result.as_dict()
-    return {k: d[k] for k in ("generation_id", "coverage", "unsupported", "defects", "exemplars", "save_error")}
+    return {
+        k: d[k] for k in ("generation_id", "coverage", "unsupported", "defects", "exemplars", "save_error")
+    }
 
 
 def chunks(result, model: str, size: int = 24) -> list[dict]:

@@ -42,7 +42,10 @@ class DraftService:
     def models(self) -> dict:
         """The /v1/models answer: every profile is a model."""
         names = [p.name for p in self.core.list_profiles()]
-        return {"object": "list", "data": [{"id": n, "object": "model", "owned_by": "ownvoice"} for n in names]}
+        return {
+            "object": "list",
+            "data": [{"id": n, "object": "model", "owned_by": "ownvoice"} for n in names],
+        }
 
     def draft(self, body, on_update=None):
         """(chat request as read, DraftResult) for a chat-completions body."""
@@ -110,7 +113,9 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             length = -1
         if not 0 < length <= MAX_BODY_BYTES:
-            self._error(413 if length > MAX_BODY_BYTES else 400, f"the body must be 1 to {MAX_BODY_BYTES:,} bytes")
+            self._error(
+                413 if length > MAX_BODY_BYTES else 400, f"the body must be 1 to {MAX_BODY_BYTES:,} bytes"
+            )
             return
         try:
             body = json.loads(self.rfile.read(length))

@@ -21,7 +21,9 @@ def style_text(stats, profile: str) -> str:
     if stats.closing:
         lines.append(f"Usual closing: {stats.closing}")
     if stats.median_words:
-        lines.append("Typical length: " + ", ".join(f"{k} {v} words" for k, v in sorted(stats.median_words.items())))
+        lines.append(
+            "Typical length: " + ", ".join(f"{k} {v} words" for k, v in sorted(stats.median_words.items()))
+        )
     for name, greeting in sorted(stats.greetings_by_name.items())[:20]:
         lines.append(f"To {name}: {greeting}")
     return "\n".join(lines)
@@ -34,11 +36,14 @@ def build_mcp(service: DraftService):
     server = MCPServer(
         "ownvoice",
         instructions="Drafts emails in the user's own writing style, on the user's machine. Call draft_email "
-        "with what the mail should say (and the mail being answered, if any); check 'unsupported' before sending.",
+        "with what the mail should say (and the mail being answered, if any); check 'unsupported' before "
+        "sending.",
     )
 
     @server.tool(name="draft_email", description="Draft an email in the user's own voice.")
-    def draft_email(instruction: str, incoming_mail: str = "", recipient: str = "", profile: str = "") -> dict:
+    def draft_email(
+        instruction: str, incoming_mail: str = "", recipient: str = "", profile: str = ""
+    ) -> dict:
         """Draft what ``instruction`` asks, answering ``incoming_mail`` if given."""
         body = {
             "model": profile,
