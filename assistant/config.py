@@ -27,7 +27,6 @@ class Settings:
     embedder_backend: str = "sentence-transformers"
     embedder_path: str = ""
     n_ctx: int = 4096
-    k: int = 4
     recency_weight: float = 0.0
     temperature: float = 0.7
     hotkey_enabled: bool = False

@@ -13,7 +13,6 @@ from pathlib import Path
 ENV_HOME = "OWNVOICE_HOME"
 DB_FILENAME = "ownvoice.db"
 CONFIG_FILENAME = "config.json"
-MODELS_DIRNAME = "models"
 ADAPTERS_DIRNAME = "adapters"
 CACHE_DIRNAME = "cache"
 
@@ -35,13 +34,6 @@ def ensure_private_dir(path: Path) -> Path:
     """Create ``path`` (and parents) and make it 0700."""
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(path, 0o700)
-    return path
-
-
-def make_private(path: Path) -> Path:
-    """Make an existing file 0600."""
-    if path.exists():
-        os.chmod(path, 0o600)
     return path
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import collections
 import re
 import statistics
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 _GREETING = re.compile(r"^(dear|hi|hello|hey|good (morning|afternoon|evening)|greetings)\b", re.I)
@@ -170,11 +169,6 @@ def has_closing(text: str, name: str = "") -> bool:
     """True if the last lines contain a sign-off or the user's name."""
     tail = _lines(text)[-3:]
     return any(_CLOSING.match(ln) or (name and ln.strip(" ,.") == name) for ln in tail)
-
-
-def closing_lines(lines: Iterable[str]) -> int:
-    """How many of ``lines`` look like a closing phrase."""
-    return sum(1 for ln in lines if _CLOSING.match(ln.strip()))
 
 
 def with_signoff(text: str, signoff: str) -> str:

@@ -38,8 +38,18 @@ def test_diversity_and_self_greeting():
 
 
 def test_bootstrap_interval_brackets_the_mean():
-    ci = paired_bootstrap([1.0, 2.0, 3.0, 4.0], [0.0, 1.0, 2.0, 3.0])
-    assert ci == {"mean": 1.0, "lo": 1.0, "hi": 1.0}
+    import statistics
+
+    a = [0.1 * i for i in range(40)]
+    b = [x - d for x, d in zip(a, [0.5, 1.5, -0.5, 2.0, 1.0] * 8, strict=True)]
+    ci = paired_bootstrap(a, b)
+    diffs = [x - y for x, y in zip(a, b, strict=True)]
+    assert abs(ci["mean"] - statistics.mean(diffs)) < 1e-9 and ci["lo"] < ci["mean"] < ci["hi"]
+    # the 95% interval's width is close to the normal approximation's 2 x 1.96 x sd / sqrt(n)
+    normal = 2 * 1.96 * statistics.pstdev(diffs) / len(diffs) ** 0.5
+    assert 0.75 * normal < ci["hi"] - ci["lo"] < 1.25 * normal, (ci, normal)
+    # no spread in the differences: no width
+    assert paired_bootstrap([1.0, 2.0, 3.0], [0.0, 1.0, 2.0]) == {"mean": 1.0, "lo": 1.0, "hi": 1.0}
 
 
 def test_style_model_separates_two_clearly_different_writers():

@@ -98,7 +98,7 @@ def test_adapter_for_another_base_is_refused(trained_app):
     bogus.write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\x00" * 64)
     with pytest.raises(ModelError, match="is an empty GGUF"):
         AdapterSlot(app.generator().llm).load(str(bogus))
-    assert prof.id
+    assert A.active_adapter(app.db, prof.id).id == outcome.adapter_id  # the refusals changed nothing
 
 
 def test_qlora_nf4_step_runs_on_cpu(base_dir, tmp_path):

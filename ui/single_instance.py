@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import getpass
 import hashlib
-from collections.abc import Callable
 from typing import Optional
 
 from PySide6.QtCore import QObject, Signal
@@ -61,8 +60,3 @@ class InstanceServer(QObject):
     def close(self) -> None:
         """Stop listening."""
         self.server.close()
-
-
-def on_command(server: InstanceServer, handler: Callable[[str], None]) -> None:
-    """Connect a handler to incoming commands."""
-    server.command.connect(handler)
