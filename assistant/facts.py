@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Optional
 
+from .mailtext import is_greeting
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTHS = (
     "january",
@@ -44,7 +46,7 @@ NUMBER_WORDS = {
 } | {"thirty": 30, "forty": 40, "fifty": 50, "hundred": 100, "half": 0.5, "dozen": 12}
 
 _TIME = re.compile(
-    r"\b(?P<h>[01]?\d|2[0-3])(?:[:.](?P<m>[0-5]\d))?\s*(?P<ap>a\.?m\.?|p\.?m\.?)(?![a-z])"
+    r"\b(?P<h>[01]?\d|2[0-3])(?:[:.](?P<m>[0-5]\d))?\s*(?P<ap>[ap]\.m\.?|[ap]m)(?![a-z])"
     r"|\b(?P<h2>[01]?\d|2[0-3])[:.](?P<m2>[0-5]\d)\b"
     r"|\b(?P<word>noon|midday|midnight)\b"
     r"|\bhalf past (?P<hp>one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d{1,2})\b",
@@ -420,7 +422,7 @@ def states(fact: Fact, draft: str) -> bool:
 def _body(draft: str) -> str:
     """The draft without its greeting line (a 'Hi Ana,' never answers yes or no)."""
     lines = draft.strip().split("\n")
-    if lines and re.match(r"^(dear|hi|hello|hey)\b", lines[0].strip(), re.I):
+    if lines and is_greeting(lines[0]):
         lines = lines[1:]
     return "\n".join(lines)
 

@@ -14,6 +14,7 @@ from typing import Optional
 
 from .backends.base import Guide
 from .facts import MONTHS, WEEKDAYS, Coverage, Fact, Specific, Support, coverage, unsupported_specifics
+from .mailtext import is_greeting, without_closing
 
 STRENGTHS = (1.5, 4.0, 7.0, 10.0)  # logit push on a missing fact, per attempt
 NAME_PENALTIES = (3.0, 4.0, 6.0, 8.0)  # logit penalty on a name nobody mentioned, per attempt
@@ -24,7 +25,6 @@ _PROMPT_TEXT = re.compile(
     re.I | re.M,
 )
 _PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,40}\]|\{[a-z_ ]{1,30}\}|<(name|date|time|recipient)>", re.I)
-_GREETING_LINE = re.compile(r"^\s*(dear|hi|hello|hey)\b[^\n]{0,40}$", re.I)
 _CHATTER = re.compile(
     r"^\s*[*(]*\s*(note|explanation|the answer is|answer|output|p\.s\. this email)\b\s*[:\-]|"
     r"^\s*(#\w+\s*)+$|\bas an ai\b|^\s*(this|the above) (email|message|draft|reply) (is|was|has)\b",
@@ -92,15 +92,10 @@ def draft_defects(text: str, own_name: str = "", recipient: Optional[str] = None
     if any(_CHATTER.search(ln) for ln in text.split("\n")):
         out.append("commentary")
     lines = [ln.strip() for ln in text.strip().split("\n") if ln.strip()]
-    if sum(1 for ln in lines[1:] if _GREETING_LINE.match(ln)) >= 1:
+    if sum(1 for ln in lines[1:] if is_greeting(ln, max_chars=45)) >= 1:
         out.append("second mail")
     if lines and recipient and own_name and recipient.split()[0].lower() != own_name.split()[0].lower():
-        last = re.sub(
-            r"^(best|thanks|cheers|regards|kind regards|best regards|warmly|love|all the best)\W*",
-            "",
-            lines[-1],
-            flags=re.I,
-        ).strip(" ,.!-—")
+        last = without_closing(lines[-1]).strip(" ,.!-—")
         if last.lower() == recipient.split()[0].lower():
             out.append("signed with the recipient's name")
     return out

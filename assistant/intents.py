@@ -15,6 +15,7 @@ from typing import Optional
 from ownvoice.store.documents import Document
 
 from .facts import dates_in, names_in, numbers_in, times_in, weekdays_in
+from .mailtext import is_greeting
 from .postprocess import recipient_first_name
 from .style import greeting_names
 
@@ -53,7 +54,6 @@ _SECONDARY = {
     "apologise": "apologise",
     "ask": "ask a question",
 }
-_GREETING = re.compile(r"^\s*(dear|hi|hello|hey|good (morning|afternoon|evening))\b[^\n]*$", re.I)
 
 
 def clean_subject(subject: str) -> str:
@@ -69,7 +69,7 @@ def clean_subject(subject: str) -> str:
 def _body_lines(body: str) -> tuple[str, list[str]]:
     lines = [ln for ln in body.strip().split("\n")]
     first = next((ln for ln in lines if ln.strip()), "")
-    if _GREETING.match(first):
+    if is_greeting(first):
         idx = lines.index(first)
         return first, lines[idx + 1 :]
     return "", lines

@@ -11,6 +11,8 @@ import random
 import re
 from collections.abc import Sequence
 
+from .mailtext import greeted_name
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -73,8 +75,8 @@ def greets_self(draft: str, own_name: str) -> bool:
     """True when the draft's greeting addresses the user by their own name."""
     if not own_name:
         return False
-    first = draft.strip().split("\n", 1)[0]
-    return bool(re.match(rf"^(dear|hi|hello|hey)\s+{re.escape(own_name.split()[0])}\b", first, re.I))
+    m = greeted_name(draft.strip().split("\n", 1)[0])
+    return bool(m) and m.group(2).lower() == own_name.split()[0].lower()
 
 
 def paired_bootstrap(

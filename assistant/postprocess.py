@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+from .mailtext import closing_then_name, greeted_name, is_greeting, is_named_greeting
 from .style import ends_with_closing_phrase, has_closing, with_signoff
 
 _PLACEHOLDER = re.compile(r"\[([^\[\]\n]{1,40})\]")
@@ -24,7 +25,6 @@ _PREAMBLE = re.compile(
     re.I,
 )
 _SUBJECT = re.compile(r"^\s*subject\s*:", re.I)
-_GREET_NAME = re.compile(r"^(dear|hi|hello|hey)\s+([A-Z][\w'\-]+)", re.I)
 _RUN_ON = re.compile(r"^\s*(subject|from|to|date|sent)\s*:|^\s*-{3,}\s*$|^<\|", re.I)
 # lines that are the model talking about the mail, or the prompt's own words coming back
 _CHATTER = re.compile(
@@ -34,12 +34,6 @@ _CHATTER = re.compile(
     re.I,
 )
 _TRAILING_TAGS = re.compile(r"(\s+#[A-Za-z]\w*)+\s*$")
-_GREETING_LINE = re.compile(r"^\s*(?i:dear|hi|hello|hey)\s+[A-Z][^\n]{0,30}$")
-_CLOSING_WITH_NAME = re.compile(
-    r"^\s*((?:best|thanks|thank you|cheers|regards|kind regards|best regards|warm regards|"
-    r"warmly|all the best|many thanks|take care|love|talk soon)[,!.]?)\s+([A-Z][\w'\-]+)[.!]?\s*$",
-    re.I,
-)
 
 
 def fill_placeholders(line: str, own_name: str, recipient: Optional[str]) -> str:
@@ -71,26 +65,27 @@ def clean_lines(text: str, own_name: str = "", recipient: Optional[str] = None) 
         if line.startswith(" ") and not line.startswith("  "):
             line = line[1:]  # the token after a prefilled blank line often carries a space
         nonblank = [ln for ln in out if ln.strip()]
-        if not nonblank and (_PREAMBLE.match(line) or _SUBJECT.match(line)):
+        opening = not nonblank or (len(nonblank) == 1 and is_greeting(nonblank[0]))  # after a prefill
+        if opening and (_PREAMBLE.match(line) or _SUBJECT.match(line)):
             continue
         if nonblank and _RUN_ON.match(line):
             finished = True
             break
-        if nonblank and len(nonblank) >= 2 and _GREETING_LINE.match(line):
+        if nonblank and len(nonblank) >= 2 and is_named_greeting(line):
             finished = True  # a second mail begins
             break
         if _CHATTER.search(line):
             continue
         line = _TRAILING_TAGS.sub("", line)
-        cm = _CLOSING_WITH_NAME.match(line)
-        if nonblank and cm and own_name and cm.group(2).lower() != own_name.split()[0].lower():
-            out.append(cm.group(1) if cm.group(1)[-1] in ",!." else cm.group(1) + ",")
+        cm = closing_then_name(line)
+        if nonblank and cm and own_name and cm[1].lower() != own_name.split()[0].lower():
+            out.append(cm[0] if cm[0][-1] in ",!." else cm[0] + ",")
             out.append(own_name)  # 'Thanks, John' (the recipient): the user signs their own mail
             finished = True
             break
         line = fill_placeholders(line, own_name, recipient)
         if not nonblank:
-            m = _GREET_NAME.match(line)
+            m = greeted_name(line)
             if m and own_name and m.group(2).lower() == own_name.split()[0].lower():
                 line = line[: m.start(2)] + (recipient or "") + line[m.end(2) :]
                 line = re.sub(r"\s+,", ",", line).replace("  ", " ")

@@ -11,13 +11,8 @@ import re
 import statistics
 from dataclasses import dataclass, field
 
-_GREETING = re.compile(r"^(dear|hi|hello|hey|good (morning|afternoon|evening)|greetings)\b", re.I)
-_NAME_IN_GREETING = re.compile(
-    r"^((?:dear|hi|hello|hey|good morning|good afternoon|good evening))\s+[A-Z][\w'\-]*", re.I
-)
-_BARE_GREETING = re.compile(
-    r"^(hi|hello|hey|dear all|hi all|hello all|hi everyone|hello everyone|good morning)[,!]?$", re.I
-)
+from .mailtext import greeting_template, greeting_word, is_bare_greeting, is_closing, is_greeting
+
 _TITLES = {
     "prof",
     "prof.",
@@ -35,11 +30,6 @@ _TITLES = {
     "and",
     "all",
 }
-_CLOSING = re.compile(
-    r"^(best|thanks|thank you|cheers|regards|kind regards|best regards|warm regards|warmly|"
-    r"sincerely|yours|all the best|many thanks|take care|love|talk soon|speak soon|bw|br)\b[^\n]{0,25}$",
-    re.I,
-)
 
 
 @dataclass
@@ -108,19 +98,19 @@ def compute_style(bodies_by_kind: dict[str, list[str]], name: str = "") -> Style
     for body in bodies_by_kind.get("email", all_bodies):
         lines = _lines(body)
         n_emails += 1
-        if lines and _BARE_GREETING.match(lines[0]):
+        if lines and is_bare_greeting(lines[0]):
             bare[lines[0]] += 1
         names: list[str] = []
-        if lines and _GREETING.match(lines[0]):
+        if lines and is_greeting(lines[0]):
             names = greeting_names(lines[0])
             if len(names) == 1 and len(lines[0]) <= 40 and len(lines[0].split()) <= 5:
                 greet_by[names[0]][lines[0]] += 1  # 'Dear Leo and Grisha,' is no way to greet Leo alone
-            greetings[_GREETING.match(lines[0]).group(1).capitalize()] += 1
-            templ = _NAME_IN_GREETING.sub(r"\1 {name}", lines[0], count=1)
-            if "{name}" in templ and len(templ) <= 40:
+            greetings[greeting_word(lines[0])] += 1
+            templ = greeting_template(lines[0])
+            if templ and len(templ) <= 40:
                 templates[templ] += 1
         for i, ln in enumerate(lines[-3:]):
-            if _CLOSING.match(ln):
+            if is_closing(ln):
                 closings[ln] += 1
                 for n in names:
                     close_by[n][ln] += 1
@@ -150,10 +140,10 @@ def compute_style(bodies_by_kind: dict[str, list[str]], name: str = "") -> Style
 
 def greeting_names(line: str) -> list[str]:
     """Lower-case names addressed by a greeting line ('Dear Prof. Aman,' -> ['aman'])."""
-    m = _GREETING.match(line.strip())
-    if not m:
+    word = greeting_word(line)
+    if not word:
         return []
-    rest = line.strip()[m.end() :]
+    rest = line.strip()[len(word) :]
     return [w.lower() for w in re.findall(r"[A-Z][\w'\-]+\.?", rest) if w.lower() not in _TITLES][:3]
 
 
@@ -168,7 +158,7 @@ def _by_name(table: dict[str, str], recipient: str) -> str:
 def has_closing(text: str, name: str = "") -> bool:
     """True if the last lines contain a sign-off or the user's name."""
     tail = _lines(text)[-3:]
-    return any(_CLOSING.match(ln) or (name and ln.strip(" ,.") == name) for ln in tail)
+    return any(is_closing(ln) or (name and ln.strip(" ,.") == name) for ln in tail)
 
 
 def with_signoff(text: str, signoff: str) -> str:
@@ -176,7 +166,7 @@ def with_signoff(text: str, signoff: str) -> str:
     block."""
     lines = text.rstrip().split("\n")
     for i in range(len(lines) - 1, max(-1, len(lines) - 4), -1):
-        if _CLOSING.match(lines[i].strip()) and len(lines[i].split()) <= 4:
+        if is_closing(lines[i]) and len(lines[i].split()) <= 4:
             head = "\n".join(lines[:i]).rstrip()
             return (head + "\n\n" + signoff) if head else text
     return text
@@ -185,7 +175,7 @@ def with_signoff(text: str, signoff: str) -> str:
 def ends_with_closing_phrase(text: str) -> bool:
     """True if the last line is a closing phrase ('Best,') with no name after it."""
     lines = _lines(text)
-    return bool(lines) and bool(_CLOSING.match(lines[-1]))
+    return bool(lines) and is_closing(lines[-1])
 
 
 _GROUP = re.compile(

@@ -8,21 +8,10 @@ the score. Trust the numbers only if the user's held-out mail outscores the base
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-_GREETING = re.compile(r"^\s*(dear|hi|hello|hey|good (morning|afternoon|evening))\b[^\n]*\n", re.I)
-_CLOSING = re.compile(
-    r"\n\s*(best|thanks|thank you|cheers|regards|kind regards|best regards|warm regards|warmly|"
-    r"sincerely|yours|all the best|many thanks|take care|love)\b[^\n]*(\n[^\n]{0,40}){0,2}\s*$",
-    re.I,
-)
-
-
-def mask_frame(text: str) -> str:
-    """The text without its greeting line and its sign-off block."""
-    return _CLOSING.sub("\n", _GREETING.sub("", text.strip())).strip()
+from .mailtext import mask_frame
 
 
 @dataclass

@@ -12,12 +12,21 @@ from pathlib import Path
 
 import pytest
 
+from tests import fake_backends
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"
+
+fake_backends.register()
+
+
+def pytest_configure(config) -> None:
+    """The ``slow`` marker: tests that load the real models (``make test-fast`` leaves them out)."""
+    config.addinivalue_line("markers", "slow: loads the real GGUF, MiniLM or torch (not in make test-fast)")
 
 
 @pytest.fixture
@@ -26,6 +35,34 @@ def home(tmp_path, monkeypatch) -> Path:
     h = tmp_path / "ovhome"
     monkeypatch.setenv("OWNVOICE_HOME", str(h))
     return h
+
+
+@pytest.fixture
+def fake_home(home) -> Path:
+    """A temp home whose settings draft with the scripted fake generator and embed with the hashing fake."""
+    from ownvoice.assistant.config import Settings, save_settings
+
+    home.mkdir(parents=True, exist_ok=True)
+    save_settings(home, Settings(generator_backend=fake_backends.FAKE, embedder_backend=fake_backends.FAKE))
+    return home
+
+
+@pytest.fixture
+def script():
+    """The fake generator's script, fresh for this test: set ``replies``, read ``prompts`` and ``params``."""
+    fresh = fake_backends.Script()
+    fake_backends.SCRIPT.__dict__.update(fresh.__dict__)
+    return fake_backends.SCRIPT
+
+
+@pytest.fixture
+def fake_app(fake_home, script):
+    """An OwnVoice app on a temp home with the fake backends."""
+    from ownvoice.assistant.app import OwnVoice
+
+    a = OwnVoice(fake_home)
+    yield a
+    a.close()
 
 
 @pytest.fixture

@@ -1,0 +1,86 @@
+"""Compose, prompts, post-processing and the CLI on the scripted fake generator (fast; no model loaded).
+
+The same paths with the real SmolLM2 GGUF and MiniLM are in test_draft.py, test_fidelity.py and test_cli.py.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ownvoice.assistant.cli import main
+from ownvoice.assistant.prompts import DraftRequest
+from ownvoice.store import generations as G
+from tests.conftest import SAMPLES
+
+SIGNED = "\n\nCheers,\nPriya"
+
+
+@pytest.fixture
+def persona(fake_app):
+    """The fake app with the sample persona imported (embedded by the hashing fake)."""
+    fake_app.import_paths([SAMPLES / "persona.mbox"], "priya", ["priya@example.org"])
+    return fake_app
+
+
+def test_a_candidate_missing_a_fact_is_redrafted_with_guidance(persona, script):
+    script.replies = ["Sounds good, see you then." + SIGNED, "Yes, Thursday evening works for me." + SIGNED]
+    result = persona.draft(DraftRequest("say yes and suggest a Thursday evening", k=3, seed=5), "priya")
+    assert result.text == "Hey,\n\nYes, Thursday evening works for me." + SIGNED  # nobody named: no name
+    assert [a["coverage"]["missing"] for a in result.attempts] == [["Thursday evening"], []]
+    assert [p.seed for p in script.params] == [5, 6]  # a new seed per candidate
+    second_guide = script.params[1].guide
+    assert second_guide is not None and any("Thursday" in form for forms in second_guide.require for form in forms)
+    assert result.check is not None and result.check.passes
+
+
+def test_the_prompt_carries_the_request_and_exemplars_but_not_the_document_edited(persona, script):
+    first = persona.draft(DraftRequest("ask Marco about the Tuesday site visit", k=3), "priya")
+    assert len(first.exemplars) == 3 and "ask Marco about the Tuesday site visit" in script.prompts[0]
+    for ex in first.exemplars:
+        assert ex.doc.body.strip().split("\n")[-3][:30] in script.prompts[0]
+    edited = first.exemplars[0].doc.id
+    again = persona.draft(
+        DraftRequest("ask Marco about the Tuesday site visit", k=3, exclude_ids={edited}), "priya"
+    )
+    assert edited not in [e.doc.id for e in again.exemplars]
+    assert first.exemplars[0].doc.body.strip()[:60] not in script.prompts[-1]
+
+
+def test_prompt_text_chatter_a_second_mail_and_the_recipients_signature_are_cleaned(persona, script):
+    script.replies = [
+        "Sure! Here's an email for you:\nYes, Thursday at 7:30 works.\nLength: 41 words.\n"
+        "*Note: this email says yes.\n\nThanks, Ana\n\nHi Ana,\nOne more mail."
+    ]
+    result = persona.draft(
+        DraftRequest("say yes, Thursday at 7:30 works", recipient="Ana Costa", k=2, candidates=1), "priya"
+    )
+    # 'Thanks, Ana' was the recipient signing: the user's own sign-off replaces it
+    assert result.text == "Hey Ana —\n\nYes, Thursday at 7:30 works." + SIGNED
+    assert result.check is not None and result.check.defects == [] and result.check.coverage.missing == []
+
+
+def test_an_invented_specific_is_flagged_in_the_cli_json(persona, script, capsys):
+    script.replies = ["Yes, see you on Friday at 4 pm." + SIGNED]
+    assert main(["draft", "say yes to the workshop", "--profile", "priya", "--json", "--seed", "1"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert {"kind": "day", "text": "Friday"} in res["unsupported"]
+    assert {"kind": "time", "text": "4 pm"} in res["unsupported"]
+    assert res["coverage"]["ratio"] == 1.0 and len(res["attempts"]) == 4  # every candidate was tried
+    row = G.get_generation(persona.db, res["generation_id"])
+    assert row["output"] == res["draft"] and row["status"] != "accepted"
+
+
+def test_cli_import_search_draft_and_stats_with_the_fakes(fake_home, script, capsys):
+    assert main(["import", str(SAMPLES / "persona.mbox"), "--from", "priya@example.org", "-q", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["imported"] == 22
+    assert main(["search", "bike parking complaint", "--k", "2"]) == 0
+    assert "Bike parking" in capsys.readouterr().out.split("\n")[0]
+    script.replies = ["Thank you for the photos, Jonas." + SIGNED]
+    assert main(["draft", "thank Jonas for the photos"]) == 0
+    out = capsys.readouterr().out
+    assert "Thank you for the photos, Jonas." in out and "Cheers," in out
+    assert main(["stats", "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)[0]
+    assert stats["documents"] == 22 and stats["generations"] == 1 and stats["embedded"] == 22

@@ -1,0 +1,48 @@
+"""Greeting and sign-off recognition: one module, and every caller agrees with it."""
+
+from __future__ import annotations
+
+from ownvoice.assistant import mailtext
+from ownvoice.assistant.guidance import draft_defects
+from ownvoice.assistant.metrics import greets_self
+from ownvoice.assistant.postprocess import clean_lines
+from ownvoice.assistant.style import compute_style, greeting_names, has_closing
+from ownvoice.assistant.stylometry import mask_frame
+
+
+def test_greetings_are_recognised_in_any_case_but_names_must_be_capitalised():
+    assert mailtext.greeting_word("good Morning Tom,") == "Good morning"
+    assert mailtext.greeting_word("Hiking on Sunday?") == ""
+    assert mailtext.is_greeting("Dear Prof. Ito,")
+    assert not mailtext.is_greeting("Dear Prof. Ito, I am writing to ask about the grant.", max_chars=30)
+    m = mailtext.greeted_name("Hey Ana —")
+    assert m is not None and m.group(2) == "Ana"
+    assert mailtext.greeted_name("Hi there,") is None
+    assert mailtext.greeting_template("Hey Ana —") == "Hey {name} —"
+    assert mailtext.greeting_template("Hi there,") == ""
+    assert mailtext.is_bare_greeting("Hello all!") and not mailtext.is_bare_greeting("Hello Tom!")
+
+
+def test_sign_offs_share_one_list():
+    for line in ("Best,", "Kind regards,", "thanks again!", "Talk soon", "BW", "Yours sincerely,"):
+        assert mailtext.is_closing(line), line
+    assert not mailtext.is_closing("Best of all, the venue has parking for forty cars.")
+    assert mailtext.closing_then_name("Thanks, John") == ("Thanks,", "John")
+    assert mailtext.closing_then_name("Thanks for the notes") is None
+    assert mailtext.without_closing("Best regards, Tom") == "Tom"
+
+
+def test_callers_agree_on_the_same_mail():
+    mail = "Hi Tom,\n\nThursday works for me.\n\nTalk soon,\nPriya"
+    assert greeting_names(mail.split("\n")[0]) == ["tom"]
+    assert has_closing(mail)  # 'Talk soon' closes for the style module ...
+    assert mask_frame(mail) == "Thursday works for me."  # ... and for the style model's mask
+    style = compute_style({"email": [mail, mail.replace("Tom", "Ana")]})
+    assert style.greeting == "Hi" and style.greeting_template == "Hi {name},"
+    assert style.closing == "Talk soon," and style.name == "Priya"
+    assert greets_self("Hi Priya,\n\nSee you.", "Priya Raman")
+    assert not greets_self("Hi Tom,\n\nSee you.", "Priya Raman")
+    signed_by_recipient = "Hi Tom,\n\nThursday works.\n\nTalk soon, Tom"
+    assert "signed with the recipient's name" in draft_defects(signed_by_recipient, "Priya", "Tom")
+    cleaned, finished = clean_lines(signed_by_recipient, own_name="Priya", recipient="Tom")
+    assert cleaned.endswith("Talk soon,\nPriya") and finished
