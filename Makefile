@@ -8,7 +8,7 @@ DEMO_HOME ?= .demo-home
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_TILE=OFF
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup system-deps demo test lint screenshots bench frozen llama-server clean
+.PHONY: setup system-deps demo test test-fast lint screenshots bench frozen llama-server clean
 
 # Debian packages for the GUI tests: Qt's xcb plugin under Xvfb, and a tray host (trayer)
 SYSTEM_DEPS := xvfb trayer libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
@@ -60,14 +60,22 @@ llama-server: $(LLAMA_SERVER)
 
 LINT_DIRS := assistant ui adapters store tests packaging
 
-# ruff (lint + format, pyproject [tool.ruff], line length 110) and the import-linter layer contracts
+# ruff (lint + format, pyproject [tool.ruff], line length 110), mypy ([tool.mypy]: the sources linked into
+# build/mypy-src/ownvoice/ so they are checked as the package they install as) and the import-linter contracts
 lint: setup
 	$(BIN)/ruff check $(LINT_DIRS)
 	$(BIN)/ruff format --check $(LINT_DIRS)
+	mkdir -p build/mypy-src/ownvoice
+	for d in assistant ui adapters store; do ln -sfn ../../../$$d build/mypy-src/ownvoice/$$d; done
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_architecture.py -k import_linter
 
 test: setup system-deps llama-server lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider
+
+# the unit tests of our own logic on the fake backends (tests marked slow load the real models)
+test-fast: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow"
 
 screenshots: setup system-deps
 	xvfb-run -a env QT_QPA_PLATFORM=xcb $(BIN)/python packaging/screenshots.py docs/screenshots

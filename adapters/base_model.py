@@ -71,7 +71,7 @@ def cached_base_dir(gguf_path: Path, cache_dir: Path, sha256: str = "") -> Path:
     model = AutoModelForCausalLM.from_pretrained(
         str(gguf_path.parent), gguf_file=gguf_path.name, dtype=torch.float32
     )
-    model.hf_quantizer = None
+    setattr(model, "hf_quantizer", None)  # noqa: B010 - the attribute is untyped in transformers
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     model.save_pretrained(str(tmp), safe_serialization=True)
@@ -114,7 +114,7 @@ def load_base(base_dir: Path, device: str, quantize_nf4: bool, gradient_checkpoi
 
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=gradient_checkpointing)
     else:
-        model.to(device)
+        model.to(torch.device(device))  # type: ignore[arg-type]  # transformers' to() is typed for dtypes only
         if gradient_checkpointing:
             model.gradient_checkpointing_enable()
             model.enable_input_require_grads()

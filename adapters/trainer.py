@@ -77,7 +77,7 @@ def _lora_model(model, cfg: TrainConfig):
 
     lcfg = LoraConfig(
         r=cfg.r,
-        lora_alpha=cfg.alpha,
+        lora_alpha=int(cfg.alpha),
         lora_dropout=cfg.dropout,
         target_modules=cfg.target_modules,
         bias="none",

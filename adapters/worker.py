@@ -32,6 +32,8 @@ def run(config_path: Path) -> int:
     import logging
 
     logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
+    import numpy as np
+
     from .base_model import cached_base_dir, file_sha256, gguf_architecture
     from .config import AdapterManifest, TrainConfig
     from .export import ExportError, export_gguf, lora_tensors
@@ -46,7 +48,7 @@ def run(config_path: Path) -> int:
         # refuse early if llama.cpp could not take an adapter for this architecture
         try:
             probe = {
-                f"base_model.model.model.layers.0.self_attn.{m}.lora_A.weight": [[0.0]]
+                f"base_model.model.model.layers.0.self_attn.{m}.lora_A.weight": np.zeros((1, 1))
                 for m in ("q_proj",)
                 if "q_proj" in cfg.target_modules
             }

@@ -77,7 +77,7 @@ def bench_generation(app, runs: int) -> str:
             if first is None:
                 first = time.perf_counter() - t0
         total = time.perf_counter() - t0
-        raw_tps.append((n - 1) / (total - first) if n > 1 else 0.0)
+        raw_tps.append((n - 1) / (total - first) if n > 1 and first is not None else 0.0)
         raw_ttft.append(first or 0.0)
         gen.llm.reset()
     m = statistics.median

@@ -159,7 +159,7 @@ class Coverage:
 # --- specifics: what a text states, normalised
 # ---------------------------------------------------------------------
 def _hour(word: str) -> int:
-    return int(word) if word.isdigit() else NUMBER_WORDS[word.lower()]
+    return int(word) if word.isdigit() else int(NUMBER_WORDS[word.lower()])
 
 
 def times_in(text: str) -> list[tuple[str, tuple]]:
@@ -300,7 +300,7 @@ def extract_facts(instruction: str, recipient: str = "") -> list[Fact]:
 
     for surface, key in times_in(instruction):
         h, mnt = key[0], key[1]
-        variants = (f"{h}:{mnt:02d}",) if mnt else (f"{h}",)
+        variants: tuple[str, ...] = (f"{h}:{mnt:02d}",) if mnt else (f"{h}",)
         if key[2] and not re.search(r"noon|midday|midnight", surface, re.I):
             variants = (variants[0] + f" {key[2]}", variants[0] + key[2])
         if "noon" in surface.lower() or "midday" in surface.lower():

@@ -61,7 +61,7 @@ def guess_display_name(sender_names: Iterable[str], bodies: Iterable[str]) -> st
     names = collections.Counter(n.strip().strip('"') for n in sender_names if n and n.strip())
     if names:
         return names.most_common(1)[0][0]
-    last_lines = collections.Counter()
+    last_lines: collections.Counter[str] = collections.Counter()
     for body in bodies:
         lines = [ln.strip() for ln in body.strip().split("\n") if ln.strip()]
         if lines and _SIGNOFF_NAME.match(lines[-1]):
@@ -157,7 +157,7 @@ def import_paths(
         raise StorageError(f"could not write to the store ({exc}); nothing was imported") from exc
     summary.imported = len(summary.new_ids)
     report(progress, "storing", summary.imported, summary.imported)
-    changes = {}
+    changes: dict[str, object] = {}
     if wanted and set(wanted) - set(profile.addresses):
         changes["addresses"] = sorted(set(profile.addresses) | wanted)
     if not profile.display_name:

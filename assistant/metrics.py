@@ -76,7 +76,7 @@ def greets_self(draft: str, own_name: str) -> bool:
     if not own_name:
         return False
     m = greeted_name(draft.strip().split("\n", 1)[0])
-    return bool(m) and m.group(2).lower() == own_name.split()[0].lower()
+    return m is not None and m.group(2).lower() == own_name.split()[0].lower()
 
 
 def paired_bootstrap(

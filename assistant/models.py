@@ -87,7 +87,7 @@ def add_model(db: sqlite_utils.Database, path: Path) -> ModelInfo:
     )
     with writing(db):
         db.execute("DELETE FROM models WHERE path = ?", [info.path])
-        db["models"].insert(
+        db.table("models").insert(
             {
                 "path": info.path,
                 "name": info.name,
@@ -103,7 +103,7 @@ def list_models(db: sqlite_utils.Database) -> list[ModelInfo]:
     """The embedded default first, then the models the user added."""
     default = default_gguf_path()
     out = [ModelInfo("SmolLM2-135M-Instruct (embedded)", str(default), "llama", default.stat().st_size, True)]
-    for row in db["models"].rows_where(order_by="id"):
+    for row in db.table("models").rows_where(order_by="id"):
         out.append(ModelInfo(row["name"], row["path"], row["architecture"], row["size"]))
     return out
 

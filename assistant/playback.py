@@ -105,18 +105,18 @@ def ensure_playback(
     todo = [d for d in docs if d.id not in cached]
     rows, done = [], 0
     tried = accepted = 0
-    use_model = generator is not None
+    model = generator  # None once the model has shown it cannot write usable instructions
     for doc in todo:
         if cancel is not None:
             cancel.check()
         method, instruction = "heuristic", ""
-        if use_model:
-            instruction = model_instruction(generator, doc)
+        if model is not None:
+            instruction = model_instruction(model, doc)
             method = "model"
             tried += 1
             accepted += usable(instruction, doc)
             if tried >= PROBE and accepted / tried < MIN_ACCEPT_RATE:
-                use_model = False  # this model cannot do it: stop spending minutes on unusable output
+                model = None  # this model cannot do it: stop spending minutes on unusable output
                 report(
                     progress,
                     "playback",

@@ -144,7 +144,7 @@ def finish_draft(
 
 def _trim_to_sentence(text: str, max_words: int) -> str:
     words = 0
-    out = []
+    out: list[str] = []
     for para in text.split("\n\n"):
         n = len(para.split())
         if words + n <= max_words or not out:
@@ -157,7 +157,8 @@ def _trim_to_sentence(text: str, max_words: int) -> str:
 
 def _cut_para(para: str, budget: int) -> str:
     sentences = re.split(r"(?<=[.!?])\s+", para)
-    out, n = [], 0
+    out: list[str] = []
+    n = 0
     for s in sentences:
         if n + len(s.split()) > max(budget, 1) and out:
             break

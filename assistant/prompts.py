@@ -122,7 +122,7 @@ def build_messages(
             {
                 "role": "user",
                 "content": instruction_text(
-                    exemplar_instruction(doc, playback.get(doc.id or -1)),
+                    exemplar_instruction(doc, playback.get(doc.id)),
                     doc.kind,
                     doc.context and _clip(doc.context, 80) or "",
                 ),

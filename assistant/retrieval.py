@@ -161,7 +161,7 @@ def _mmr(scores: dict[int, float], vecs: dict[int, np.ndarray], k: int, lam: flo
         ):
             continue
         chosen.append(d)
-    candidates, picked = chosen, []
+    candidates, picked = chosen, list[int]()
     while candidates and len(picked) < k:
 
         def value(d: int) -> float:

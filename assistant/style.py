@@ -89,8 +89,11 @@ def compute_style(bodies_by_kind: dict[str, list[str]], name: str = "") -> Style
     stats.documents = len(all_bodies)
     if all_bodies:
         stats.median_words["all"] = int(statistics.median(word_count(b) for b in all_bodies))
-    greetings, closings, templates = collections.Counter(), collections.Counter(), collections.Counter()
-    blank_before, signed = collections.Counter(), collections.Counter()
+    greetings: collections.Counter[str] = collections.Counter()
+    closings: collections.Counter[str] = collections.Counter()
+    templates: collections.Counter[str] = collections.Counter()
+    blank_before: collections.Counter[bool] = collections.Counter()
+    signed: collections.Counter[str] = collections.Counter()
     bare: collections.Counter = collections.Counter()
     n_emails = 0
     greet_by: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)

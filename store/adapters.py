@@ -13,7 +13,7 @@ from typing import Optional
 
 import sqlite_utils
 
-from .util import now_iso, writing
+from .util import inserted_id, now_iso, writing
 
 
 @dataclass
@@ -83,9 +83,8 @@ def add_adapter(
     with writing(db):
         if activate:
             db.execute("UPDATE adapters SET active = 0 WHERE profile_id = ?", [profile_id])
-        return (
-            db["adapters"]
-            .insert(
+        return inserted_id(
+            db.table("adapters").insert(
                 {
                     "profile_id": profile_id,
                     "version": version,
@@ -97,7 +96,6 @@ def add_adapter(
                     "created": now_iso(),
                 }
             )
-            .last_pk
         )
 
 
@@ -105,19 +103,19 @@ def list_adapters(db: sqlite_utils.Database, profile_id: int) -> list[AdapterRow
     """A profile's adapters, newest first."""
     return [
         _row(db, r)
-        for r in db["adapters"].rows_where("profile_id = ?", [profile_id], order_by="version desc")
+        for r in db.table("adapters").rows_where("profile_id = ?", [profile_id], order_by="version desc")
     ]
 
 
 def get_adapter(db: sqlite_utils.Database, adapter_id: int) -> Optional[AdapterRow]:
     """One adapter row."""
-    rows = list(db["adapters"].rows_where("id = ?", [adapter_id]))
+    rows = list(db.table("adapters").rows_where("id = ?", [adapter_id]))
     return _row(db, rows[0]) if rows else None
 
 
 def active_adapter(db: sqlite_utils.Database, profile_id: int) -> Optional[AdapterRow]:
     """The active adapter of a profile, if any."""
-    rows = list(db["adapters"].rows_where("profile_id = ? AND active = 1", [profile_id]))
+    rows = list(db.table("adapters").rows_where("profile_id = ? AND active = 1", [profile_id]))
     return _row(db, rows[0]) if rows else None
 
 
@@ -154,4 +152,4 @@ def save_playback(db: sqlite_utils.Database, rows: list[dict]) -> None:
     """Cache playback instructions (document_id, profile_id, instruction, method, model)."""
     stamp = now_iso()
     with writing(db):
-        db["playback"].upsert_all([{**r, "created": stamp} for r in rows], pk="document_id")
+        db.table("playback").upsert_all([{**r, "created": stamp} for r in rows], pk="document_id")

@@ -23,18 +23,18 @@ migrations = Migrations(DB_SCHEMA_SET)
 
 @migrations()
 def m001_profiles(db: sqlite_utils.Database) -> None:
-    db["profiles"].create(
+    db.table("profiles").create(
         {"id": int, "name": str, "display_name": str, "addresses": str, "model": str, "created": str},
         pk="id",
         not_null={"name"},
         defaults={"addresses": "[]", "display_name": ""},
     )
-    db["profiles"].create_index(["name"], unique=True)
+    db.table("profiles").create_index(["name"], unique=True)
 
 
 @migrations()
 def m002_documents(db: sqlite_utils.Database) -> None:
-    db["documents"].create(
+    db.table("documents").create(
         {
             "id": int,
             "profile_id": int,
@@ -57,24 +57,24 @@ def m002_documents(db: sqlite_utils.Database) -> None:
         not_null={"profile_id", "kind", "body", "source", "content_hash"},
         defaults={"subject": "", "recipients": "", "context": "", "message_id": "", "in_reply_to": ""},
     )
-    db["documents"].create_index(["profile_id", "content_hash"], unique=True)
-    db["documents"].create_index(["profile_id", "sent_at"])
-    db["documents"].enable_fts(["subject", "body"], create_triggers=True, tokenize="porter")
+    db.table("documents").create_index(["profile_id", "content_hash"], unique=True)
+    db.table("documents").create_index(["profile_id", "sent_at"])
+    db.table("documents").enable_fts(["subject", "body"], create_triggers=True, tokenize="porter")
 
 
 @migrations()
 def m003_revisions(db: sqlite_utils.Database) -> None:
-    db["revisions"].create(
+    db.table("revisions").create(
         {"id": int, "document_id": int, "subject": str, "body": str, "saved_at": str},
         pk="id",
         foreign_keys=[("document_id", "documents", "id")],
     )
-    db["revisions"].create_index(["document_id"])
+    db.table("revisions").create_index(["document_id"])
 
 
 @migrations()
 def m004_embeddings(db: sqlite_utils.Database) -> None:
-    db["embeddings"].create(
+    db.table("embeddings").create(
         {"document_id": int, "model": str, "dim": int, "vector": bytes, "content_hash": str},
         pk=("document_id", "model"),
         foreign_keys=[("document_id", "documents", "id")],
@@ -83,7 +83,7 @@ def m004_embeddings(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m005_generations(db: sqlite_utils.Database) -> None:
-    db["generations"].create(
+    db.table("generations").create(
         {
             "id": int,
             "profile_id": int,
@@ -111,16 +111,16 @@ def m005_generations(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m006_models(db: sqlite_utils.Database) -> None:
-    db["models"].create(
+    db.table("models").create(
         {"id": int, "path": str, "name": str, "architecture": str, "size": int, "added": str},
         pk="id",
     )
-    db["models"].create_index(["path"], unique=True)
+    db.table("models").create_index(["path"], unique=True)
 
 
 @migrations()
 def m007_adapters(db: sqlite_utils.Database) -> None:
-    db["adapters"].create(
+    db.table("adapters").create(
         {
             "id": int,
             "profile_id": int,
@@ -136,12 +136,12 @@ def m007_adapters(db: sqlite_utils.Database) -> None:
         foreign_keys=[("profile_id", "profiles", "id")],
         defaults={"active": 0},
     )
-    db["adapters"].create_index(["profile_id", "version"], unique=True)
+    db.table("adapters").create_index(["profile_id", "version"], unique=True)
 
 
 @migrations()
 def m008_playback(db: sqlite_utils.Database) -> None:
-    db["playback"].create(
+    db.table("playback").create(
         {
             "document_id": int,
             "profile_id": int,
@@ -182,9 +182,9 @@ def demote_generated_documents(db: sqlite_utils.Database) -> int:
 @migrations()
 def m009_provenance(db: sqlite_utils.Database) -> None:
     """Model output is not the user's writing: drafts link to their generation; old leaky playback goes."""
-    db["documents"].add_column("generation_id", int)
-    db["generations"].add_column("edit_distance", int)
-    db["generations"].add_column("status", str)  # new | accepted | sent
+    db.table("documents").add_column("generation_id", int)
+    db.table("generations").add_column("edit_distance", int)
+    db.table("generations").add_column("status", str)  # new | accepted | sent
     demote_generated_documents(db)
     db.execute("UPDATE generations SET status = CASE WHEN final_text IS NULL THEN 'new' ELSE 'accepted' END")
     # heuristic playback instructions used to carry the mail's first sentence (the answer's own text)
@@ -200,17 +200,17 @@ class SerializedConnection(sqlite3.Connection):
         super().__init__(*args, **kwargs)
         self.lock = threading.RLock()
 
-    def execute(self, *args, **kwargs):  # type: ignore[override]
+    def execute(self, *args, **kwargs):
         """Execute one statement under the connection's lock."""
         with self.lock:
             return super().execute(*args, **kwargs)
 
-    def executemany(self, *args, **kwargs):  # type: ignore[override]
+    def executemany(self, *args, **kwargs):
         """Execute one statement for many rows under the lock."""
         with self.lock:
             return super().executemany(*args, **kwargs)
 
-    def executescript(self, *args, **kwargs):  # type: ignore[override]
+    def executescript(self, *args, **kwargs):
         """Execute a script under the lock."""
         with self.lock:
             return super().executescript(*args, **kwargs)

@@ -6,11 +6,11 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 import sqlite_utils
 
-from .util import content_hash, now_iso, writing
+from .util import content_hash, inserted_id, now_iso, writing
 
 KINDS = ("email", "note")
 # provenance: 'draft' is model output the user has not accepted or sent; it is shown in the library but is
@@ -23,7 +23,7 @@ USER_WRITING_SQL = "source IN ('typed', 'imported', 'accepted', 'sent')"
 
 @dataclass
 class Document:
-    """A document row (``id`` is None until stored)."""
+    """A document row (``id`` is 0 until stored)."""
 
     body: str
     subject: str = ""
@@ -35,7 +35,7 @@ class Document:
     source: str = "imported"
     origin: str = ""
     sent_at: Optional[str] = None
-    id: Optional[int] = None
+    id: int = 0
     profile_id: Optional[int] = None
     created: str = ""
     updated: str = ""
@@ -65,7 +65,8 @@ _COLUMNS = [
 
 def row_to_document(row: dict) -> Document:
     """Build a Document from a row dict."""
-    return Document(**{k: row.get(k) for k in ["id", *_COLUMNS]})
+    values: dict[str, Any] = {k: row.get(k) for k in ["id", *_COLUMNS]}
+    return Document(**values)
 
 
 def _row(doc: Document, profile_id: int) -> dict:
@@ -95,7 +96,7 @@ def insert_documents(db: sqlite_utils.Database, profile_id: int, docs: Iterable[
             if row["content_hash"] in seen:
                 continue
             seen.add(row["content_hash"])
-            new_ids.append(db["documents"].insert(row).last_pk)
+            new_ids.append(inserted_id(db.table("documents").insert(row)))
     return new_ids
 
 
@@ -109,7 +110,7 @@ def add_document(db: sqlite_utils.Database, profile_id: int, doc: Document) -> i
     if found:
         return found[0]
     with writing(db):
-        return db["documents"].insert(row).last_pk
+        return inserted_id(db.table("documents").insert(row))
 
 
 def save_draft(
@@ -146,9 +147,9 @@ def save_draft(
             row = _row(doc, profile_id)
             # a typed draft may legitimately repeat older text: make its hash unique per row
             row["content_hash"] = f"{row['content_hash']}:{uuid.uuid4().hex}"
-            document_id = db["documents"].insert(row).last_pk
+            document_id = inserted_id(db.table("documents").insert(row))
         else:
-            changes = {
+            changes: dict[str, Any] = {
                 "subject": subject,
                 "body": body,
                 "updated": stamp,
@@ -159,8 +160,8 @@ def save_draft(
                 changes["generation_id"] = generation_id
                 if source == "draft":
                     changes["source"] = "draft"
-            db["documents"].update(document_id, changes)
-        db["revisions"].insert(
+            db.table("documents").update(document_id, changes)
+        db.table("revisions").insert(
             {"document_id": document_id, "subject": subject, "body": body, "saved_at": stamp}
         )
     return document_id
@@ -168,12 +169,12 @@ def save_draft(
 
 def revisions(db: sqlite_utils.Database, document_id: int) -> list[dict]:
     """Autosave history of a document, oldest first."""
-    return list(db["revisions"].rows_where("document_id = ?", [document_id], order_by="id"))
+    return list(db.table("revisions").rows_where("document_id = ?", [document_id], order_by="id"))
 
 
 def get_document(db: sqlite_utils.Database, document_id: int) -> Optional[Document]:
     """Fetch one document."""
-    rows = list(db["documents"].rows_where("id = ?", [document_id]))
+    rows = list(db.table("documents").rows_where("id = ?", [document_id]))
     return row_to_document(rows[0]) if rows else None
 
 
@@ -182,7 +183,9 @@ def get_documents(db: sqlite_utils.Database, ids: list[int]) -> dict[int, Docume
     if not ids:
         return {}
     marks = ",".join("?" * len(ids))
-    return {r["id"]: row_to_document(r) for r in db["documents"].rows_where(f"id IN ({marks})", list(ids))}
+    return {
+        r["id"]: row_to_document(r) for r in db.table("documents").rows_where(f"id IN ({marks})", list(ids))
+    }
 
 
 def set_source(db: sqlite_utils.Database, document_id: int, source: str) -> None:
@@ -190,7 +193,7 @@ def set_source(db: sqlite_utils.Database, document_id: int, source: str) -> None
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
     with writing(db):
-        db["documents"].update(document_id, {"source": source, "updated": now_iso()})
+        db.table("documents").update(document_id, {"source": source, "updated": now_iso()})
 
 
 def list_documents(
@@ -203,7 +206,8 @@ def list_documents(
 ) -> list[Document]:
     """A profile's documents, oldest first (by original date, else by insertion); drafts only when not
     ``writing_only``."""
-    where, args = ["profile_id = ?"], [profile_id]
+    where: list[str] = ["profile_id = ?"]
+    args: list[Any] = [profile_id]
     if writing_only:
         where.append(USER_WRITING_SQL)
     if kind:
@@ -212,7 +216,7 @@ def list_documents(
     if source:
         where.append("source = ?")
         args.append(source)
-    rows = db["documents"].rows_where(
+    rows = db.table("documents").rows_where(
         " AND ".join(where), args, order_by="coalesce(sent_at, created), id", limit=limit
     )
     return [row_to_document(r) for r in rows]
@@ -269,7 +273,7 @@ def search_fts(
 
 def counts(db: sqlite_utils.Database, profile_id: int) -> dict:
     """Per-profile counts by kind and source."""
-    out = {"documents": 0, "by_kind": {}, "by_source": {}}
+    out: dict[str, Any] = {"documents": 0, "by_kind": {}, "by_source": {}}
     for kind, source, n in db.execute(
         "SELECT kind, source, count(*) FROM documents WHERE profile_id = ? GROUP BY kind, source",
         [profile_id],

@@ -46,7 +46,7 @@ def store_embeddings(db: sqlite_utils.Database, model: str, ids: list[int], vect
         for i, v in zip(ids, vectors, strict=True)
     ]
     with writing(db):
-        db["embeddings"].upsert_all(rows, pk=("document_id", "model"))
+        db.table("embeddings").upsert_all(rows, pk=("document_id", "model"))
 
 
 def load_matrix(

@@ -7,7 +7,7 @@ from typing import Optional
 
 import sqlite_utils
 
-from .util import now_iso, writing
+from .util import inserted_id, now_iso, writing
 
 
 def log_generation(
@@ -30,9 +30,8 @@ def log_generation(
 ) -> int:
     """Record one generation; return its id."""
     with writing(db):
-        return (
-            db["generations"]
-            .insert(
+        return inserted_id(
+            db.table("generations").insert(
                 {
                     "profile_id": profile_id,
                     "instruction": instruction,
@@ -54,7 +53,6 @@ def log_generation(
                     "created": now_iso(),
                 }
             )
-            .last_pk
         )
 
 
@@ -68,7 +66,7 @@ def set_final_text(
 ) -> None:
     """Store what the user finally kept of a generation (the learning loop's feedback)."""
     with writing(db):
-        db["generations"].update(
+        db.table("generations").update(
             generation_id,
             {
                 "final_text": final_text,
@@ -89,7 +87,7 @@ def generation_outputs(db: sqlite_utils.Database, profile_id: int) -> set[str]:
 
 def get_generation(db: sqlite_utils.Database, generation_id: int) -> Optional[dict]:
     """One generation row, with exemplar_ids decoded."""
-    rows = list(db["generations"].rows_where("id = ?", [generation_id]))
+    rows = list(db.table("generations").rows_where("id = ?", [generation_id]))
     if not rows:
         return None
     row = rows[0]

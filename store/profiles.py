@@ -34,13 +34,13 @@ def _row_to_profile(row: dict) -> Profile:
 
 def get_profile(db: sqlite_utils.Database, name: str) -> Optional[Profile]:
     """Return the profile called ``name`` or None."""
-    rows = list(db["profiles"].rows_where("name = ?", [name]))
+    rows = list(db.table("profiles").rows_where("name = ?", [name]))
     return _row_to_profile(rows[0]) if rows else None
 
 
 def get_profile_by_id(db: sqlite_utils.Database, profile_id: int) -> Optional[Profile]:
     """Return the profile with this id or None."""
-    rows = list(db["profiles"].rows_where("id = ?", [profile_id]))
+    rows = list(db.table("profiles").rows_where("id = ?", [profile_id]))
     return _row_to_profile(rows[0]) if rows else None
 
 
@@ -50,7 +50,7 @@ def ensure_profile(db: sqlite_utils.Database, name: str) -> Profile:
     if existing:
         return existing
     with writing(db):
-        db["profiles"].insert(
+        db.table("profiles").insert(
             {"name": name, "display_name": "", "addresses": "[]", "model": "", "created": now_iso()}
         )
     return get_profile(db, name)  # type: ignore[return-value]
@@ -58,7 +58,7 @@ def ensure_profile(db: sqlite_utils.Database, name: str) -> Profile:
 
 def list_profiles(db: sqlite_utils.Database) -> list[Profile]:
     """All profiles, by name."""
-    return [_row_to_profile(r) for r in db["profiles"].rows_where(order_by="name")]
+    return [_row_to_profile(r) for r in db.table("profiles").rows_where(order_by="name")]
 
 
 def update_profile(db: sqlite_utils.Database, profile_id: int, **fields) -> None:
@@ -66,7 +66,7 @@ def update_profile(db: sqlite_utils.Database, profile_id: int, **fields) -> None
     if "addresses" in fields:
         fields["addresses"] = json.dumps(sorted({a.lower() for a in fields["addresses"]}))
     with writing(db):
-        db["profiles"].update(profile_id, fields)
+        db.table("profiles").update(profile_id, fields)
 
 
 def rename_profile(db: sqlite_utils.Database, profile_id: int, new_name: str) -> None:

@@ -13,6 +13,14 @@ import sqlite_utils
 _WS = re.compile(r"\s+")
 
 
+def inserted_id(table: sqlite_utils.db.Table) -> int:
+    """The id of the row ``table`` has just inserted (``db.table(name).insert(row)``)."""
+    pk = table.last_pk
+    if pk is None:
+        raise RuntimeError(f"no row was inserted into {table.name}")
+    return int(pk)
+
+
 def now_iso() -> str:
     """UTC now as ISO-8601 text."""
     return datetime.now(UTC).isoformat(timespec="milliseconds")

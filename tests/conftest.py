@@ -24,9 +24,32 @@ SAMPLES = REPO / "samples"
 fake_backends.register()
 
 
+# fixtures that load the real models: a test using one is slow whether or not its module says so
+REAL_MODEL_FIXTURES = {"app", "persona_app", "trained_app", "trained_template", "base_dir", "shared_cache"}
+REAL_MODEL_MODULES = ("llama_cpp", "torch", "sentence_transformers")
+
+
 def pytest_configure(config) -> None:
     """The ``slow`` marker: tests that load the real models (``make test-fast`` leaves them out)."""
     config.addinivalue_line("markers", "slow: loads the real GGUF, MiniLM or torch (not in make test-fast)")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark every test that uses a real-model fixture as slow."""
+    for item in items:
+        if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """The fast tier must not load a real model: fail it if one was imported (a slow test is unmarked)."""
+    import sys
+
+    if "not slow" in (session.config.getoption("-m") or "") and exitstatus == 0:
+        loaded = [m for m in REAL_MODEL_MODULES if m in sys.modules]
+        if loaded:
+            print(f"\nthe fast tests imported {', '.join(loaded)}: mark the test that loads it slow")
+            session.exitstatus = 1
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ from ownvoice.assistant.prompts import DraftRequest
 from tests.training_data import MARKER, TOPICS
 from tests.vllm_standin import VllmStandIn
 
+pytestmark = pytest.mark.slow  # real models (GGUF, MiniLM, torch) or real processes
+
 KEY = "team-key-123"
 
 

@@ -13,6 +13,8 @@ import pytest
 from ownvoice.assistant.errors import ModelError
 from tests.lora_files import write_lora_gguf as _write_adapter
 
+pytestmark = pytest.mark.slow  # real models (GGUF, MiniLM, torch) or real processes
+
 
 @pytest.fixture(scope="module")
 def llm():

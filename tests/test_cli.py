@@ -6,8 +6,12 @@ import email
 import email.policy
 import json
 
+import pytest
+
 from ownvoice.assistant.cli import main
 from tests.conftest import SAMPLES
+
+pytestmark = pytest.mark.slow  # real models (GGUF, MiniLM, torch) or real processes
 
 
 def test_import_search_draft_stats_models(home, capsys, tmp_path):

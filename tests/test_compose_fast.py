@@ -31,7 +31,9 @@ def test_a_candidate_missing_a_fact_is_redrafted_with_guidance(persona, script):
     assert [a["coverage"]["missing"] for a in result.attempts] == [["Thursday evening"], []]
     assert [p.seed for p in script.params] == [5, 6]  # a new seed per candidate
     second_guide = script.params[1].guide
-    assert second_guide is not None and any("Thursday" in form for forms in second_guide.require for form in forms)
+    assert second_guide is not None and any(
+        "Thursday" in form for forms in second_guide.require for form in forms
+    )
     assert result.check is not None and result.check.passes
 
 

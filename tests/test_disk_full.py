@@ -8,6 +8,8 @@ import pytest
 from ownvoice.assistant.errors import StorageError
 from ownvoice.assistant.prompts import DraftRequest
 
+pytestmark = pytest.mark.slow  # real models (GGUF, MiniLM, torch) or real processes
+
 
 def _fill(db) -> None:
     """No page more, and the free pages used up: every growing write fails as on a full disk."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # real models (GGUF, MiniLM, torch) or real processes
+
 PROMPT = (
     "<|im_start|>user\nWrite an email: thank Anna for the report and ask for the numbers by Friday"
     "<|im_end|>\n<|im_start|>assistant\nHi Anna,\n\nThanks so much for the report, it reads really well. "

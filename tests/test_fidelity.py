@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from ownvoice.assistant.facts import Fact, states
 from ownvoice.assistant.fidelity import run_fidelity
 from tests.conftest import SAMPLES
 
 
+@pytest.mark.slow  # the real embedded model, as make demo runs it
 def test_make_demo_draft_says_yes_and_names_a_thursday_evening(home, capsys, tmp_path):
     from ownvoice.assistant.cli import main
 

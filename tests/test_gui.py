@@ -14,6 +14,8 @@ from ownvoice.store import documents as D  # noqa: E402
 from ownvoice.store import generations as G  # noqa: E402
 from tests.conftest import SAMPLES, import_persona_as_default, running_gui  # noqa: E402
 
+pytestmark = pytest.mark.slow  # real models (GGUF, MiniLM, torch) or real processes
+
 
 @pytest.fixture
 def gui(qtbot, home, persona_mbox):

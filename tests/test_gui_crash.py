@@ -9,6 +9,10 @@ import subprocess
 import sys
 import time
 
+import pytest
+
+pytestmark = pytest.mark.slow  # real processes (a child app killed, a Qt process emitting)
+
 TYPIST = r"""
 import sys, time
 from PySide6.QtCore import QTimer

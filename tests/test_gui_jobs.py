@@ -14,6 +14,8 @@ from PySide6.QtCore import Qt
 from tests.conftest import running_gui
 from tests.test_mail_stores import make_thunderbird_home
 
+pytestmark = pytest.mark.slow  # real models (GGUF, MiniLM, torch) or real processes
+
 
 @pytest.fixture
 def fresh_gui(qtbot, home, tmp_path, persona_mbox, monkeypatch):

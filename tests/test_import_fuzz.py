@@ -24,6 +24,8 @@ from hypothesis import strategies as st
 
 from ownvoice.assistant.errors import OwnVoiceError
 
+pytestmark = pytest.mark.slow  # real models (GGUF, MiniLM, torch) or real processes
+
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
 PER_INPUT_S = 10  # an import of one small generated input that takes longer than this has hung
 FUZZ = settings(

@@ -11,6 +11,8 @@ import pytest
 
 from ownvoice.assistant.errors import InputError
 
+pytestmark = pytest.mark.slow  # real models (GGUF, MiniLM, torch) or real processes
+
 
 def _count(app):
     return app.db.execute("SELECT count(*) FROM documents").fetchone()[0], len(app.list_profiles())

@@ -7,6 +7,10 @@ import os
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # real processes (a child app killed, a Qt process emitting)
+
 EMITTER = r"""
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 

@@ -21,6 +21,8 @@ from ownvoice.assistant.prompts import DraftRequest
 from tests.conftest import import_persona_as_default
 from tests.lora_files import write_lora_gguf
 
+pytestmark = pytest.mark.slow  # real models (GGUF, MiniLM, torch) or real processes
+
 REPO = Path(__file__).resolve().parent.parent
 CACHED = (
     Path.home() / ".cache" / "ownvoice" / "llama-server-0.3.36" / "llama-server"

@@ -20,6 +20,8 @@ from ownvoice.assistant.errors import OwnVoiceError
 from ownvoice.assistant.prompts import DraftRequest
 from tests.conftest import import_persona_as_default
 
+pytestmark = pytest.mark.slow  # real models (GGUF, MiniLM, torch) or real processes
+
 ANA = (
     "From: Ana Costa <ana@example.org>\nSubject: Workshop on the school-street pilot\n\n"
     "Hi Priya,\n\nWould you be up for running a short workshop on the school-street pilot for the parents' "

@@ -12,6 +12,8 @@ from ownvoice.assistant.prompts import DraftRequest
 from ownvoice.store import adapters as A
 from tests.training_data import MARKER, TOPICS, marker_mbox
 
+pytestmark = pytest.mark.slow  # real models (GGUF, MiniLM, torch) or real processes
+
 
 def test_too_small_corpus_is_refused_with_the_minimum(app, shared_cache):
     app.import_paths([Path(__file__).parent.parent / "samples" / "incoming.eml"], "tiny")

@@ -6,6 +6,7 @@ first draft), so the window appears in well under a second.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from typing import Optional
@@ -26,7 +27,10 @@ class OwnVoiceGui:
     def __init__(self, home: Optional[str] = None, show_window: bool = True) -> None:
         from ownvoice.assistant.app import OwnVoice
 
-        self.qapp = QApplication.instance() or QApplication(sys.argv[:1])
+        existing = QApplication.instance()
+        self.qapp: QApplication = (
+            existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+        )
         self.qapp.setApplicationName("OwnVoice")
         self.qapp.setWindowIcon(app_icon())
         self.theme = apply_theme(self.qapp)
@@ -71,7 +75,7 @@ class OwnVoiceGui:
         self.profile_menu.clear()
         for p in self.app.list_profiles():
             act = self.profile_menu.addAction(
-                p.name, lambda n=p.name: self.window.settings.profiles.setCurrentText(n)
+                p.name, functools.partial(self.window.settings.profiles.setCurrentText, p.name)
             )
             act.setCheckable(True)
             act.setChecked(p.name == self.app.settings.default_profile)

@@ -28,7 +28,7 @@ from ownvoice.assistant import email_io
 from ownvoice.assistant.prompts import DraftRequest
 
 from .editor import Editor
-from .workers import Runner
+from .workers import Operation, Runner
 
 
 class ComposePanel(QWidget):
@@ -44,7 +44,7 @@ class ComposePanel(QWidget):
         self.runner, self.editor, self.profile_name = runner, editor, profile_name
         self.incoming: Optional[email_io.Incoming] = None
         self.generation_id: Optional[int] = None
-        self.op = None
+        self.op: Optional[Operation] = None
         self.instruction = QLineEdit(
             placeholderText="What should the mail say? e.g. 'say yes, suggest Thursday'"
         )

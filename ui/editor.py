@@ -63,7 +63,7 @@ class Editor(QWidget):
             w.textChanged.connect(self._changed)
         self.body.textChanged.connect(self._changed)
         app_instance = QApplication.instance()
-        if app_instance is not None:
+        if isinstance(app_instance, QApplication):
             app_instance.focusChanged.connect(self._focus_changed)
 
     def _changed(self, *_):

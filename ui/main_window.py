@@ -8,7 +8,7 @@ window polls the store for other processes' commits (a CLI import) and the core 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
@@ -24,6 +24,9 @@ from .settings_page import SettingsPage
 from .status_area import StatusArea
 from .welcome_page import WelcomePage
 from .workers import Runner
+
+if TYPE_CHECKING:  # imported when first shown: it pulls in pyqtgraph
+    from .training_page import TrainingPage
 
 
 class MainWindow(QMainWindow):
@@ -51,7 +54,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(split, "Write")
         self.welcome = WelcomePage(runner, app, prof.name, prof.id)
         self.tabs.addTab(self.welcome, "Import")
-        self.training: Optional[QWidget] = None
+        self.training: Optional[TrainingPage] = None
         self._training_holder = QWidget()
         self.tabs.addTab(self._training_holder, "Training")
         self.settings = SettingsPage(app)

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QPlainTextEdit, QVBoxLayout, QW
 from ownvoice.assistant import email_io
 from ownvoice.assistant.prompts import DraftRequest
 
-from .workers import Runner
+from .workers import Operation, Runner
 
 
 class QuickPopup(QWidget):
@@ -27,7 +27,7 @@ class QuickPopup(QWidget):
         self.setWindowTitle("OwnVoice — quick compose")
         self.runner, self.app = runner, app
         self.profile_name, self.profile_id = profile_name, profile_id
-        self.op = None
+        self.op: Optional[Operation] = None
         self.result = None
         self.instruction = QLineEdit(placeholderText="What should it say? (Enter to draft)")
         self.incoming = QPlainTextEdit(placeholderText="Paste the mail you are answering (optional)")
@@ -39,8 +39,8 @@ class QuickPopup(QWidget):
             layout.addWidget(w)
         self.resize(460, 380)
         self.instruction.returnPressed.connect(self.start)
-        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.copy_and_close)
-        QShortcut(QKeySequence("Escape"), self, activated=self.hide)
+        QShortcut(QKeySequence("Ctrl+Return"), self).activated.connect(self.copy_and_close)
+        QShortcut(QKeySequence("Escape"), self).activated.connect(self.hide)
 
     def popup(self) -> None:
         """Show, raise and focus the popup, cleared."""

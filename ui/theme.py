@@ -19,7 +19,7 @@ def system_is_dark() -> bool:
     """True when the desktop asks for a dark colour scheme."""
     hints = QGuiApplication.styleHints()
     scheme = getattr(hints, "colorScheme", None)
-    return bool(scheme) and scheme() == Qt.ColorScheme.Dark
+    return scheme is not None and scheme() == Qt.ColorScheme.Dark
 
 
 def dark_palette() -> QPalette:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from ownvoice.assistant.training import TrainingOptions
 
-from .workers import Runner
+from .workers import Operation, Runner
 
 STAGES = {
     "embedding": "Indexing your writing",
@@ -48,9 +48,10 @@ class TrainingPage(QWidget):
         super().__init__(parent)
         self.runner, self.app = runner, app
         self.profile_name, self.profile_id = profile_name, profile_id
-        self.op = None
+        self.op: Optional[Operation] = None
         self.unfinished = None
-        self.steps = QSpinBox(minimum=0, maximum=100000, value=0, specialValueText="3 epochs")
+        self.steps = QSpinBox(minimum=0, maximum=100000, value=0)
+        self.steps.setSpecialValueText("3 epochs")
         self.start_btn = QPushButton("Train my style")
         self.cancel_btn = QPushButton("Cancel")
         self.cancel_btn.setEnabled(False)
@@ -200,7 +201,8 @@ class TrainingPage(QWidget):
 
     def _selected(self) -> Optional[int]:
         row = self.table.currentRow()
-        return int(self.table.item(row, 0).text()) if row >= 0 and self.table.item(row, 0) else None
+        item = self.table.item(row, 0) if row >= 0 else None
+        return int(item.text()) if item is not None else None
 
     def _use(self, adapter_id: Optional[int]) -> None:
         self.app.set_active_adapter(self.profile_id, adapter_id)  # the core's Changes refresh the table

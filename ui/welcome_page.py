@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from ownvoice.assistant.mail_stores import find_mail_stores
 
-from .workers import Runner
+from .workers import Operation, Runner
 
 INTRO = (
     "<h2>Welcome to OwnVoice</h2>"
@@ -52,7 +52,7 @@ class WelcomePage(QWidget):
         super().__init__(parent)
         self.runner, self.app = runner, app
         self.profile_name, self.profile_id = profile_name, profile_id
-        self.op = None
+        self.op: Optional[Operation] = None
         self.setAcceptDrops(True)
         intro = QLabel(INTRO)
         intro.setWordWrap(True)

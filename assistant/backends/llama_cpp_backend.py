@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from ..errors import ModelError
 from ..jobs import CancelToken
@@ -107,7 +107,8 @@ class LlamaCppGenerator(Generator):
 
     def format_chat(self, messages: Sequence[dict]) -> str:
         """The prompt text in the GGUF's own chat template."""
-        return self._formatter(messages=list(messages)).prompt
+        turns: Any = list(messages)  # llama_cpp types the turns as TypedDicts; ours are plain dicts
+        return self._formatter(messages=turns).prompt
 
     def count_tokens(self, text: str) -> int:
         """Number of tokens ``text`` takes (special tokens parsed)."""
@@ -397,7 +398,7 @@ class AdapterSlot:
 
     def __init__(self, llm) -> None:
         self.llm = llm
-        self._loaded: dict[str, object] = {}
+        self._loaded: dict[str, Any] = {}
         self.active_name = ""
 
     def load(self, path: str) -> None:

@@ -6,7 +6,7 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -14,7 +14,7 @@ from ..errors import ModelError
 from ..jobs import CancelToken, ProgressFn, report
 from .base import Embedder
 
-_CACHE: dict[str, object] = {}
+_CACHE: dict[str, Any] = {}
 _LOCK = threading.Lock()
 
 

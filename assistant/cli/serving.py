@@ -22,7 +22,7 @@ def cmd_serve(args) -> int:
         allow_remote=args.allow_remote,
         explicit_token=bool(args.token),
     )
-    host, port = server.server_address[:2]
+    host, port = str(server.server_address[0]), server.server_address[1]
     print(
         f"OwnVoice drafts at http://{host}:{port}/v1 (OpenAI-compatible; the token: ownvoice serve "
         f"--show-token)"

@@ -17,7 +17,9 @@ _FALLBACK_CHARSETS = ("utf-8", "cp1252", "latin-1")
 
 def parse_bytes(data: bytes) -> EmailMessage:
     """Parse raw message bytes with the modern policy."""
-    return email.message_from_bytes(data, policy=email.policy.default)  # type: ignore[return-value]
+    msg = email.message_from_bytes(data, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)  # the default policy's message factory
+    return msg
 
 
 def _decode_part(part: Message) -> str:
@@ -30,7 +32,10 @@ def _decode_part(part: Message) -> str:
     payload = part.get_payload(decode=True) or b""
     if isinstance(payload, str):
         return payload
-    charsets = [part.get_content_charset()] if part.get_content_charset() else []
+    if not isinstance(payload, bytes):
+        return ""
+    charset = part.get_content_charset()
+    charsets = [charset] if charset else []
     for cs in [*charsets, *_FALLBACK_CHARSETS]:
         try:
             return payload.decode(cs)
