@@ -56,11 +56,13 @@ class TrainConfig(JsonFile):
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda
     quantize: str = "auto"  # auto | nf4 | none  (nf4 = QLoRA)
-    gradient_checkpointing: bool = True  # ~2x less peak memory for ~20% fewer tokens/s (measured here)
+    gradient_checkpointing: Optional[bool] = None  # None: on only when memory needs it (adapters.resources)
+    precision: str = "auto"  # auto | bf16 | fp32 (auto: bf16 where the hardware runs it natively)
     resume: bool = False
     checkpoint_every: int = 25
     compare_adapter_dir: str = ""  # the active adapter's peft dir: its held-out loss is measured too
-    threads: int = 0
+    threads: int = 0  # 0: every core (a background run: all but one)
+    background: bool = False  # started by the desktop app: lower priority, a core left to the UI
 
 
 @dataclass

@@ -8,12 +8,14 @@ lines). Checkpoints hold the adapter and optimizer state as safetensors plus a J
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import resource
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Optional
 
@@ -105,7 +107,23 @@ def response_loss(model, ids, mask, labels):
     return loss, int((target != -100).sum())
 
 
-def eval_loss(model, items: list[Encoded], pad_id: int, device: str, batch_size: int = 4) -> Optional[float]:
+def bf16_autocast(precision: str, device: str) -> Callable[[], AbstractContextManager]:
+    """A context factory: bf16 autocast for a CPU run in bf16 (CUDA runs hold bf16 weights), else nothing."""
+    import torch
+
+    if precision == "bf16" and device == "cpu":
+        return lambda: torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext
+
+
+def eval_loss(
+    model,
+    items: list[Encoded],
+    pad_id: int,
+    device: str,
+    batch_size: int = 4,
+    autocast: Callable[[], AbstractContextManager] = contextlib.nullcontext,
+) -> Optional[float]:
     """Token-weighted mean loss on response tokens."""
     import torch
 
@@ -116,7 +134,8 @@ def eval_loss(model, items: list[Encoded], pad_id: int, device: str, batch_size:
     with torch.no_grad():
         for batch in batches(items, batch_size, 0, 0, shuffle=False):
             ids, mask, labels = (t.to(device) for t in collate(batch, pad_id))
-            loss, n = response_loss(model, ids, mask, labels)
+            with autocast():
+                loss, n = response_loss(model, ids, mask, labels)
             total += float(loss)
             count += n
     model.train()
@@ -172,17 +191,48 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
     """Train a LoRA on cfg.train_file; save peft weights under cfg.out_dir/peft; return the metrics."""
     import torch
 
+    from .resources import (
+        activation_bytes,
+        choose_precision,
+        free_memory_bytes,
+        lower_priority,
+        needs_checkpointing,
+        training_threads,
+    )
+
     torch.manual_seed(cfg.seed)
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
+    if cfg.background:
+        lower_priority()
+    threads = cfg.threads or training_threads(cfg.background)
+    torch.set_num_threads(threads)
     device = choose_device(cfg.device)
     model_bytes = sum(f.stat().st_size for f in Path(base_dir).glob("*.safetensors"))
     nf4 = choose_nf4(cfg.quantize, device, model_bytes)
-    emit({"event": "loading", "device": device, "quantized": nf4})
+    precision = choose_precision(cfg.precision, device)
+    shape = json.loads((Path(base_dir) / "config.json").read_text())
+    activations = activation_bytes(
+        cfg.batch_size,
+        cfg.max_length,
+        int(shape.get("num_hidden_layers", 32)),
+        int(shape.get("hidden_size", 4096)),
+    )
+    checkpointing = needs_checkpointing(
+        cfg.gradient_checkpointing, model_bytes, activations, free_memory_bytes(device)
+    )
+    emit(
+        {
+            "event": "loading",
+            "device": device,
+            "quantized": nf4,
+            "precision": precision,
+            "gradient_checkpointing": checkpointing,
+            "threads": threads,
+        }
+    )
     from .base_model import load_base
 
     try:
-        model, tok = load_base(base_dir, device, nf4, cfg.gradient_checkpointing)
+        model, tok = load_base(base_dir, device, nf4, checkpointing)
     except torch.cuda.OutOfMemoryError as exc:  # pragma: no cover - CUDA only
         raise TrainingError("oom", f"the GPU ran out of memory loading the model ({exc})") from exc
     eot = end_of_turn(tok)
@@ -201,16 +251,20 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
     metrics: dict = {
         "device": device,
         "quantized": nf4,
+        "precision": precision,
+        "gradient_checkpointing": checkpointing,
+        "threads": threads,
         "train_examples": len(train_items),
         "eval_examples": len(eval_items),
     }
-    metrics["eval_loss_base"] = eval_loss(model, eval_items, pad_id, device)
+    autocast = bf16_autocast(precision, device)
+    metrics["eval_loss_base"] = eval_loss(model, eval_items, pad_id, device, autocast=autocast)
     emit({"event": "eval", "which": "base", "loss": metrics["eval_loss_base"]})
     if cfg.compare_adapter_dir and Path(cfg.compare_adapter_dir).is_dir():
         from peft import PeftModel
 
         prev = PeftModel.from_pretrained(model, cfg.compare_adapter_dir)
-        metrics["eval_loss_previous"] = eval_loss(prev, eval_items, pad_id, device)
+        metrics["eval_loss_previous"] = eval_loss(prev, eval_items, pad_id, device, autocast=autocast)
         model = prev.unload()
         emit({"event": "eval", "which": "previous", "loss": metrics["eval_loss_previous"]})
     model = _lora_model(model, cfg)
@@ -229,7 +283,7 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
     step, epoch = _load_checkpoint(model, optimizer, scheduler, out) if cfg.resume else (0, 0)
     if step:
         emit({"event": "resumed", "step": step, "epoch": epoch})
-    start, tokens, losses = time.perf_counter(), 0, []
+    start, cpu_start, tokens, losses = time.perf_counter(), time.process_time(), 0, []
     done_tokens_at_start = 0
     if STOP.is_set():  # cancelled while loading: nothing to keep
         raise Stopped(step)
@@ -247,7 +301,8 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
             try:
                 for batch in batch_group:
                     ids, mask, labels = (t.to(device) for t in collate(batch, pad_id))
-                    loss_sum, _ = response_loss(model, ids, mask, labels)
+                    with autocast():
+                        loss_sum, _ = response_loss(model, ids, mask, labels)
                     loss = loss_sum / max(n_target, 1)
                     loss.backward()
                     step_loss += float(loss.detach())
@@ -288,14 +343,16 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
                 emit({"event": "checkpoint", "step": step})
         epoch += 1
     train_s = time.perf_counter() - start
+    cpu_s = time.process_time() - cpu_start
     model.save_pretrained(str(out / PEFT_DIR), safe_serialization=True)
-    metrics["eval_loss_adapter"] = eval_loss(model, eval_items, pad_id, device)
+    metrics["eval_loss_adapter"] = eval_loss(model, eval_items, pad_id, device, autocast=autocast)
     emit({"event": "eval", "which": "adapter", "loss": metrics["eval_loss_adapter"]})
     metrics.update(
         steps=step,
         epochs=cfg.epochs,
         train_seconds=round(train_s, 2),
         tokens_per_s=round(tokens / train_s, 1) if train_s > 0 else 0.0,
+        cpu_s_per_token=round(cpu_s / tokens, 6) if tokens else 0.0,
         peak_rss_mb=round(peak_rss_mb(), 1),
         final_loss=losses[-1] if losses else None,
     )

@@ -199,7 +199,18 @@ def run_child(
     cfg_path: Path, log_path: Path, progress: Optional[ProgressFn], cancel: Optional[CancelToken]
 ) -> dict:
     """Run the training worker, relaying its JSON-line events; return the 'done' event."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    from ownvoice.adapters.config import TrainConfig
+    from ownvoice.adapters.resources import training_threads, worker_env
+
+    cfg = TrainConfig.load(cfg_path)
+    threads = cfg.threads or training_threads(cfg.background)
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        **worker_env(threads),
+    }
     proc = spawn_child([sys.executable, "-m", "ownvoice.adapters.worker", str(cfg_path)], env)
     done: Optional[dict] = None
     error: Optional[dict] = None
@@ -309,7 +320,8 @@ class TrainingOptions:
     raft_p: float = RAFT_P
     seed: int = 0
     learning_rate: Optional[float] = None
-    gradient_checkpointing: bool = True
+    gradient_checkpointing: Optional[bool] = None  # None: only when memory needs it
+    background: bool = False  # the desktop app's run: lower priority, one core left to the UI
 
     def __post_init__(self) -> None:
         problems = []
@@ -394,6 +406,7 @@ def train_profile(
         resume=resume,
         seed=options.seed,
         gradient_checkpointing=options.gradient_checkpointing,
+        background=options.background,
         compare_adapter_dir=str(Path(active.path).parent / PEFT_DIR) if active else "",
     )
     if options.learning_rate:

@@ -234,13 +234,50 @@ def delete_document(db: sqlite_utils.Database, document_id: int) -> None:
 _FTS_TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
-def fts_query(text: str, max_terms: int = 32) -> str:
-    """Turn free text into a safe FTS5 OR-query of quoted terms."""
-    terms = []
+# words nearly every mail has: OR-ing them matches the whole library, and ranking every match is what made
+# BM25 slow (183 ms at 100k documents); they carry nothing about which past mail is relevant
+FTS_STOPWORDS = frozenset(
+    "a about all also am an and any are as at be been but by can could did do does dear for from had has "
+    "have he hello her hey hi him his how i if in into is it its just let me more my no not of on or our "
+    "out please she so some than thank thanks that the their them then there these they this to up us was "
+    "we were what when which who will with would yes you your best regards cheers".split()
+)
+
+
+# In a large library a term most documents contain has almost no BM25 weight (its IDF is near zero) but
+# ranking its matches costs a bm25() call per match: such terms are left out of the query. The share is
+# counted with FTS5 itself (the same porter stemming as the index) and cached until the library changes.
+LARGE_LIBRARY = 2000
+COMMON_TERM_SHARE = 0.1
+_TERM_DOCS: dict[tuple, int] = {}
+
+
+def content_terms(text: str, max_terms: int = 12) -> list[str]:
+    """The distinct content words of ``text`` (lower-case, stop words dropped), at most ``max_terms``."""
+    terms: list[str] = []
     for tok in _FTS_TOKEN.findall(text.lower()):
-        if len(tok) > 1 and tok not in terms:
+        if len(tok) > 1 and tok not in terms and tok not in FTS_STOPWORDS:
             terms.append(tok)
-    return " OR ".join(f'"{t}"' for t in terms[:max_terms])
+    return terms[:max_terms]
+
+
+def _discriminating(db: sqlite_utils.Database, terms: list[str]) -> list[str]:
+    """``terms`` without those in more than COMMON_TERM_SHARE of a large library's documents."""
+    size = db.execute("SELECT max(rowid) FROM documents").fetchone()[0] or 0
+    if size < LARGE_LIBRARY:
+        return terms
+    if len(_TERM_DOCS) > 5000:
+        _TERM_DOCS.clear()
+    keep = []
+    for term in terms:
+        key = (id(db), size, term)
+        if key not in _TERM_DOCS:
+            _TERM_DOCS[key] = db.execute(
+                "SELECT count(*) FROM documents_fts WHERE documents_fts MATCH ?", [f'"{term}"']
+            ).fetchone()[0]
+        if _TERM_DOCS[key] <= COMMON_TERM_SHARE * size:
+            keep.append(term)
+    return keep
 
 
 def search_fts(
@@ -252,9 +289,10 @@ def search_fts(
     writing_only: bool = True,
 ) -> list[tuple[int, float]]:
     """BM25 full-text search: (document id, bm25 score, higher is better), best first."""
-    query = fts_query(text)
-    if not query:
+    terms = _discriminating(db, content_terms(text))
+    if not terms:
         return []
+    query = " OR ".join(f'"{t}"' for t in terms)
     sql = (
         "SELECT d.id, -bm25(documents_fts) AS score FROM documents_fts "
         "JOIN documents d ON d.rowid = documents_fts.rowid "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from typing import Optional
 
@@ -47,6 +48,30 @@ def store_embeddings(db: sqlite_utils.Database, model: str, ids: list[int], vect
     ]
     with writing(db):
         db.table("embeddings").upsert_all(rows, pk=("document_id", "model"))
+
+
+_BUMP = "BEGIN UPDATE embedding_changes SET n = n + 1; END"
+_CHANGES_SQL = (
+    "CREATE TEMP TABLE IF NOT EXISTS embedding_changes (n INTEGER NOT NULL)",
+    "INSERT INTO embedding_changes SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM embedding_changes)",
+    f"CREATE TEMP TRIGGER IF NOT EXISTS embedding_inserted AFTER INSERT ON main.embeddings {_BUMP}",
+    f"CREATE TEMP TRIGGER IF NOT EXISTS embedding_updated AFTER UPDATE ON main.embeddings {_BUMP}",
+    f"CREATE TEMP TRIGGER IF NOT EXISTS embedding_deleted AFTER DELETE ON main.embeddings {_BUMP}",
+    "CREATE TEMP TRIGGER IF NOT EXISTS document_moved AFTER UPDATE OF source, kind, profile_id "
+    f"ON main.documents {_BUMP}",
+)
+
+
+def vectors_stamp(db: sqlite_utils.Database) -> tuple[int, int]:
+    """Changes when any vector a profile's matrix holds may have changed: (other connections' commits,
+    this connection's changes to embeddings or to a document's source, kind or profile). O(1)."""
+    try:
+        mine = db.execute("SELECT n FROM temp.embedding_changes").fetchone()[0]
+    except sqlite3.OperationalError:  # first call on this connection: count from now on (temp triggers)
+        for statement in _CHANGES_SQL:  # one by one: executescript would commit an open transaction
+            db.execute(statement)
+        mine = 0
+    return db.execute("PRAGMA data_version").fetchone()[0], mine
 
 
 def load_matrix(

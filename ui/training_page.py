@@ -138,7 +138,10 @@ class TrainingPage(QWidget):
             return
         self.losses.clear()
         self.curve.setData([], [])
-        options, name = TrainingOptions(steps=self.steps.value(), resume=resume), self.profile_name
+        options, name = (
+            TrainingOptions(steps=self.steps.value(), resume=resume, background=True),
+            self.profile_name,
+        )
         self.start_btn.setEnabled(False)
         self.resume_btn.setEnabled(False)
         self.cancel_btn.setEnabled(True)

@@ -85,10 +85,13 @@ def _eval_fidelity(app, profile: str, cfg, out, args, bar) -> int:
 
 
 def cmd_bench(args) -> int:
-    """ownvoice bench [generation retrieval import startup training] [--runs N]."""
-    from ..bench import run_benchmarks
+    """ownvoice bench [NAME ...] [--runs N] [--json] [--out FILE]."""
+    from ..bench import markdown, run_benchmarks, save
 
-    print(run_benchmarks(args.which or None, runs=args.runs, out=args.out, home=args.home))
+    results = run_benchmarks(args.which or None, runs=args.runs, home=args.home)
+    if args.out:
+        save(results, args.out)
+    print(json.dumps(results, indent=2) if args.json else markdown(results))
     return 0
 
 
@@ -127,8 +130,12 @@ def register(sub, common) -> None:
 
     p = sub.add_parser("bench", help="performance benchmarks against the raw libraries")
     p.add_argument(
-        "which", nargs="*", choices=["generation", "retrieval", "import", "startup", "training", "serve", []]
+        "which",
+        nargs="*",
+        choices=["generation", "retrieval", "import", "startup", "training", "contention", "serve", []],
+        help="default: generation retrieval import startup training",
     )
     p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--out", help="also write the markdown here")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.add_argument("--out", help="also write the markdown here (and the figures as JSON beside it)")
     p.set_defaults(func=cmd_bench)

@@ -21,7 +21,7 @@ def cmd_train(args) -> int:
         playback_model=not args.heuristic_playback,
         learning_rate=args.lr,
         seed=args.seed,
-        gradient_checkpointing=not args.no_checkpointing,
+        gradient_checkpointing={"auto": None, "on": True, "off": False}[args.checkpointing],
     )
     app = OwnVoice(args.home)
     bar = TqdmProgress()
@@ -148,9 +148,10 @@ def register(sub, common) -> None:
     )
     p.add_argument("--lr", type=float, help="learning rate (default 5e-4)")
     p.add_argument(
-        "--no-checkpointing",
-        action="store_true",
-        help="faster (~20%%) but about twice the peak memory: no gradient checkpointing",
+        "--checkpointing",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="gradient checkpointing: less memory, ~40%% slower (auto: on only when memory needs it)",
     )
     p.add_argument("--seed", type=int, default=0)
     common(p)
