@@ -57,6 +57,8 @@ class TrainConfig(JsonFile):
     device: str = "auto"  # auto | cpu | cuda
     quantize: str = "auto"  # auto | nf4 | none  (nf4 = QLoRA)
     gradient_checkpointing: Optional[bool] = None  # None: on only when memory needs it (adapters.resources)
+    # None: the prompt runs without gradients (trainer.split_response_loss) unless checkpointing is on
+    prompt_gradients: Optional[bool] = None
     precision: str = "auto"  # auto | bf16 | fp32 (auto: bf16 where the hardware runs it natively)
     resume: bool = False
     checkpoint_every: int = 25

@@ -11,6 +11,10 @@ import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # torch is imported when a batch is built, never on the app's start-up path
+    import torch
 
 IGNORE = -100
 
@@ -26,6 +30,28 @@ class Encoded:
     def n_target(self) -> int:
         """Tokens that carry loss."""
         return sum(1 for x in self.labels if x != IGNORE)
+
+    @property
+    def n_prompt(self) -> int:
+        """Tokens before the response (they carry no loss)."""
+        return next((i for i, x in enumerate(self.labels) if x != IGNORE), len(self.labels))
+
+
+@dataclass
+class SplitBatch:
+    """A batch cut where the response begins: the prompt part (run without gradients, its keys and values
+    kept) and the response part (the last prompt token and the response, with targets)."""
+
+    prompt_ids: torch.Tensor
+    prompt_mask: torch.Tensor
+    response_ids: torch.Tensor
+    response_mask: torch.Tensor
+    response_positions: torch.Tensor
+    targets: torch.Tensor
+
+    def to(self, device: str) -> SplitBatch:
+        """The same batch on ``device``."""
+        return SplitBatch(*(t.to(device) for t in vars(self).values()))
 
 
 def read_examples(path: Path) -> list[dict]:
@@ -80,6 +106,31 @@ def batches(
     if shuffle:
         rng.shuffle(grouped)
     return grouped
+
+
+def collate_split(batch: list[Encoded], pad_id: int) -> SplitBatch:
+    """Right-padded prompt and response parts of ``batch`` (each example needs a prompt of 2+ tokens)."""
+    import torch
+
+    width_p = max(e.n_prompt - 1 for e in batch)
+    width_r = max(len(e.input_ids) - e.n_prompt for e in batch)
+    out = SplitBatch(
+        torch.full((len(batch), width_p), pad_id, dtype=torch.long),
+        torch.zeros((len(batch), width_p), dtype=torch.long),
+        torch.full((len(batch), width_r), pad_id, dtype=torch.long),
+        torch.zeros((len(batch), width_r), dtype=torch.long),
+        torch.zeros((len(batch), width_r), dtype=torch.long),
+        torch.full((len(batch), width_r), IGNORE, dtype=torch.long),
+    )
+    for i, e in enumerate(batch):
+        p, n = e.n_prompt, len(e.input_ids)
+        out.prompt_ids[i, : p - 1] = torch.tensor(e.input_ids[: p - 1])
+        out.prompt_mask[i, : p - 1] = 1
+        out.response_ids[i, : n - p] = torch.tensor(e.input_ids[p - 1 : n - 1])
+        out.response_mask[i, : n - p] = 1
+        out.response_positions[i] = torch.arange(p - 1, p - 1 + width_r)
+        out.targets[i, : n - p] = torch.tensor(e.input_ids[p:n])
+    return out
 
 
 def collate(batch: list[Encoded], pad_id: int):

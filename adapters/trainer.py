@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Optional
 
 from .config import TrainConfig
-from .dataset import Encoded, batches, collate, encode, end_of_turn, read_examples
+from .dataset import Encoded, SplitBatch, batches, collate, collate_split, encode, end_of_turn, read_examples
 from .layout import CHECKPOINT_DIR, CHECKPOINT_OPTIM, CHECKPOINT_STATE, PEFT_DIR
 
 Emit = Callable[[dict], None]
@@ -86,6 +86,34 @@ def _lora_model(model, cfg: TrainConfig):
         task_type="CAUSAL_LM",
     )
     return get_peft_model(model, lcfg)
+
+
+def split_response_loss(model, batch: SplitBatch):
+    """Summed cross-entropy over the response tokens and their count, the prompt run without gradients.
+
+    The prompt (system text, exemplars, the mail answered: most of every example's tokens) is run once
+    under ``no_grad`` and only its keys and values are kept; the response is run on top of them with
+    gradients. The forward pass, so the loss, is exactly the full pass's; the adapter learns from the
+    response positions only, as Transformer-XL's stop-gradient memory does, and nothing of the prompt is
+    stored for the backward pass (less memory, and no backward through it).
+    """
+    import torch
+
+    with torch.no_grad():
+        prefix = model(
+            input_ids=batch.prompt_ids, attention_mask=batch.prompt_mask, use_cache=True, logits_to_keep=1
+        ).past_key_values
+    logits = model(
+        input_ids=batch.response_ids,
+        attention_mask=torch.cat([batch.prompt_mask, batch.response_mask], dim=1),
+        position_ids=batch.response_positions,
+        past_key_values=prefix,
+        use_cache=False,
+    ).logits.float()
+    loss = torch.nn.functional.cross_entropy(
+        logits.reshape(-1, logits.size(-1)), batch.targets.reshape(-1), ignore_index=-100, reduction="sum"
+    )
+    return loss, int((batch.targets != -100).sum())
 
 
 def response_loss(model, ids, mask, labels):
@@ -258,6 +286,8 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
         "eval_examples": len(eval_items),
     }
     autocast = bf16_autocast(precision, device)
+    split = cfg.prompt_gradients is False or (cfg.prompt_gradients is None and not checkpointing)
+    metrics["prompt_gradients"] = not split
     metrics["eval_loss_base"] = eval_loss(model, eval_items, pad_id, device, autocast=autocast)
     emit({"event": "eval", "which": "base", "loss": metrics["eval_loss_base"]})
     if cfg.compare_adapter_dir and Path(cfg.compare_adapter_dir).is_dir():
@@ -300,13 +330,16 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
             step_loss = 0.0
             try:
                 for batch in batch_group:
-                    ids, mask, labels = (t.to(device) for t in collate(batch, pad_id))
                     with autocast():
-                        loss_sum, _ = response_loss(model, ids, mask, labels)
+                        if split and all(e.n_prompt >= 2 for e in batch):
+                            loss_sum, _ = split_response_loss(model, collate_split(batch, pad_id).to(device))
+                        else:
+                            ids, mask, labels = (t.to(device) for t in collate(batch, pad_id))
+                            loss_sum, _ = response_loss(model, ids, mask, labels)
                     loss = loss_sum / max(n_target, 1)
                     loss.backward()
                     step_loss += float(loss.detach())
-                    tokens += int(mask.sum())
+                    tokens += sum(len(e.input_ids) for e in batch)
             except torch.cuda.OutOfMemoryError as exc:  # pragma: no cover - CUDA only
                 raise TrainingError(
                     "oom", "the GPU ran out of memory: lower the batch size or max length"

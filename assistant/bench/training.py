@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .corpus import text
 
-STEPS = 8
+STEPS = 12
 ROWS = 32
 
 PLAIN_LOOP = r"""
