@@ -66,6 +66,12 @@ class TrainConfig(JsonFile):
     threads: int = 0  # 0: every core (a background run: all but one)
     background: bool = False  # started by the desktop app: lower priority, a core left to the UI
 
+    def thread_count(self) -> int:
+        """Threads the run uses: ``threads``, else every core (all but one for a background run)."""
+        from .resources import training_threads
+
+        return self.threads or training_threads(self.background)
+
 
 @dataclass
 class AdapterManifest(JsonFile):

@@ -15,12 +15,10 @@ from __future__ import annotations
 import os
 from typing import Optional
 
-ACTIVATION_FACTOR = (
-    24  # bytes of saved activations per (token, layer, hidden unit) in fp32 training, measured
-)
-MEMORY_SHARE = (
-    0.5  # checkpointing goes on when weights + activations would take more than this of free memory
-)
+# bytes of saved activations per (token, layer, hidden unit) in fp32 training: SmolLM2-135M at batch 4 x 768
+# peaked at 4.9 GB without checkpointing, 0.5 GB of it weights
+ACTIVATION_FACTOR = 24
+MEMORY_SHARE = 0.5  # checkpointing goes on when weights + activations would take more than this of free RAM
 BACKGROUND_NICE = 10
 SPIN_COUNT = 100_000
 

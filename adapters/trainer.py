@@ -225,13 +225,12 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
         free_memory_bytes,
         lower_priority,
         needs_checkpointing,
-        training_threads,
     )
 
     torch.manual_seed(cfg.seed)
     if cfg.background:
         lower_priority()
-    threads = cfg.threads or training_threads(cfg.background)
+    threads = cfg.thread_count()
     torch.set_num_threads(threads)
     device = choose_device(cfg.device)
     model_bytes = sum(f.stat().st_size for f in Path(base_dir).glob("*.safetensors"))

@@ -139,7 +139,8 @@ def search(
         ids, mat, row_of = _matrix(db, profile_id, embedder.name, kind)
         if len(ids):
             sims = mat @ embedder.encode([query])[0]
-            for pos in _top(sims, pool + len(exclude) + (len(ids) - len(allowed) if allowed else 0)):
+            filtered_out = len(exclude) + (max(0, len(ids) - len(allowed)) if allowed is not None else 0)
+            for pos in _top(sims, pool + filtered_out):
                 doc_id = int(ids[pos])
                 if ok(doc_id):
                     vec_rank.append(doc_id)

@@ -200,10 +200,9 @@ def run_child(
 ) -> dict:
     """Run the training worker, relaying its JSON-line events; return the 'done' event."""
     from ownvoice.adapters.config import TrainConfig
-    from ownvoice.adapters.resources import training_threads, worker_env
+    from ownvoice.adapters.resources import worker_env
 
-    cfg = TrainConfig.load(cfg_path)
-    threads = cfg.threads or training_threads(cfg.background)
+    threads = TrainConfig.load(cfg_path).thread_count()
     env = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",

@@ -420,3 +420,40 @@ def test_an_adapter_is_exported_for_llama_cpp_and_for_vllm(trained_app, tmp_path
         app.export_adapter(outcome.adapter_id, "gguf", tmp_path / "for-llama-cpp")
     with pytest.raises(InputError, match="no adapter 999"):
         app.export_adapter(999, "gguf", tmp_path / "x")
+
+
+def test_the_prompt_without_gradients_gives_the_full_pass_loss(base_dir):
+    """split_response_loss runs the prompt under no_grad and the response on its keys and values: the loss
+    must be the full forward pass's, on a batch of uneven prompts and responses."""
+    import random
+
+    import torch
+
+    from ownvoice.adapters.base_model import load_base
+    from ownvoice.adapters.config import TrainConfig
+    from ownvoice.adapters.dataset import collate, collate_split, encode, end_of_turn
+    from ownvoice.adapters.trainer import _lora_model, response_loss, split_response_loss
+
+    model, tok = load_base(base_dir, "cpu", False, False)
+    model = _lora_model(model, TrainConfig(base_gguf="", out_dir="", cache_dir="", train_file=""))
+    for name, p in model.named_parameters():
+        if "lora_B" in name:  # a non-zero adapter, so its effect on the prompt's keys and values counts
+            torch.nn.init.normal_(p, std=0.02)
+    model.eval()
+    rng = random.Random(0)
+    words = "the budget report meeting thursday parents workshop".split()
+    rows = [
+        {
+            "prompt": "<|im_start|>user\nWrite an email: "
+            + " ".join(rng.choice(words) for _ in range(rng.randint(5, 40)))
+            + "<|im_end|>\n<|im_start|>assistant\n",
+            "response": "Hi,\n\n" + " ".join(rng.choice(words) for _ in range(rng.randint(10, 50))),
+        }
+        for _ in range(4)
+    ]
+    items = [encode(tok, r, 768, end_of_turn(tok)) for r in rows]
+    with torch.no_grad():
+        full, n_full = response_loss(model, *collate(items, 0))
+        split, n_split = split_response_loss(model, collate_split(items, 0))
+    assert n_split == n_full == sum(e.n_target for e in items)
+    assert abs(float(split) - float(full)) <= 1e-4 * float(full)

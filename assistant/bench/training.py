@@ -104,12 +104,12 @@ def ours_config(app, data: Path, out: Path, steps: int = STEPS):
     )
 
 
-def run_ours(app, tmp: Path, extra_env: dict | None = None) -> dict:
+def run_ours(app, tmp: Path) -> dict:
     """Our trainer in a child process with the environment the app gives its training worker."""
     import os
 
     from ownvoice.adapters.base_model import cached_base_dir
-    from ownvoice.adapters.resources import training_threads, worker_env
+    from ownvoice.adapters.resources import worker_env
 
     from ..backends.defaults import default_gguf_path
 
@@ -119,7 +119,7 @@ def run_ours(app, tmp: Path, extra_env: dict | None = None) -> dict:
         data.write_text("\n".join(json.dumps(r) for r in training_rows(app.generator())))
     cfg = ours_config(app, data, tmp / "run")
     cfg.save(tmp / "cfg.json")
-    env = {**os.environ, **worker_env(training_threads(False)), **(extra_env or {})}
+    env = {**os.environ, **worker_env(cfg.thread_count())}
     return _child(OURS, [str(tmp / "cfg.json"), str(base)], env)
 
 

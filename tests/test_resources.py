@@ -1,0 +1,34 @@
+"""How a training run is fitted to the machine: checkpointing by memory, threads, the worker's environment."""
+
+from __future__ import annotations
+
+from ownvoice.adapters.config import TrainConfig
+from ownvoice.adapters.resources import (
+    activation_bytes,
+    choose_precision,
+    needs_checkpointing,
+    training_threads,
+    worker_env,
+)
+
+GB = 2**30
+
+
+def test_checkpointing_is_on_only_when_memory_needs_it_unless_asked():
+    small = activation_bytes(4, 768, 30, 576)  # SmolLM2-135M
+    big = activation_bytes(4, 768, 28, 3072)  # a 3B model
+    assert not needs_checkpointing(None, int(0.5 * GB), small, 20 * GB)
+    assert needs_checkpointing(None, 12 * GB, big, 20 * GB)
+    assert needs_checkpointing(True, int(0.5 * GB), small, 20 * GB)
+    assert not needs_checkpointing(False, 12 * GB, big, 20 * GB)
+
+
+def test_a_background_run_leaves_a_core_and_its_threads_sleep_when_waiting():
+    assert training_threads(False, cores=2) == 2 and training_threads(True, cores=2) == 1
+    assert training_threads(True, cores=1) == 1
+    cfg = TrainConfig(base_gguf="", out_dir="", cache_dir="", train_file="", background=True)
+    assert cfg.thread_count() == training_threads(True)
+    assert TrainConfig(base_gguf="", out_dir="", cache_dir="", train_file="", threads=3).thread_count() == 3
+    env = worker_env(1)
+    assert env["OMP_WAIT_POLICY"] == "PASSIVE" and env["OMP_NUM_THREADS"] == "1"
+    assert choose_precision("fp32", "cuda") == "fp32" and choose_precision("auto", "cuda") == "bf16"
