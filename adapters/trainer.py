@@ -152,7 +152,7 @@ def eval_loss(
     batch_size: int = 4,
     autocast: Callable[[], AbstractContextManager] = contextlib.nullcontext,
 ) -> Optional[float]:
-    """Token-weighted mean loss on response tokens."""
+    """Token-weighted mean loss on response tokens (fp32 unless ``autocast`` says otherwise)."""
     import torch
 
     if not items:
@@ -284,16 +284,17 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
         "train_examples": len(train_items),
         "eval_examples": len(eval_items),
     }
-    autocast = bf16_autocast(precision, device)
+    autocast = bf16_autocast(precision, device)  # the steps only: held-out losses are fp32 whatever the run's
+    # precision, so adapters trained in bf16 and in fp32 compare on one scale (promotion, the bench's check)
     split = cfg.prompt_gradients is False or (cfg.prompt_gradients is None and not checkpointing)
     metrics["prompt_gradients"] = not split
-    metrics["eval_loss_base"] = eval_loss(model, eval_items, pad_id, device, autocast=autocast)
+    metrics["eval_loss_base"] = eval_loss(model, eval_items, pad_id, device)
     emit({"event": "eval", "which": "base", "loss": metrics["eval_loss_base"]})
     if cfg.compare_adapter_dir and Path(cfg.compare_adapter_dir).is_dir():
         from peft import PeftModel
 
         prev = PeftModel.from_pretrained(model, cfg.compare_adapter_dir)
-        metrics["eval_loss_previous"] = eval_loss(prev, eval_items, pad_id, device, autocast=autocast)
+        metrics["eval_loss_previous"] = eval_loss(prev, eval_items, pad_id, device)
         model = prev.unload()
         emit({"event": "eval", "which": "previous", "loss": metrics["eval_loss_previous"]})
     model = _lora_model(model, cfg)
@@ -377,7 +378,7 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
     train_s = time.perf_counter() - start
     cpu_s = time.process_time() - cpu_start
     model.save_pretrained(str(out / PEFT_DIR), safe_serialization=True)
-    metrics["eval_loss_adapter"] = eval_loss(model, eval_items, pad_id, device, autocast=autocast)
+    metrics["eval_loss_adapter"] = eval_loss(model, eval_items, pad_id, device)
     emit({"event": "eval", "which": "adapter", "loss": metrics["eval_loss_adapter"]})
     metrics.update(
         steps=step,

@@ -468,6 +468,16 @@ class OwnVoice:
         self.apply_adapter(prof, request.use_adapter, model_path)
         return self.composer(model_path).draft(prof, request, on_update=on_update, cancel=cancel)
 
+    def warm_drafting(self, profile: Optional[str] = None, kind: str = "email") -> int:
+        """Prepare the model for this profile's next draft: the prompt head's state computed and kept (worker
+        thread; the quick-compose popup calls it when it opens). Returns the head's length in characters."""
+        prof = self.profile(profile)
+        if not docs_table.list_documents(self.db, prof.id, limit=1):
+            return 0
+        self._embed_what_fits(prof)
+        self.apply_adapter(prof, True, None)
+        return self.composer(None).warm(prof, kind)
+
     def accept_draft(
         self,
         generation_id: int,

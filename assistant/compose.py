@@ -23,15 +23,17 @@ import sqlite_utils
 
 from ownvoice.store import documents as docs_table
 from ownvoice.store import generations as gen_table
+from ownvoice.store.documents import Document
 from ownvoice.store.profiles import Profile
 
+from .anchors import style_anchors
 from .backends.base import Embedder, Generator, GenParams, GenStats
 from .errors import storage_error
 from .facts import Specific, Support, extract_facts, signature_names
 from .guidance import DraftCheck, build_guide, check_draft
 from .jobs import CancelToken
 from .postprocess import addressee_from_instruction, clean_lines, finish_draft, recipient_first_name
-from .prompts import DraftRequest, build_messages, fit_messages
+from .prompts import DraftRequest, build_messages, fit_messages, head_messages, static_head
 from .rerank import StyleCentroid, candidate_score
 from .retrieval import Exemplar, search
 from .style import StyleStats, compute_style, greeting_for, nameless_greeting
@@ -58,6 +60,9 @@ class DraftResult:
     check: Optional[DraftCheck] = None
     attempts: list[dict] = field(default_factory=list)
     save_error: str = ""  # why the draft could not be recorded (disk full...); the text is still good
+    anchors: list[Document] = field(
+        default_factory=list
+    )  # the profile's style anchors the prompt opened with
 
     @property
     def unsupported(self) -> list[Specific]:
@@ -75,6 +80,7 @@ class DraftResult:
             "exemplars": [
                 {"id": e.doc.id, "subject": e.doc.subject, "score": round(e.score, 5)} for e in self.exemplars
             ],
+            "anchors": [{"id": d.id, "subject": d.subject} for d in self.anchors],
             "target_words": self.target_words,
             "words": len(self.text.split()),
             "timings": {
@@ -154,10 +160,45 @@ class Composer:
         """The name the profile signs with (used in prompts)."""
         return profile_style(self.db, profile).name or profile.display_name
 
-    def retrieve(
+    def anchors(
         self, profile: Profile, request: DraftRequest, allowed: Optional[set[int]] = None
+    ) -> list[Document]:
+        """The profile's style anchors for a request (none when RAG is off)."""
+        if not request.use_rag:
+            return []
+        return style_anchors(
+            self.db,
+            profile.id,
+            self.embedder,
+            request.kind,
+            request.anchors,
+            frozenset(request.exclude_ids),
+            frozenset(allowed) if allowed is not None else None,
+        )
+
+    def warm(self, profile: Profile, kind: str = "email") -> int:
+        """Compute the model state of the prompt head every draft of this profile starts with (worker thread).
+
+        Returns the head's length in characters."""
+        request = DraftRequest("", kind=kind)
+        anchors = self.anchors(profile, request)
+        head = head_messages(self.style_name(profile), kind, anchors, self._playback(anchors))
+        prompt = self.generator.format_chat([*head, {"role": "user", "content": "x"}])
+        n = static_head(self.generator.format_chat, head, prompt)
+        self.generator.warm(prompt[:n])
+        return n
+
+    def _playback(self, docs: list[Document]) -> dict[int, str]:
+        return self.playback_lookup([d.id for d in docs]) if (self.playback_lookup and docs) else {}
+
+    def retrieve(
+        self,
+        profile: Profile,
+        request: DraftRequest,
+        allowed: Optional[set[int]] = None,
+        exclude: frozenset[int] = frozenset(),
     ) -> list[Exemplar]:
-        """Exemplars for a request (empty when RAG is off)."""
+        """Exemplars for a request, none of ``exclude`` (empty when RAG is off)."""
         if not request.use_rag or request.k <= 0:
             return []
         query = (
@@ -172,7 +213,7 @@ class Composer:
             self.embedder,
             k=request.k,
             kind=request.kind,
-            exclude=request.exclude_ids,
+            exclude=set(request.exclude_ids) | exclude,
             recency_weight=self.recency_weight,
             allowed=allowed,
         )
@@ -188,23 +229,29 @@ class Composer:
     ) -> DraftResult:
         """Write a draft for ``request`` in the profile's voice."""
         style, centroid = _profile_style(self.db, profile, allowed)
-        exemplars = self.retrieve(profile, request, allowed)
+        anchors = self.anchors(profile, request, allowed)
+        exemplars = self.retrieve(profile, request, allowed, frozenset(d.id for d in anchors))
         docs = [e.doc for e in exemplars]
         target = style.target_words(request.kind)
         if docs:  # the length of the closest examples says most about this kind of mail
             ex_words = sorted(len(d.body.split()) for d in docs)
             target = int(round(0.5 * target + 0.5 * ex_words[len(ex_words) // 2]))
         max_tokens = request.max_tokens or max_tokens_for(target)
-        playback = self.playback_lookup([d.id for d in docs]) if (self.playback_lookup and docs) else {}
+        playback = self._playback(docs + anchors)
         budget = self.generator.context_length - max_tokens - 16
+        name = style.name or profile.display_name
 
-        def build(n: int) -> list[dict]:
-            return build_messages(style.name or profile.display_name, request, docs[:n], playback)
+        def build(n: int) -> list[dict]:  # the retrieved exemplars go first, the anchors last
+            return build_messages(name, request, docs[: max(0, n - len(anchors))], playback, anchors[:n])
 
         messages, used = fit_messages(
-            build, lambda m: self.generator.count_tokens(self.generator.format_chat(m)), len(docs), budget
+            build,
+            lambda m: self.generator.count_tokens(self.generator.format_chat(m)),
+            len(docs) + len(anchors),
+            budget,
         )
-        exemplars = exemplars[:used]
+        exemplars = exemplars[: max(0, used - len(anchors))]
+        anchors = anchors[:used]
         recipient = (
             request.recipient
             or (
@@ -225,6 +272,9 @@ class Composer:
         )
         prefill = f"{greeting}\n\n" if greeting else ""
         prompt = self.generator.format_chat(messages) + prefill
+        head = static_head(
+            self.generator.format_chat, head_messages(name, request.kind, anchors, playback), prompt
+        )
         own_name = style.name or (profile.display_name.split()[0] if profile.display_name else "")
         facts = extract_facts(request.instruction)
         support = Support.from_texts(
@@ -245,6 +295,7 @@ class Composer:
                 stop=list(STOP_STRINGS),
                 guide=guide,
                 temperature=self.temperature if request.temperature is None else request.temperature,
+                static_prefix_chars=head,
             )
             raw, cancelled = self._stream(
                 prompt,
@@ -291,7 +342,7 @@ class Composer:
         save_error = ""
         if log:
             try:
-                gen_id = self._log(profile, request, exemplars, prompt, params, text, stats)
+                gen_id = self._log(profile, request, exemplars, anchors, prompt, params, text, stats)
             except sqlite3.OperationalError as exc:  # the draft is still shown; only its record is missing
                 save_error = str(storage_error(exc, "the draft was not recorded"))
         if on_update:
@@ -309,6 +360,7 @@ class Composer:
             check,
             attempts,
             save_error,
+            anchors,
         )
 
     def _log(
@@ -316,6 +368,7 @@ class Composer:
         profile: Profile,
         request: DraftRequest,
         exemplars: list[Exemplar],
+        anchors: list[Document],
         prompt: str,
         params: GenParams,
         text: str,
@@ -326,7 +379,7 @@ class Composer:
             profile.id,
             instruction=request.instruction,
             incoming=request.incoming,
-            exemplar_ids=[e.doc.id for e in exemplars],
+            exemplar_ids=[e.doc.id for e in exemplars] + [d.id for d in anchors],
             prompt=prompt,
             model=self.generator.model_path,
             adapter=self.generator.adapter_name,

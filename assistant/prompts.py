@@ -1,7 +1,9 @@
 """Prompt building: the user's own past mail as few-shot turns, then the request.
 
 Each exemplar becomes a (user: instruction, assistant: the user's real text) pair in the model's own
-chat template, least relevant first, so the most relevant example sits right before the request.
+chat template, least relevant first, so the most relevant example sits right before the request. The
+profile's style anchors (assistant.anchors) come first, right after the system text: that head is the same
+for every draft of a profile, so its model state is computed once (``static_head``).
 The same instruction wording is used for exemplars, for the request and for training (data
 playback), so an adapter trained on it and retrieval reinforce each other.
 """
@@ -21,6 +23,9 @@ MAX_INCOMING_WORDS = 300
 MAX_INSTRUCTION_CHARS = 4000
 MAX_TOKENS_LIMIT = 2048
 MAX_EXEMPLARS = 20
+# quick compose (the tray popup): two retrieved mails after the two style anchors, so most of the prompt is
+# the profile's kept head and the first token comes soon after Enter
+QUICK_K = 2
 
 
 @dataclass
@@ -41,6 +46,7 @@ class DraftRequest:
     candidates: int = 4  # drafts tried at most; the first that states every fact and invents nothing wins
     exhaustive: bool = False  # try all candidates and keep the best (best-of-n)
     guided: bool = True  # steer decoding towards the request's facts
+    anchors: int = 2  # the profile's most typical mails at the head of the prompt (with RAG on)
 
     def problems(self) -> list[str]:
         """What makes this request unusable, in words the user can act on (empty when fine)."""
@@ -57,6 +63,10 @@ class DraftRequest:
         if self.use_rag and not 1 <= self.k <= MAX_EXEMPLARS:
             out.append(
                 f"the number of past mails shown (k) must be between 1 and {MAX_EXEMPLARS} (got {self.k})"
+            )
+        if not 0 <= self.anchors <= MAX_EXEMPLARS:
+            out.append(
+                f"the number of style anchors must be between 0 and {MAX_EXEMPLARS} (got {self.anchors})"
             )
         if self.kind not in ("email", "note"):
             out.append(f"kind must be 'email' or 'note' (got {self.kind!r})")
@@ -112,12 +122,41 @@ def exemplar_instruction(doc: Document, playback: Optional[str] = None) -> str:
 
 
 def build_messages(
-    name: str, request: DraftRequest, exemplars: Sequence[Document], playback: Optional[dict[int, str]] = None
+    name: str,
+    request: DraftRequest,
+    exemplars: Sequence[Document],
+    playback: Optional[dict[int, str]] = None,
+    anchors: Sequence[Document] = (),
 ) -> list[dict]:
-    """Chat messages: system, exemplar turns (most relevant last), then the request."""
+    """Chat messages: system, style anchors, exemplar turns (most relevant last), then the request."""
+    messages = head_messages(name, request.kind, anchors, playback)
+    messages += exemplar_turns(list(reversed(list(exemplars))), playback)  # exemplars arrive best first
+    messages.append(
+        {"role": "user", "content": instruction_text(request.instruction, request.kind, request.incoming)}
+    )
+    return messages
+
+
+def head_messages(
+    name: str, kind: str, anchors: Sequence[Document], playback: Optional[dict[int, str]] = None
+) -> list[dict]:
+    """The part of every prompt of a profile that does not depend on the request: system text and anchors."""
+    return [{"role": "system", "content": system_text(name, kind)}, *exemplar_turns(anchors, playback)]
+
+
+def static_head(format_chat: Callable[[list[dict]], str], head: list[dict], prompt: str) -> int:
+    """How many leading characters of ``prompt`` are the formatted ``head`` (up to the next turn's text)."""
+    import os
+
+    probe = format_chat([*head, {"role": "user", "content": "\x00"}])
+    return len(os.path.commonprefix([probe, prompt]))
+
+
+def exemplar_turns(exemplars: Sequence[Document], playback: Optional[dict[int, str]] = None) -> list[dict]:
+    """(instruction, the user's text) turn pairs, in the order given."""
     playback = playback or {}
-    messages = [{"role": "system", "content": system_text(name, request.kind)}]
-    for doc in reversed(list(exemplars)):  # exemplars arrive best first
+    messages: list[dict] = []
+    for doc in exemplars:
         messages.append(
             {
                 "role": "user",
@@ -129,9 +168,6 @@ def build_messages(
             }
         )
         messages.append({"role": "assistant", "content": _clip(doc.body, MAX_EXEMPLAR_WORDS)})
-    messages.append(
-        {"role": "user", "content": instruction_text(request.instruction, request.kind, request.incoming)}
-    )
     return messages
 
 

@@ -81,7 +81,7 @@ _FTS_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ownvoice-bm2
 _BLAS_LIMIT: list = []
 
 
-def _matrix(
+def profile_matrix(
     db: sqlite_utils.Database, profile_id: int, model: str, kind: Optional[str]
 ) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
     """(ids, vectors, id -> row) of a profile, cached until any embedding is added or removed."""
@@ -136,7 +136,7 @@ def search(
     ids, mat = np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
     row_of: dict[int, int] = {}
     if embedder is not None:
-        ids, mat, row_of = _matrix(db, profile_id, embedder.name, kind)
+        ids, mat, row_of = profile_matrix(db, profile_id, embedder.name, kind)
         if len(ids):
             sims = mat @ embedder.encode([query])[0]
             filtered_out = len(exclude) + (max(0, len(ids) - len(allowed)) if allowed is not None else 0)

@@ -86,3 +86,27 @@ def test_cli_import_search_draft_and_stats_with_the_fakes(fake_home, script, cap
     assert main(["stats", "--json"]) == 0
     stats = json.loads(capsys.readouterr().out)[0]
     assert stats["documents"] == 22 and stats["generations"] == 1 and stats["embedded"] == 22
+
+
+def test_every_draft_opens_with_the_same_style_anchors_none_repeated_none_edited(persona, script):
+    a = persona.draft(DraftRequest("ask Marco about the Tuesday site visit", k=3), "priya")
+    first_prompt, first_head = script.prompts[0], script.params[0].static_prefix_chars
+    b = persona.draft(DraftRequest("thank Jonas for the photos", k=3), "priya")
+    last_prompt, last_head = script.prompts[-1], script.params[-1].static_prefix_chars
+    assert len(a.anchors) == 2 and [d.id for d in a.anchors] == [d.id for d in b.anchors]
+    assert first_head == last_head > 0 and first_prompt[:first_head] == last_prompt[:last_head]
+    head = first_prompt[:first_head]
+    for doc in a.anchors:  # the head holds the anchors and nothing of the request
+        assert doc.body.strip().split("\n")[-3][:30] in head
+    assert (
+        "Tuesday site visit" not in head
+        and "ask Marco about the Tuesday site visit" in first_prompt[first_head:]
+    )
+    assert not {d.id for d in a.anchors} & {e.doc.id for e in a.exemplars}  # an anchor is not shown twice
+    assert len(a.exemplars) == 3
+    edited = a.anchors[0].id
+    c = persona.draft(DraftRequest("thank Jonas for the photos", k=3, exclude_ids={edited}), "priya")
+    assert edited not in [d.id for d in c.anchors] + [e.doc.id for e in c.exemplars]
+    assert len(c.anchors) == 2
+    none = persona.draft(DraftRequest("thank Jonas for the photos", k=3, anchors=0), "priya")
+    assert none.anchors == [] and script.params[-1].static_prefix_chars < first_head

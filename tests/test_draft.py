@@ -22,13 +22,29 @@ def test_draft_is_streamed_logged_and_uses_exemplars(persona_app):
     for ex in result.exemplars:  # every exemplar's text is in the prompt
         assert ex.doc.body.split("\n")[2][:40] in result.prompt
     row = G.get_generation(app.db, result.generation_id)
-    assert row["exemplar_ids"] == [e.doc.id for e in result.exemplars]
+    assert row["exemplar_ids"] == [e.doc.id for e in result.exemplars] + [d.id for d in result.anchors]
     assert row["output"] == result.text and row["completion_tokens"] == result.stats.completion_tokens > 0
     assert row["model"].endswith(".gguf") and row["prompt"] == result.prompt
     # the user's own greeting and sign-off
     assert result.text.startswith("Hey Marco —")
     assert result.text.rstrip().endswith("Priya")
     assert "[" not in result.text
+
+
+def test_the_kept_prompt_head_is_reused_and_changes_nothing(persona_app):
+    app = persona_app
+    gen = app.generator()
+    gen.prefixes.clear()
+    gen.reset()
+    req = DraftRequest("say yes and suggest a Thursday evening", k=2, temperature=0.0, candidates=1)
+    first = app.draft(req, "priya")  # computes the head (system text + anchors) and keeps it
+    head_tokens = gen.count_tokens(first.prompt[: first.params["static_prefix_chars"]])
+    assert len(first.anchors) == 2 and first.stats.reused_tokens == 0 and len(gen.prefixes) == 1
+    app.draft(DraftRequest("thank Jonas for the photos", k=2, candidates=1, anchors=0), "priya")
+    again = app.draft(req, "priya")  # the live cache holds another prompt: the kept head is loaded
+    assert head_tokens - 1 <= again.stats.reused_tokens <= head_tokens + 1
+    assert again.stats.reused_tokens < again.stats.prompt_tokens
+    assert again.text == first.text and again.prompt == first.prompt
 
 
 def test_same_seed_same_draft(persona_app):

@@ -10,7 +10,7 @@ from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
 
 from ownvoice.assistant import email_io
-from ownvoice.assistant.prompts import DraftRequest
+from ownvoice.assistant.prompts import QUICK_K, DraftRequest
 
 from .workers import Operation, Runner
 
@@ -28,6 +28,7 @@ class QuickPopup(QWidget):
         self.runner, self.app = runner, app
         self.profile_name, self.profile_id = profile_name, profile_id
         self.op: Optional[Operation] = None
+        self.warming: Optional[Operation] = None
         self.result = None
         self.instruction = QLineEdit(placeholderText="What should it say? (Enter to draft)")
         self.incoming = QPlainTextEdit(placeholderText="Paste the mail you are answering (optional)")
@@ -51,6 +52,22 @@ class QuickPopup(QWidget):
         self.raise_()
         self.activateWindow()
         self.instruction.setFocus()
+        self.warm()
+
+    def warm(self) -> None:
+        """While the user types, compute the model state of the prompt head every draft starts with (worker
+        thread), unless the worker is busy: a draft started meanwhile waits behind it and reuses it."""
+        if self.warming is not None or self.op is not None or self.runner.busy:
+            return
+        self.warming = self.runner.start(
+            lambda app, op: app.warm_drafting(self.profile_name),
+            on_done=self._warmed,
+            on_failed=self._warmed,
+            label="Preparing quick compose",
+        )
+
+    def _warmed(self, *_: object) -> None:
+        self.warming = None  # a failure shows when the user drafts: the draft meets the same problem
 
     def start(self) -> None:
         """Draft on the worker thread, streaming into the output box."""
@@ -65,6 +82,7 @@ class QuickPopup(QWidget):
             self.instruction.text().strip(),
             incoming=inc.prompt_text() if inc else "",
             recipient=inc.first_name if inc else "",
+            k=QUICK_K,
         )
         name = self.profile_name
         self.hint.setText("Drafting…")

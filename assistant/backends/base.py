@@ -61,6 +61,7 @@ class GenParams:
     seed: int = 0
     stop: list[str] = field(default_factory=list)
     guide: Optional[Guide] = None
+    static_prefix_chars: int = 0  # the prompt's head shared by every draft of a profile: its state is kept
 
 
 @dataclass
@@ -72,6 +73,7 @@ class GenStats:
     ttft_s: float = 0.0
     total_s: float = 0.0
     mean_logprob: float = 0.0  # of the sampled tokens under the unguided model: how natural the text is
+    reused_tokens: int = 0  # prompt tokens whose state was already computed (kept prefix or live cache)
 
     @property
     def tokens_per_s(self) -> float:
@@ -101,6 +103,9 @@ class Generator(ABC):
 
     def reset(self) -> None:
         """Forget any cached prompt state (the next generation starts fresh: reproducible per seed)."""
+
+    def warm(self, prefix: str) -> None:
+        """Prepare for prompts starting with ``prefix`` (its state computed and kept if the backend can)."""
 
     @property
     def context_length(self) -> int:

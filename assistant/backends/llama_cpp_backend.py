@@ -3,6 +3,12 @@
 Loaded models are cached per (path, n_ctx) for the process, so switching profile or adapter never
 reloads the base. Adapters are applied unmerged through llama.cpp's adapter API; several can be
 loaded on one model and switched in microseconds.
+
+Prompt reuse: a draft's prompt opens with a part that is the same for every draft of a profile (system text
+and style anchors, ``GenParams.static_prefix_chars``). Its KV state is computed once per (model, adapter)
+and kept (``PrefixStates``: the sequence's KV cells only, not llama-cpp-python's full-vocabulary score
+rows), so a draft after any other prompt processes only its own exemplars and request. llama-cpp-python
+itself reuses whatever prefix the live KV cache shares with the next prompt (the candidates of one draft).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import ctypes
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Optional
@@ -74,6 +81,7 @@ class LlamaCppGenerator(Generator):
         self.last_stats = GenStats()
         self._lock = threading.Lock()
         self.adapters = AdapterSlot.of(self.llm)  # one per llama context: every wrapper sees what is applied
+        self.prefixes = PrefixStates.of(self.llm)
 
     @property
     def context_length(self) -> int:
@@ -114,6 +122,16 @@ class LlamaCppGenerator(Generator):
         """Number of tokens ``text`` takes (special tokens parsed)."""
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
+    def prompt_tokens(self, prompt: str) -> list[int]:
+        """The tokens llama-cpp-python decodes for ``prompt`` (BOS as the model wants, specials parsed)."""
+        return list(self.llm.tokenize(prompt.encode("utf-8"), special=True))
+
+    def warm(self, prefix: str) -> None:
+        """Compute and keep the KV state of a prompt head that drafts will start with (worker thread)."""
+        with self._lock:
+            tokens = self.prompt_tokens(prefix)
+            self.prefixes.restore(tokens, len(tokens), self.adapters.key)
+
     def stream(self, prompt: str, params: GenParams, cancel: Optional[CancelToken] = None) -> Iterator[str]:
         """Yield completion pieces; stops at the params' stop strings, EOS or cancel."""
         stats = GenStats(prompt_tokens=self.count_tokens(prompt))
@@ -121,6 +139,12 @@ class LlamaCppGenerator(Generator):
         with self._lock:
             start = time.perf_counter()
             import llama_cpp
+
+            if params.static_prefix_chars:
+                tokens = self.prompt_tokens(prompt)
+                head = self.prompt_tokens(prompt[: params.static_prefix_chars])
+                static = common_prefix(head, tokens)
+                stats.reused_tokens = self.prefixes.restore(tokens, static, self.adapters.key)
 
             recorder = _LogprobRecorder(stats.prompt_tokens)
             guards: list = [
@@ -380,6 +404,103 @@ class _FactGuide:
         return scores
 
 
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    """How many leading tokens two sequences share."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+class PrefixStates:
+    """Saved KV states of prompt heads on one llama context, per adapter (the model cache shares the context).
+
+    Only the sequence's KV cells are kept (llama_state_seq_*), a few MB for the embedded model where
+    llama-cpp-python's own save_state also copies up to n_batch rows of full-vocabulary scores (100 MB).
+    """
+
+    MAX_STATES = 3
+
+    @classmethod
+    def of(cls, llm) -> PrefixStates:
+        """The states of this llama context (created once)."""
+        states = getattr(llm, "_ownvoice_prefixes", None)
+        if states is None:
+            states = cls(llm)
+            llm._ownvoice_prefixes = states
+        return states
+
+    def __init__(self, llm) -> None:
+        self.llm = llm
+        self._states: OrderedDict[tuple, bytes] = OrderedDict()  # (adapter key, tokens) -> KV cells
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def live_tokens(self) -> list[int]:
+        """The tokens whose KV the context holds now."""
+        return [int(t) for t in self.llm.input_ids[: self.llm.n_tokens]]
+
+    def restore(self, tokens: list[int], static: int, adapter: tuple) -> int:
+        """Bring the KV cache to the longest known head of ``tokens``; the first ``static`` tokens are
+        computed and kept when nothing known covers them. Returns how many prompt tokens need no decoding."""
+        live = common_prefix(self.live_tokens(), tokens)
+        best, best_n = None, live
+        for key in self._states:
+            if key[0] == adapter:
+                n = common_prefix(key[1], tokens)
+                if n > best_n:
+                    best, best_n = key, n
+        if best is not None:
+            self._load(best)
+            live = best_n
+        if static > live or (static and not self._covered(tokens[:static], adapter)):
+            self._compute(tokens[:static], adapter, live)
+        return live
+
+    def _covered(self, head: list[int], adapter: tuple) -> bool:
+        return any(k[0] == adapter and common_prefix(k[1], head) == len(head) for k in self._states)
+
+    def _compute(self, head: list[int], adapter: tuple, live: int) -> None:
+        """Decode ``head`` (after the ``live`` tokens already in the cache) and keep its state."""
+        import llama_cpp
+
+        llm = self.llm
+        llm._ctx.kv_cache_seq_rm(-1, live, -1)
+        llm.n_tokens = live
+        if len(head) > live:
+            llm.eval(head[live:])
+        size = llama_cpp.llama_state_seq_get_size(llm._ctx.ctx, 0)
+        buf = (ctypes.c_uint8 * int(size))()
+        written = llama_cpp.llama_state_seq_get_data(llm._ctx.ctx, buf, size, 0)
+        self._states[(adapter, tuple(head))] = bytes(buf[: int(written)])
+        while len(self._states) > self.MAX_STATES:
+            self._states.popitem(last=False)
+
+    def _load(self, key: tuple) -> None:
+        import llama_cpp
+
+        llm = self.llm
+        blob = self._states[key]
+        self._states.move_to_end(key)
+        llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+        buf = (ctypes.c_uint8 * len(blob)).from_buffer_copy(blob)
+        if not llama_cpp.llama_state_seq_set_data(llm._ctx.ctx, buf, len(blob), 0):
+            llm.reset()
+            self._states.pop(key, None)
+            return
+        tokens = key[1]
+        llm.input_ids[: len(tokens)] = tokens
+        llm.n_tokens = len(tokens)
+        llm._requires_eval = True  # the scores row of the last token is not restored: decode it again
+
+    def clear(self) -> None:
+        """Forget every saved state."""
+        self._states.clear()
+
+
 class AdapterSlot:
     """The LoRA adapters loaded on one llama.cpp model, and which one is active.
 
@@ -400,6 +521,12 @@ class AdapterSlot:
         self.llm = llm
         self._loaded: dict[str, Any] = {}
         self.active_name = ""
+        self.active_scale = 1.0
+
+    @property
+    def key(self) -> tuple:
+        """What the model's KV depends on beside the tokens: the active adapter and its scale."""
+        return (self.active_name, self.active_scale if self.active_name else 0.0)
 
     def load(self, path: str) -> None:
         """Load an adapter GGUF (once) so it can be activated."""
@@ -422,12 +549,16 @@ class AdapterSlot:
         self._loaded[key] = handle
 
     def activate(self, path: Optional[str], scale: float = 1.0) -> None:
-        """Make ``path`` the active adapter (None: none); the KV cache is reset."""
+        """Make ``path`` the active adapter (None: none); the KV cache is reset when that changes anything."""
         import llama_cpp
 
+        wanted = (str(Path(path).resolve()), scale) if path is not None else ("", 0.0)
+        if wanted == self.key:
+            return
         if path is None:
             llama_cpp.llama_set_adapters_lora(self.llm._ctx.ctx, None, 0, None)
             self.active_name = ""
+            self.active_scale = 1.0
         else:
             key = str(Path(path).resolve())
             self.load(key)
@@ -437,6 +568,7 @@ class AdapterSlot:
             if rc != 0:
                 raise ModelError(f"{path}: llama.cpp could not apply this adapter (code {rc})")
             self.active_name = key
+            self.active_scale = scale
         self.llm.reset()
 
     def unload(self, path: str) -> None:

@@ -5,6 +5,9 @@ two past mails as exemplars and the request, the mail as the response), so promp
 than responses, as they are when a user trains. Both loops put the loss on response tokens only; the plain
 loop does it the usual way (labels -100 on the prompt, logits for every position), runs with torch's
 default threading and no gradient checkpointing.
+
+Where the run is bf16 (a CPU with native bf16 or CUDA), the same run is repeated in fp32 and both adapters'
+held-out loss (computed in fp32 on rows the runs never saw) is compared: bf16 must stay within 1%.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from .corpus import text
 
 STEPS = 12
 ROWS = 32
+EVAL_ROWS = 8
+BF16_TOLERANCE = 0.01  # bf16's held-out loss within 1% of fp32's
 
 PLAIN_LOOP = r"""
 import json, sys, time, resource, torch
@@ -86,8 +91,8 @@ def _child(code: str, args: list[str], env: dict | None = None) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def ours_config(app, data: Path, out: Path, steps: int = STEPS):
-    """The TrainConfig OwnVoice uses for this data (CPU; fp32 unless bf16 is native; auto checkpointing)."""
+def ours_config(app, data: Path, out: Path, steps: int = STEPS, precision: str = "auto", eval_file: str = ""):
+    """The TrainConfig OwnVoice uses for this data (CPU; bf16 where native, else fp32; auto checkpointing)."""
     from ownvoice.adapters.config import TrainConfig
 
     from ..backends.defaults import default_gguf_path
@@ -101,10 +106,12 @@ def ours_config(app, data: Path, out: Path, steps: int = STEPS):
         device="cpu",
         quantize="none",
         checkpoint_every=0,
+        precision=precision,
+        eval_file=eval_file,
     )
 
 
-def run_ours(app, tmp: Path) -> dict:
+def run_ours(app, tmp: Path, precision: str = "auto") -> dict:
     """Our trainer in a child process with the environment the app gives its training worker."""
     import os
 
@@ -114,13 +121,14 @@ def run_ours(app, tmp: Path) -> dict:
     from ..backends.defaults import default_gguf_path
 
     base = cached_base_dir(default_gguf_path(), app.cache_dir())
-    data = tmp / "rows.jsonl"
+    data, held_out = tmp / "rows.jsonl", tmp / "held_out.jsonl"
     if not data.exists():
         data.write_text("\n".join(json.dumps(r) for r in training_rows(app.generator())))
-    cfg = ours_config(app, data, tmp / "run")
-    cfg.save(tmp / "cfg.json")
+        held_out.write_text("\n".join(json.dumps(r) for r in training_rows(app.generator(), EVAL_ROWS, 1)))
+    cfg = ours_config(app, data, tmp / f"run-{precision}", precision=precision, eval_file=str(held_out))
+    cfg.save(tmp / f"cfg-{precision}.json")
     env = {**os.environ, **worker_env(cfg.thread_count())}
-    return _child(OURS, [str(tmp / "cfg.json"), str(base)], env)
+    return _child(OURS, [str(tmp / f"cfg-{precision}.json"), str(base)], env)
 
 
 def run(app, runs: int) -> dict:
@@ -141,12 +149,23 @@ def run(app, runs: int) -> dict:
         "gradient_checkpointing",
         "threads",
     )
-    return {
+    out = {
         "steps": STEPS,
         "ownvoice": {k: ours[k] for k in keep if k in ours},
         "plain": {k: round(v, 5) if isinstance(v, float) else v for k, v in plain.items()},
         "ratio": round(ours["tokens_per_s"] / plain["tokens_per_s"], 2),
     }
+    if ours.get("precision") == "bf16":
+        fp32 = run_ours(app, tmp, "fp32")
+        rel = abs(ours["eval_loss_adapter"] - fp32["eval_loss_adapter"]) / fp32["eval_loss_adapter"]
+        out["bf16_check"] = {
+            "held_out_loss_bf16": round(ours["eval_loss_adapter"], 5),
+            "held_out_loss_fp32": round(fp32["eval_loss_adapter"], 5),
+            "relative_difference": round(rel, 5),
+            "within_tolerance": rel <= BF16_TOLERANCE,
+            "fp32_tokens_per_s": fp32["tokens_per_s"],
+        }
+    return out
 
 
 def markdown(r: dict) -> str:
@@ -161,4 +180,15 @@ def markdown(r: dict) -> str:
         f"{o['peak_rss_mb']:.0f} |\n"
         f"| plain transformers+peft loop | {p['tokens_per_s']:.0f} | {p['cpu_s_per_token'] * 1000:.1f} | "
         f"{p['peak_rss_mb']:.0f} |\n\nratio OwnVoice/plain tokens/s: {r['ratio']:.2f}"
+        + _bf16_line(r.get("bf16_check"))
+    )
+
+
+def _bf16_line(check: dict | None) -> str:
+    if not check:
+        return ""
+    return (
+        f"\n\nbf16 vs fp32 (same steps, held-out loss in fp32): {check['held_out_loss_bf16']:.4f} vs "
+        f"{check['held_out_loss_fp32']:.4f} ({check['relative_difference'] * 100:.2f}%, tolerance "
+        f"{BF16_TOLERANCE * 100:.0f}%); fp32 run {check['fp32_tokens_per_s']:.0f} tokens/s"
     )
