@@ -42,7 +42,7 @@ def test_the_kept_prompt_head_is_reused_and_changes_nothing(persona_app):
     assert len(first.anchors) == 2 and first.stats.reused_tokens == 0 and len(gen.prefixes) == 1
     app.draft(DraftRequest("thank Jonas for the photos", k=2, candidates=1, anchors=0), "priya")
     again = app.draft(req, "priya")  # the live cache holds another prompt: the kept head is loaded
-    assert head_tokens - 1 <= again.stats.reused_tokens <= head_tokens + 1
+    assert again.stats.reused_tokens in (head_tokens, head_tokens + 1)  # + BOS where the model has one
     assert again.stats.reused_tokens < again.stats.prompt_tokens
     assert again.text == first.text and again.prompt == first.prompt
 

@@ -7,8 +7,11 @@ loaded on one model and switched in microseconds.
 Prompt reuse: a draft's prompt opens with a part that is the same for every draft of a profile (system text
 and style anchors, ``GenParams.static_prefix_chars``). Its KV state is computed once per (model, adapter)
 and kept (``PrefixStates``: the sequence's KV cells only, not llama-cpp-python's full-vocabulary score
-rows), so a draft after any other prompt processes only its own exemplars and request. llama-cpp-python
-itself reuses whatever prefix the live KV cache shares with the next prompt (the candidates of one draft).
+rows), so a draft after any other prompt processes only its own exemplars and request. Such a prompt
+always starts from that exact state, never from whatever the live cache shares with it: the rest is decoded
+in one batch every time, so the same prompt and seed give the same draft (a token decoded alone or in
+another batch split can come out a rounding apart and change what is sampled). A prompt streamed without a
+head keeps llama-cpp-python's own reuse of the live cache.
 """
 
 from __future__ import annotations
@@ -439,39 +442,26 @@ class PrefixStates:
     def __len__(self) -> int:
         return len(self._states)
 
-    def live_tokens(self) -> list[int]:
-        """The tokens whose KV the context holds now."""
-        return [int(t) for t in self.llm.input_ids[: self.llm.n_tokens]]
-
     def restore(self, tokens: list[int], static: int, adapter: tuple) -> int:
-        """Bring the KV cache to the longest known head of ``tokens``; the first ``static`` tokens are
-        computed and kept when nothing known covers them. Returns how many prompt tokens need no decoding."""
-        live = common_prefix(self.live_tokens(), tokens)
-        best, best_n = None, live
-        for key in self._states:
-            if key[0] == adapter:
-                n = common_prefix(key[1], tokens)
-                if n > best_n:
-                    best, best_n = key, n
-        if best is not None:
-            self._load(best)
-            live = best_n
-        if static > live or (static and not self._covered(tokens[:static], adapter)):
-            self._compute(tokens[:static], adapter, live)
-        return live
+        """Put the KV cache at exactly the kept state of ``tokens[:static]`` (computed and kept at first).
 
-    def _covered(self, head: list[int], adapter: tuple) -> bool:
-        return any(k[0] == adapter and common_prefix(k[1], head) == len(head) for k in self._states)
+        The rest of the prompt is then decoded in one batch from there, the same computation for every draft
+        of that prompt whatever ran before, so a seed gives the same draft. Returns how many prompt tokens
+        needed no decoding."""
+        key = (adapter, tuple(tokens[:static]))
+        if key in self._states and self._load(key):
+            return static
+        self._compute(list(key[1]), adapter)
+        return 0
 
-    def _compute(self, head: list[int], adapter: tuple, live: int) -> None:
-        """Decode ``head`` (after the ``live`` tokens already in the cache) and keep its state."""
+    def _compute(self, head: list[int], adapter: tuple) -> None:
+        """Decode ``head`` from an empty cache and keep its state."""
         import llama_cpp
 
         llm = self.llm
-        llm._ctx.kv_cache_seq_rm(-1, live, -1)
-        llm.n_tokens = live
-        if len(head) > live:
-            llm.eval(head[live:])
+        llm.reset()
+        llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+        llm.eval(head)
         size = llama_cpp.llama_state_seq_get_size(llm._ctx.ctx, 0)
         buf = (ctypes.c_uint8 * int(size))()
         written = llama_cpp.llama_state_seq_get_data(llm._ctx.ctx, buf, size, 0)
@@ -479,7 +469,8 @@ class PrefixStates:
         while len(self._states) > self.MAX_STATES:
             self._states.popitem(last=False)
 
-    def _load(self, key: tuple) -> None:
+    def _load(self, key: tuple) -> bool:
+        """Put a kept state in the cache (False, and the state dropped, when llama.cpp refuses it)."""
         import llama_cpp
 
         llm = self.llm
@@ -490,11 +481,12 @@ class PrefixStates:
         if not llama_cpp.llama_state_seq_set_data(llm._ctx.ctx, buf, len(blob), 0):
             llm.reset()
             self._states.pop(key, None)
-            return
+            return False
         tokens = key[1]
         llm.input_ids[: len(tokens)] = tokens
         llm.n_tokens = len(tokens)
-        llm._requires_eval = True  # the scores row of the last token is not restored: decode it again
+        llm._requires_eval = True  # the last token's scores are not kept: the rest of the prompt follows
+        return True
 
     def clear(self) -> None:
         """Forget every saved state."""
