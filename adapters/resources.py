@@ -21,15 +21,31 @@ ACTIVATION_FACTOR = 24
 MEMORY_SHARE = 0.5  # checkpointing goes on when weights + activations would take more than this of free RAM
 BACKGROUND_NICE = 10
 SPIN_COUNT = 100_000
+BF16_FLAGS = {"avx512_bf16", "amx_bf16"}  # torch 2.13 has no CPU-feature probe of its own for these
 
 
 def cpu_bf16_supported() -> bool:
     """True when this CPU has native bf16 matrix instructions (AMX or AVX-512-BF16)."""
-    import torch
+    flags = _cpu_flags()
+    if flags:
+        return bool(flags & BF16_FLAGS)
+    import torch  # no /proc/cpuinfo: torch's own probes where this build has them
 
-    probes = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
     cpu = getattr(torch._C, "_cpu", None)
+    probes = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
     return any(bool(getattr(cpu, name, lambda: False)()) for name in probes)
+
+
+def _cpu_flags() -> set[str]:
+    """The CPU's feature flags as Linux reports them (empty elsewhere)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith(("flags", "Features")):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
 
 
 def choose_precision(pref: str, device: str) -> str:
