@@ -32,3 +32,15 @@ def test_a_background_run_leaves_a_core_and_its_threads_sleep_when_waiting():
     env = worker_env(1)
     assert env["OMP_WAIT_POLICY"] == "PASSIVE" and env["OMP_NUM_THREADS"] == "1"
     assert choose_precision("fp32", "cuda") == "fp32" and choose_precision("auto", "cuda") == "bf16"
+
+
+def test_bf16_is_chosen_from_the_cpus_own_flags(monkeypatch):
+    from ownvoice.adapters import resources
+
+    monkeypatch.setattr(resources, "_cpu_flags", lambda: {"avx2", "avx512f", "avx512_bf16"})
+    assert resources.cpu_bf16_supported() and choose_precision("auto", "cpu") == "bf16"
+    monkeypatch.setattr(resources, "_cpu_flags", lambda: {"avx2", "amx_bf16", "amx_tile"})
+    assert resources.cpu_bf16_supported()
+    monkeypatch.setattr(resources, "_cpu_flags", lambda: {"avx2", "avx512f", "avx512bw"})  # AVX-512, no bf16
+    assert not resources.cpu_bf16_supported() and choose_precision("auto", "cpu") == "fp32"
+    assert choose_precision("bf16", "cpu") == "bf16"  # asked for: taken as asked

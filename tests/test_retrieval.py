@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from ownvoice.assistant.retrieval import search
 from ownvoice.store import documents as D
@@ -58,3 +59,16 @@ def test_exclude_and_recency(persona_app):
     recent = search(app.db, prof.id, "thanks", app.embedder(), k=3, recency_weight=5.0)
     dates = [r.doc.sent_at for r in recent]
     assert dates == sorted(dates, reverse=True)
+
+
+@pytest.mark.slow  # the real MiniLM
+def test_the_direct_query_embedding_equals_the_librarys_own():
+    from ownvoice.assistant.backends.defaults import default_embedder_path
+    from ownvoice.assistant.backends.st_embedder import AGREEMENT, SentenceTransformerEmbedder
+
+    emb = SentenceTransformerEmbedder(str(default_embedder_path()))
+    texts = ["tell Ana the report comes Friday", "Grüße aus Köln, 7:30 pm?", "a long mail " * 400]
+    direct = emb._encode_direct(texts)  # the long one is cut at the model's 256 tokens, as the library does
+    library = emb._encode_batches(texts, 32)
+    assert direct.shape == library.shape == (3, 384) and float(np.abs(direct - library).max()) <= AGREEMENT
+    assert np.allclose(emb.encode(texts[:1]), library[:1], atol=AGREEMENT) and emb._direct is True

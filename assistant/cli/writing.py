@@ -80,6 +80,7 @@ def cmd_draft(args) -> int:
         instruction=args.instruction,
         incoming=incoming.prompt_text() if incoming else "",
         k=args.k,
+        anchors=args.anchors,
         use_rag=not args.no_rag,
         max_tokens=args.max_tokens,
         seed=args.seed,
@@ -219,6 +220,9 @@ def register(sub, common) -> None:
     p.add_argument("--reply-to", metavar="FILE.eml", help="the mail you are answering")
     p.add_argument("--out", metavar="REPLY.eml", help="also save the draft as a reply .eml")
     p.add_argument("--k", type=int, default=4, help="how many of your past mails to show the model")
+    p.add_argument(
+        "--anchors", type=int, default=2, help="your most typical mails opening every prompt (0: none)"
+    )
     p.add_argument("--no-rag", action="store_true", help="do not use your past writing as examples")
     p.add_argument("--no-adapter", action="store_true", help="do not apply your trained style adapter")
     p.add_argument("--model", metavar="PATH.gguf", help="draft with this GGUF model")
