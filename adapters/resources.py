@@ -7,12 +7,19 @@
 - Threads: torch's OpenMP threads spin while they wait for work; beside other busy processes they burn
   CPU-seconds spinning against each other. The worker runs with ``OMP_WAIT_POLICY=PASSIVE`` (a waiting
   thread sleeps after a short spin), and a background run (the desktop app's) leaves one core to the UI
-  and runs at a lower priority.
+  and runs at a lower priority. Between steps ``ThreadGovernor`` looks at how much CPU other processes
+  took during the last step and runs on only the cores they left free (at least one thread): two threads
+  on a machine whose cores are taken wait for each other at every barrier while the scheduler runs
+  someone else (measured: 2.28x the idle CPU-seconds per token with 3 busy processes on 2 cores).
 """
 
 from __future__ import annotations
 
+import math
 import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Optional
 
 # bytes of saved activations per (token, layer, hidden unit) in fp32 training: SmolLM2-135M at batch 4 x 768
@@ -106,3 +113,54 @@ def lower_priority() -> None:
             os.nice(BACKGROUND_NICE)
         except OSError:
             pass
+
+
+@dataclass(frozen=True)
+class CpuSample:
+    """A reading of the clocks the governor compares: wall time, all CPUs' busy time, this process's time."""
+
+    wall: float
+    system_busy: float
+    own: float
+
+
+def cpu_sample() -> CpuSample:
+    """Now, the machine's busy CPU-seconds (all cores) and this process's CPU-seconds."""
+    import psutil
+
+    t = psutil.cpu_times()
+    busy = sum(getattr(t, f) for f in ("user", "nice", "system", "irq", "softirq", "steal") if hasattr(t, f))
+    own = psutil.Process().cpu_times()
+    return CpuSample(time.monotonic(), busy, own.user + own.system)
+
+
+class ThreadGovernor:
+    """Keeps the trainer's thread count to the cores other processes leave free (training process, between
+    steps)."""
+
+    def __init__(
+        self,
+        most: int,
+        set_threads: Callable[[int], None],
+        cores: Optional[int] = None,
+        sample: Callable[[], CpuSample] = cpu_sample,
+    ) -> None:
+        self.most, self.set_threads, self.sample = most, set_threads, sample
+        self.cores = cores or os.cpu_count() or 1
+        self.threads = most
+        self.used = {most}
+        self._last = sample()
+
+    def check(self) -> int:
+        """Threads for the next step, from what others used since the last check."""
+        now = self.sample()
+        wall = now.wall - self._last.wall
+        if wall > 0.05:
+            others = max(0.0, (now.system_busy - self._last.system_busy) - (now.own - self._last.own)) / wall
+            wanted = max(1, min(self.most, math.floor(self.cores - others + 0.5)))
+            if wanted != self.threads:
+                self.set_threads(wanted)
+                self.threads = wanted
+                self.used.add(wanted)
+        self._last = now
+        return self.threads

@@ -220,6 +220,7 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
     import torch
 
     from .resources import (
+        ThreadGovernor,
         activation_bytes,
         choose_precision,
         free_memory_bytes,
@@ -232,6 +233,7 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
         lower_priority()
     threads = cfg.thread_count()
     torch.set_num_threads(threads)
+    governor = ThreadGovernor(threads, torch.set_num_threads)
     device = choose_device(cfg.device)
     model_bytes = sum(f.stat().st_size for f in Path(base_dir).glob("*.safetensors"))
     nf4 = choose_nf4(cfg.quantize, device, model_bytes)
@@ -313,6 +315,7 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
     step, epoch = _load_checkpoint(model, optimizer, scheduler, out) if cfg.resume else (0, 0)
     if step:
         emit({"event": "resumed", "step": step, "epoch": epoch})
+    governor.check()  # what others took while the model loaded decides the first step's threads
     start, cpu_start, tokens, losses = time.perf_counter(), time.process_time(), 0, []
     done_tokens_at_start = 0
     if STOP.is_set():  # cancelled while loading: nothing to keep
@@ -352,6 +355,7 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
             optimizer.step()
             scheduler.step()
             step += 1
+            governor.check()
             losses.append(step_loss)
             elapsed = time.perf_counter() - start
             tps = (tokens - done_tokens_at_start) / elapsed if elapsed > 0 else 0.0
@@ -387,6 +391,7 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
         tokens_per_s=round(tokens / train_s, 1) if train_s > 0 else 0.0,
         cpu_s_per_token=round(cpu_s / tokens, 6) if tokens else 0.0,
         peak_rss_mb=round(peak_rss_mb(), 1),
+        threads_used=sorted(governor.used),
         final_loss=losses[-1] if losses else None,
     )
     if device == "cuda":  # pragma: no cover - CUDA only

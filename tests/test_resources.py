@@ -44,3 +44,21 @@ def test_bf16_is_chosen_from_the_cpus_own_flags(monkeypatch):
     monkeypatch.setattr(resources, "_cpu_flags", lambda: {"avx2", "avx512f", "avx512bw"})  # AVX-512, no bf16
     assert not resources.cpu_bf16_supported() and choose_precision("auto", "cpu") == "fp32"
     assert choose_precision("bf16", "cpu") == "bf16"  # asked for: taken as asked
+
+
+def test_the_trainer_runs_on_the_cores_other_processes_leave_free():
+    from ownvoice.adapters.resources import CpuSample, ThreadGovernor
+
+    readings = iter(
+        [
+            CpuSample(0.0, 0.0, 0.0),
+            CpuSample(10.0, 20.0, 19.0),  # idle machine: the trainer took (nearly) all 20 CPU-seconds
+            CpuSample(20.0, 40.0, 27.0),  # others took 12 of the 20: 1.2 cores busy
+            CpuSample(30.0, 60.0, 37.0),  # still busy (others 10 of 20)
+            CpuSample(40.0, 75.0, 52.0),  # the others stopped
+        ]
+    )
+    calls: list[int] = []
+    gov = ThreadGovernor(2, calls.append, cores=2, sample=lambda: next(readings))
+    assert [gov.check() for _ in range(4)] == [2, 1, 1, 2]
+    assert calls == [1, 2] and gov.used == {1, 2}  # torch told only when the count changes

@@ -28,7 +28,11 @@ def run(app, runs: int) -> dict:
     return {
         "busy_processes": BUSY,
         "idle": {"tokens_per_s": idle["tokens_per_s"], "cpu_s_per_token": idle["cpu_s_per_token"]},
-        "busy": {"tokens_per_s": busy["tokens_per_s"], "cpu_s_per_token": busy["cpu_s_per_token"]},
+        "busy": {
+            "tokens_per_s": busy["tokens_per_s"],
+            "cpu_s_per_token": busy["cpu_s_per_token"],
+            "threads_used": busy.get("threads_used", []),
+        },
         "cpu_ratio": round(busy["cpu_s_per_token"] / idle["cpu_s_per_token"], 2),
     }
 
