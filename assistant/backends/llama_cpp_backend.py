@@ -23,7 +23,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Self
 
 from ..errors import ModelError
 from ..jobs import CancelToken
@@ -417,7 +417,25 @@ def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     return n
 
 
-class PrefixStates:
+class PerContext:
+    """Something kept once per llama context, on it: the model cache shares a context among generators."""
+
+    ATTRIBUTE = ""
+
+    def __init__(self, llm) -> None:
+        self.llm = llm
+
+    @classmethod
+    def of(cls, llm) -> Self:
+        """The instance of this llama context (created once)."""
+        found = getattr(llm, cls.ATTRIBUTE, None)
+        if found is None:
+            found = cls(llm)
+            setattr(llm, cls.ATTRIBUTE, found)
+        return found
+
+
+class PrefixStates(PerContext):
     """Saved KV states of prompt heads on one llama context, per adapter (the model cache shares the context).
 
     Only the sequence's KV cells are kept (llama_state_seq_*), a few MB for the embedded model where
@@ -425,15 +443,7 @@ class PrefixStates:
     """
 
     MAX_STATES = 3
-
-    @classmethod
-    def of(cls, llm) -> PrefixStates:
-        """The states of this llama context (created once)."""
-        states = getattr(llm, "_ownvoice_prefixes", None)
-        if states is None:
-            states = cls(llm)
-            llm._ownvoice_prefixes = states
-        return states
+    ATTRIBUTE = "_ownvoice_prefixes"
 
     def __init__(self, llm) -> None:
         self.llm = llm
@@ -493,21 +503,14 @@ class PrefixStates:
         self._states.clear()
 
 
-class AdapterSlot:
+class AdapterSlot(PerContext):
     """The LoRA adapters loaded on one llama.cpp model, and which one is active.
 
     The llama context is shared by every generator over the same file (the model cache), so the slot is too:
     a second wrapper that believed no adapter was applied would leave another's LoRA on while logging none.
     """
 
-    @classmethod
-    def of(cls, llm) -> AdapterSlot:
-        """The slot of this llama context (created once)."""
-        slot = getattr(llm, "_ownvoice_adapters", None)
-        if slot is None:
-            slot = cls(llm)
-            llm._ownvoice_adapters = slot
-        return slot
+    ATTRIBUTE = "_ownvoice_adapters"
 
     def __init__(self, llm) -> None:
         self.llm = llm
