@@ -376,8 +376,10 @@ class OwnVoice:
             playback_lookup=lambda ids: get_playback(self.db, ids),
         )
 
-    def apply_adapter(self, prof: Profile, use: bool = True, model_path: Optional[str] = None) -> str:
-        """Put the profile's active adapter on the generator (or none); return its path or ''."""
+    def apply_adapter(
+        self, prof: Profile, use: bool = True, model_path: Optional[str] = None, scale: float = 1.0
+    ) -> str:
+        """Put the profile's active adapter on the generator at ``scale`` (or none); return its path or ''."""
         from ownvoice.store.adapters import active_adapter
 
         gen = self.generator(model_path)
@@ -391,7 +393,7 @@ class OwnVoice:
                 f"the active adapter (v{row.version}) was trained for another base model "
                 f"({Path(row.base_gguf).name}); draft with --no-adapter or pick that model"
             )
-        gen.set_adapter(row.path)
+        gen.set_adapter(row.path, scale)
         return row.path
 
     def cache_dir(self) -> Path:
@@ -458,6 +460,7 @@ class OwnVoice:
         if problems:
             raise InputError("; ".join(problems))
         prof = self.profile(profile)
+        request = request.at_strength()
         if request.use_rag:
             if not docs_table.list_documents(self.db, prof.id, limit=1):
                 raise EmptyCorpusError(
@@ -465,7 +468,7 @@ class OwnVoice:
                     "(ownvoice import PATH), or draft with --no-rag"
                 )
             self._embed_what_fits(prof)
-        self.apply_adapter(prof, request.use_adapter, model_path)
+        self.apply_adapter(prof, request.use_adapter, model_path, request.strength)
         return self.composer(model_path).draft(prof, request, on_update=on_update, cancel=cancel)
 
     def warm_drafting(self, profile: Optional[str] = None, kind: str = "email") -> int:

@@ -383,7 +383,7 @@ class Composer:
             prompt=prompt,
             model=self.generator.model_path,
             adapter=self.generator.adapter_name,
-            params=_loggable(params),
+            params={**_loggable(params), "strength": request.strength},
             output=text,
             prompt_tokens=stats.prompt_tokens,
             completion_tokens=stats.completion_tokens,

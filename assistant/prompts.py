@@ -10,8 +10,9 @@ playback), so an adapter trained on it and retrieval reinforce each other.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from ownvoice.store.documents import Document
@@ -47,6 +48,22 @@ class DraftRequest:
     exhaustive: bool = False  # try all candidates and keep the best (best-of-n)
     guided: bool = True  # steer decoding towards the request's facts
     anchors: int = 2  # the profile's most typical mails at the head of the prompt (with RAG on)
+    strength: float = 1.0  # how strongly your style applies: scales the adapter and the past mails shown
+
+    def at_strength(self) -> DraftRequest:
+        """The request with its strength applied: the adapter's scale is ``strength``, the past mails and
+        anchors shown scale with it, and at 0 neither is used (the plain model)."""
+        if self.strength >= 1.0:
+            return self
+        k = math.floor(self.k * self.strength + 0.5)
+        anchors = math.floor(self.anchors * self.strength + 0.5)
+        return replace(
+            self,
+            k=k,
+            anchors=anchors,
+            use_rag=self.use_rag and k + anchors > 0,
+            use_adapter=self.use_adapter and self.strength > 0,
+        )
 
     def problems(self) -> list[str]:
         """What makes this request unusable, in words the user can act on (empty when fine)."""
@@ -64,6 +81,8 @@ class DraftRequest:
             out.append(
                 f"the number of past mails shown (k) must be between 1 and {MAX_EXEMPLARS} (got {self.k})"
             )
+        if not 0.0 <= self.strength <= 1.0:
+            out.append(f"strength must be between 0 and 1 (got {self.strength})")
         if not 0 <= self.anchors <= MAX_EXEMPLARS:
             out.append(
                 f"the number of style anchors must be between 0 and {MAX_EXEMPLARS} (got {self.anchors})"

@@ -86,12 +86,15 @@ def generation_outputs(db: sqlite_utils.Database, profile_id: int) -> set[str]:
 
 
 def get_generation(db: sqlite_utils.Database, generation_id: int) -> Optional[dict]:
-    """One generation row, with exemplar_ids decoded."""
+    """One generation row, with exemplar_ids and params decoded."""
     rows = list(db.table("generations").rows_where("id = ?", [generation_id]))
     if not rows:
         return None
     row = rows[0]
     row["exemplar_ids"] = json.loads(row["exemplar_ids"] or "[]")
+    row["params"] = (
+        json.loads(row["params"] or "{}") if isinstance(row.get("params"), str) else row.get("params")
+    )
     return row
 
 

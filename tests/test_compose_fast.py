@@ -110,3 +110,17 @@ def test_every_draft_opens_with_the_same_style_anchors_none_repeated_none_edited
     assert len(c.anchors) == 2
     none = persona.draft(DraftRequest("thank Jonas for the photos", k=3, anchors=0), "priya")
     assert none.anchors == [] and script.params[-1].static_prefix_chars < first_head
+
+
+def test_strength_scales_the_past_mails_shown_and_zero_is_the_plain_model(persona, script):
+    def draft(**kw):
+        return persona.draft(DraftRequest("thank Jonas for the photos", k=4, candidates=1, **kw), "priya")
+
+    full, half, zero = draft(), draft(strength=0.5), draft(strength=0.0)
+    plain = draft(use_rag=False, use_adapter=False)
+    assert (len(full.exemplars), len(full.anchors)) == (4, 2)
+    assert (len(half.exemplars), len(half.anchors)) == (2, 1)
+    assert zero.exemplars == [] and zero.anchors == [] and zero.prompt == plain.prompt
+    assert "Jonas" in zero.prompt and full.anchors[0].body.split("\n")[2][:30] not in zero.prompt
+    assert G.get_generation(persona.db, half.generation_id)["params"]["strength"] == 0.5
+    assert DraftRequest("x", strength=1.5).problems() == ["strength must be between 0 and 1 (got 1.5)"]

@@ -254,3 +254,15 @@ def test_renaming_a_profile_to_a_taken_name_is_a_clear_error(gui):
         gui.app.rename_profile(gui.app.profile("priya").id, "home")
     with pytest.raises(ProfileError, match="already"):
         gui.app.create_profile("priya")
+
+
+def test_the_style_strength_slider_goes_into_the_request(gui):
+    panel = gui.window.compose
+    panel.instruction.setText("say yes")
+    assert panel.request().strength == 1.0 and panel.strength_label.text() == "Your style: 100%"
+    panel.strength.setValue(40)
+    assert panel.request().strength == 0.4 and panel.strength_label.text() == "Your style: 40%"
+    panel.strength.setValue(0)
+    assert panel.request().strength == 0.0 and "plain model" in panel.strength_label.text()
+    plain = panel.request().at_strength()
+    assert not plain.use_rag and not plain.use_adapter

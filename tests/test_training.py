@@ -458,3 +458,31 @@ def test_the_prompt_without_gradients_gives_the_full_pass_loss(base_dir):
         split, n_split = split_response_loss(model, collate_split(items, 0))
     assert n_split == n_full == sum(e.n_target for e in items)
     assert abs(float(split) - float(full)) <= 1e-4 * float(full)
+
+
+def test_strength_zero_is_the_plain_model_and_style_grows_with_strength(trained_app):
+    """Strength scales the adapter (llama.cpp scale) and the past mails shown; 0 is the plain model."""
+    from statistics import mean
+
+    from ownvoice.assistant.mailtext import mask_frame
+    from ownvoice.assistant.prompts import DraftRequest
+    from ownvoice.assistant.rerank import StyleCentroid
+    from ownvoice.store import documents as D
+
+    app, _ = trained_app
+
+    def draft(seed: int, **kw) -> str:
+        req = DraftRequest("a note about the broken fence", seed=seed, candidates=1, max_tokens=60, **kw)
+        return app.draft(req, "zeb").text
+
+    zero = draft(3, strength=0.0)
+    assert app.generator().adapter_name == ""  # the profile's adapter is active, yet off at strength 0
+    assert zero == draft(3, use_rag=False, use_adapter=False)
+    draft(3, strength=0.5)
+    assert app.generator().adapters.key[1] == 0.5  # the adapter applied at half its weight
+    zeb = StyleCentroid([d.body for d in D.list_documents(app.db, app.profile("zeb").id)])
+    style = {
+        s: mean(zeb.similarity(mask_frame(draft(seed, strength=s))) for seed in range(3))
+        for s in (0.0, 0.5, 1.0)
+    }
+    assert style[0.0] < style[0.5] <= style[1.0], style

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QSlider,
     QVBoxLayout,
     QWidget,
 )
@@ -73,9 +74,22 @@ class ComposePanel(QWidget):
         self.mailto_btn = QPushButton("Open in mail app")
         self.drafts_btn = QPushButton("Add to Drafts mbox…")
         self.status = QLabel("")
+        self.strength = QSlider(Qt.Orientation.Horizontal)
+        self.strength.setRange(0, 100)
+        self.strength.setValue(100)
+        self.strength.setToolTip(
+            "How strongly your style applies: your adapter's weight and how many of your past mails the "
+            "model sees. 0: the plain model."
+        )
+        self.strength_label = QLabel()
+        self.strength.valueChanged.connect(self._show_strength)
+        self._show_strength(self.strength.value())
         row1 = QHBoxLayout()
         for w in (self.draft_btn, self.stop_btn, self.open_btn):
             row1.addWidget(w)
+        row_strength = QHBoxLayout()
+        row_strength.addWidget(self.strength_label)
+        row_strength.addWidget(self.strength, 1)
         row2 = QGridLayout()  # two rows of three: the panel stays narrow enough for a 1024 px screen
         for i, w in enumerate(
             (
@@ -92,6 +106,7 @@ class ComposePanel(QWidget):
         layout.addWidget(self.instruction)
         layout.addWidget(self.incoming_box)
         layout.addLayout(row1)
+        layout.addLayout(row_strength)
         layout.addWidget(self.busy)
         layout.addWidget(QLabel("Your past mail used as examples (click to open):"))
         layout.addWidget(self.exemplars)
@@ -193,6 +208,9 @@ class ComposePanel(QWidget):
         if inc.subject and not self.editor.subject.text():
             self.editor.subject.setText(email_io.reply_subject(inc.subject))
 
+    def _show_strength(self, value: int) -> None:
+        self.strength_label.setText(f"Your style: {value}%" if value else "Your style: off (plain model)")
+
     # drafting --------------------------------------------------------------------------------
     def request(self) -> DraftRequest:
         """The DraftRequest for the current inputs."""
@@ -202,6 +220,7 @@ class ComposePanel(QWidget):
             incoming=inc.prompt_text() if inc else "",
             recipient=inc.first_name if inc else "",
             seed=self._seed,
+            strength=self.strength.value() / 100,
         )
 
     def start_draft(self, seed_bump: bool = False) -> None:

@@ -81,6 +81,7 @@ def cmd_draft(args) -> int:
         incoming=incoming.prompt_text() if incoming else "",
         k=args.k,
         anchors=args.anchors,
+        strength=args.strength,
         use_rag=not args.no_rag,
         max_tokens=args.max_tokens,
         seed=args.seed,
@@ -222,6 +223,13 @@ def register(sub, common) -> None:
     p.add_argument("--k", type=int, default=4, help="how many of your past mails to show the model")
     p.add_argument(
         "--anchors", type=int, default=2, help="your most typical mails opening every prompt (0: none)"
+    )
+    p.add_argument(
+        "--strength",
+        type=float,
+        default=1.0,
+        help="how strongly your style applies, 0..1: scales your adapter and the past mails shown "
+        "(0: the plain model)",
     )
     p.add_argument("--no-rag", action="store_true", help="do not use your past writing as examples")
     p.add_argument("--no-adapter", action="store_true", help="do not apply your trained style adapter")
