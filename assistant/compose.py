@@ -60,9 +60,8 @@ class DraftResult:
     check: Optional[DraftCheck] = None
     attempts: list[dict] = field(default_factory=list)
     save_error: str = ""  # why the draft could not be recorded (disk full...); the text is still good
-    anchors: list[Document] = field(
-        default_factory=list
-    )  # the profile's style anchors the prompt opened with
+    # the profile's style anchors the prompt opened with
+    anchors: list[Document] = field(default_factory=list)
 
     @property
     def unsupported(self) -> list[Specific]:
