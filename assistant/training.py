@@ -36,6 +36,7 @@ from ownvoice.store import documents as docs_table
 from ownvoice.store.documents import Document
 from ownvoice.store.profiles import Profile
 
+from .anchors import DEFAULT_ANCHORS, style_anchors
 from .backends.base import Embedder, Generator
 from .errors import Cancelled, EmptyCorpusError, InputError, OwnVoiceError
 from .intents import subject_instruction
@@ -88,12 +89,22 @@ def build_examples(
     raft_p: float = RAFT_P,
     seed: int = 0,
 ) -> list[dict]:
-    """(prompt, response) pairs rendered exactly like drafting prompts; RAFT exemplars from ``pool``."""
+    """(prompt, response) pairs rendered exactly like drafting prompts (RAFT: the style anchors and exemplars
+    from ``pool``, never the example's own mail)."""
     rng = random.Random(seed)
     out = []
+    pool_anchors: dict[
+        str, list[Document]
+    ] = {}  # per kind: one more than drafting shows, the doc itself left out
     for doc in docs:
         exemplars: list[Document] = []
+        anchors: list[Document] = []
         if embedder is not None and rng.random() < raft_p:
+            if doc.kind not in pool_anchors:
+                pool_anchors[doc.kind] = style_anchors(
+                    db, profile.id, embedder, doc.kind, DEFAULT_ANCHORS + 1, allowed=frozenset(pool)
+                )
+            anchors = [a for a in pool_anchors[doc.kind] if a.id != doc.id][:DEFAULT_ANCHORS]
             found = search(
                 db,
                 profile.id,
@@ -101,7 +112,7 @@ def build_examples(
                 embedder,
                 k=RAFT_K,
                 kind=doc.kind,
-                exclude={doc.id},
+                exclude={doc.id} | {a.id for a in anchors},
                 allowed=pool - {doc.id},
             )
             exemplars = [e.doc for e in found]
@@ -112,7 +123,7 @@ def build_examples(
             else (playback.get(doc.id) or subject_instruction(doc))
         )
         request = DraftRequest(instruction=instruction, incoming=doc.context or "", kind=doc.kind)
-        messages = build_messages(name, request, exemplars, playback)
+        messages = build_messages(name, request, exemplars, playback, anchors)
         out.append(
             {"prompt": generator.format_chat(messages), "response": doc.body.strip(), "document_id": doc.id}
         )

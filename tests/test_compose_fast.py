@@ -124,3 +124,26 @@ def test_strength_scales_the_past_mails_shown_and_zero_is_the_plain_model(person
     assert "Jonas" in zero.prompt and full.anchors[0].body.split("\n")[2][:30] not in zero.prompt
     assert G.get_generation(persona.db, half.generation_id)["params"]["strength"] == 0.5
     assert DraftRequest("x", strength=1.5).problems() == ["strength must be between 0 and 1 (got 1.5)"]
+
+
+def test_training_prompts_open_with_the_anchors_like_drafting_prompts_but_never_the_examples_own(persona):
+    from ownvoice.assistant.training import build_examples, split_documents
+    from ownvoice.store import documents as D
+
+    prof = persona.profile("priya", create=False)
+    train, _ = split_documents(D.list_documents(persona.db, prof.id))
+    pool = {d.id for d in train}
+    rows = build_examples(
+        persona.db, prof, persona.generator(), persona.embedder(), train, pool, {}, "Priya", raft_p=1.0
+    )
+    drafted = persona.draft(DraftRequest("thank Jonas for the photos", k=3, candidates=1), "priya")
+    assert len(rows) == len(train) and drafted.anchors
+    bodies = {d.id: d.body for d in train}
+    for row in rows:
+        own = " ".join(bodies[row["document_id"]].split())
+        prompt = " ".join(row["prompt"].split())
+        assert own[:80] not in prompt  # the example's own mail is never in its prompt
+    # the anchors of the training pool open the training prompts (the mail itself aside)
+    opened = [r for r in rows if r["document_id"] not in {a.id for a in drafted.anchors}]
+    first = drafted.anchors[0].body.strip().split("\n")[-3][:30]
+    assert opened and all(first in r["prompt"] for r in opened)
