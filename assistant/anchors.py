@@ -25,7 +25,6 @@ from .backends.base import Embedder
 from .retrieval import profile_matrix
 
 DEFAULT_ANCHORS = 2
-MAX_ANCHORS = 4
 CANDIDATES = 24  # the most central mails looked at for ordinary length
 MAX_ANCHOR_WORDS = 160  # an anchor is a whole short mail, not one clipped in the middle
 

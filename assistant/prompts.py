@@ -11,6 +11,7 @@ playback), so an adapter trained on it and retrieval reinforce each other.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Optional
@@ -165,8 +166,6 @@ def head_messages(
 
 def static_head(format_chat: Callable[[list[dict]], str], head: list[dict], prompt: str) -> int:
     """How many leading characters of ``prompt`` are the formatted ``head`` (up to the next turn's text)."""
-    import os
-
     probe = format_chat([*head, {"role": "user", "content": "\x00"}])
     return len(os.path.commonprefix([probe, prompt]))
 
