@@ -8,7 +8,7 @@ DEMO_HOME ?= .demo-home
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_TILE=OFF
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup system-deps demo test test-fast lint screenshots bench frozen llama-server clean
+.PHONY: setup system-deps demo test test-fast lint screenshots bench frozen llama-server llama-src clean
 
 # Debian packages for the GUI tests: Qt's xcb plugin under Xvfb, and a tray host (trayer)
 SYSTEM_DEPS := xvfb trayer libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
@@ -44,10 +44,21 @@ LLAMA_SERVER_CACHE ?= $(HOME)/.cache/ownvoice/llama-server-$(LLAMA_CPP_VERSION)
 LLAMA_SERVER := $(LLAMA_SERVER_CACHE)/llama-server
 export OWNVOICE_LLAMA_SERVER := $(LLAMA_SERVER)
 
-$(LLAMA_SERVER): | $(BIN)/.setup-done
-	rm -rf build/llama-src build/llama-server-build && mkdir -p build/llama-src
+# llama.cpp's sources from the same sdist: its convert_hf_to_gguf.py writes the architecture matrix test's tiny
+# models (tests/test_arch_matrix.py finds it through OWNVOICE_LLAMA_CPP_SRC)
+LLAMA_SRC := build/llama-src/llama_cpp_python-$(LLAMA_CPP_VERSION)/vendor/llama.cpp
+export OWNVOICE_LLAMA_CPP_SRC := $(CURDIR)/$(LLAMA_SRC)
+
+$(LLAMA_SRC)/convert_hf_to_gguf.py: | $(BIN)/.setup-done
+	rm -rf build/llama-src && mkdir -p build/llama-src
 	$(BIN)/python -m pip download -q --no-deps --no-binary :all: llama-cpp-python==$(LLAMA_CPP_VERSION) -d build/llama-src
 	tar -xzf build/llama-src/llama_cpp_python-$(LLAMA_CPP_VERSION).tar.gz -C build/llama-src
+	touch $@
+
+llama-src: $(LLAMA_SRC)/convert_hf_to_gguf.py
+
+$(LLAMA_SERVER): | $(LLAMA_SRC)/convert_hf_to_gguf.py
+	rm -rf build/llama-server-build
 	command -v cmake >/dev/null || $(BIN)/python -m pip install -q cmake
 	PATH="$(CURDIR)/$(BIN):$$PATH" cmake -S build/llama-src/llama_cpp_python-$(LLAMA_CPP_VERSION)/vendor/llama.cpp -B build/llama-server-build \
 		-DCMAKE_BUILD_TYPE=Release -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
@@ -70,7 +81,7 @@ lint: setup
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_architecture.py -k import_linter
 
-test: setup system-deps llama-server lint
+test: setup system-deps llama-server llama-src lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider
 
 # the unit tests of our own logic on the fake backends (tests marked slow load the real models)

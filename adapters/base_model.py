@@ -29,30 +29,20 @@ def file_sha256(path: Path, chunk: int = 1 << 22) -> str:
 
 def gguf_architecture(path: Path) -> dict:
     """Architecture facts of a GGUF model: name, layers, heads, kv heads."""
-    from gguf import GGUFReader
+    from .gguf_header import read_header
 
-    reader = GGUFReader(str(path))
+    meta = read_header(Path(path)).metadata
+    arch = meta.get("general.architecture")
 
-    def val(key):
-        f = reader.fields.get(key)
-        if f is None or not f.data:
-            return None
-        part = f.parts[f.data[0]]
-        try:
-            return (
-                bytes(part).decode("utf-8")
-                if part.dtype.kind == "u" and part.dtype.itemsize == 1
-                else part.tolist()[0]
-            )
-        except Exception:  # noqa: BLE001 - a metadata probe: any failure means 'unknown'
-            return part.tolist()[0]
+    def head_count(key: str):
+        value = meta.get(f"{arch}.attention.{key}")
+        return value if isinstance(value, int) and value else None
 
-    arch = val("general.architecture")
     return {
         "architecture": arch,
-        "n_layers": val(f"{arch}.block_count"),
-        "n_head": val(f"{arch}.attention.head_count"),
-        "n_head_kv": val(f"{arch}.attention.head_count_kv") or val(f"{arch}.attention.head_count"),
+        "n_layers": meta.get(f"{arch}.block_count"),
+        "n_head": head_count("head_count"),
+        "n_head_kv": head_count("head_count_kv") or head_count("head_count"),
     }
 
 

@@ -32,11 +32,10 @@ def run(config_path: Path) -> int:
     import logging
 
     logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
-    import numpy as np
-
+    from .architectures import UnsupportedArchitecture, support_for
     from .base_model import cached_base_dir, file_sha256, gguf_architecture
     from .config import AdapterManifest, TrainConfig
-    from .export import ExportError, export_gguf, lora_tensors
+    from .export import ExportError, export_gguf
     from .layout import ADAPTER_GGUF, MANIFEST, PEFT_DIR
     from .trainer import Stopped, TrainingError, train
 
@@ -45,18 +44,9 @@ def run(config_path: Path) -> int:
         gguf = Path(cfg.base_gguf)
         sha = cfg.base_sha256 or file_sha256(gguf)
         arch = gguf_architecture(gguf)
-        # refuse early if llama.cpp could not take an adapter for this architecture
-        try:
-            probe = {
-                f"base_model.model.model.layers.0.self_attn.{m}.lora_A.weight": np.zeros((1, 1))
-                for m in ("q_proj",)
-                if "q_proj" in cfg.target_modules
-            }
-            if probe:
-                lora_tensors(
-                    probe, arch["architecture"], arch["n_layers"], arch["n_head"], arch["n_head_kv"], False
-                )
-        except ExportError as exc:
+        try:  # refuse early an architecture we cannot train or llama.cpp cannot take an adapter for
+            support_for(arch["architecture"])
+        except UnsupportedArchitecture as exc:
             raise TrainingError("arch", str(exc)) from exc
         _emit({"event": "preparing", "message": "dequantizing the GGUF (cached after the first time)"})
         base_dir = cached_base_dir(gguf, Path(cfg.cache_dir), sha)

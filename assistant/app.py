@@ -239,7 +239,9 @@ class OwnVoice:
         """Make an adapter version the active one (None: none)."""
         from ownvoice.store.adapters import set_active
 
-        set_active(self.db, profile_id, adapter_id)
+        set_active(
+            self.db, profile_id, adapter_id, None if adapter_id is not None else model_sha256(self.model_path)
+        )
         self._changed(Changes(adapters=True))
 
     def list_models(self) -> list:
@@ -256,6 +258,86 @@ class OwnVoice:
         self._changed(Changes(models=True))
         return model
 
+    def models_overview(self) -> list:
+        """Every model with its sha256 and, per profile, its adapter versions and the active one."""
+        from ownvoice.store.adapters import list_adapters
+
+        from .models import remember_sha256, stored_sha256
+
+        models = self.list_models()
+        by_base: dict[str, dict] = {}
+        for prof in self.list_profiles():
+            for row in list_adapters(self.db, prof.id):
+                entry = by_base.setdefault(row.base_sha256, {}).setdefault(
+                    prof.name, {"versions": [], "active": None}
+                )
+                entry["versions"].append(row.version)
+                if row.active:
+                    entry["active"] = row.version
+        for m in models:
+            if not Path(m.path).is_file():
+                continue
+            m.sha256 = m.sha256 if m.default else stored_sha256(self.db, m)
+            if not m.sha256:
+                m.sha256 = model_sha256(m.path)
+                if not m.default:
+                    remember_sha256(self.db, m, m.sha256)
+            m.adapters = by_base.get(m.sha256, {})
+        return models
+
+    def scan_models(self) -> list:
+        """GGUF models LM Studio, Ollama, GPT4All, Jan and the Hugging Face cache keep on this machine."""
+        from .model_scan import scan_models
+
+        return scan_models()
+
+    def use_model(self, path: Path):
+        """Draft and train with the GGUF at ``path`` from now on (registered first if it is new); each model
+        keeps its own adapters."""
+        from .backends.defaults import default_gguf_path
+
+        path = Path(path).expanduser().resolve()
+        if path == default_gguf_path().resolve():
+            self.settings.model_path = ""
+            info = self.list_models()[0]
+        else:
+            known = {Path(m.path) for m in self.list_models()}
+            info = (
+                next(m for m in self.list_models() if Path(m.path) == path)
+                if path in known
+                else self.add_model(path)
+            )
+            self.settings.model_path = str(path)
+        self.save_settings()
+        self._changed(Changes(models=True, settings=True, adapters=True))
+        return info
+
+    def download_model(
+        self,
+        name: str,
+        url: Optional[str] = None,
+        progress: Optional[ProgressFn] = None,
+        cancel: Optional[CancelToken] = None,
+    ):
+        """Download the catalogue model ``name`` into the data home's models folder (resuming a part, checking
+        its sha256) and register it; ``url`` replaces the catalogue's (a mirror). Returns (Downloaded,
+        ModelInfo)."""
+        from .model_catalog import entry_for
+        from .model_download import download
+        from .models import remember_sha256
+        from .paths import MODELS_DIRNAME, subdir
+
+        entry = entry_for(name, url)
+        if entry.embedded:
+            raise ModelError(f"{entry.title} ships with OwnVoice: nothing to download")
+        done = download(
+            entry.url, subdir(self.home, MODELS_DIRNAME) / entry.file, entry.sha256, progress, cancel
+        )
+        info = self.add_model(done.path)
+        remember_sha256(self.db, info, done.sha256)
+        info.sha256 = done.sha256
+        return done, info
+
     def data_version(self) -> int:
         """A number that changes whenever another connection (the worker, a CLI import) commits to the
         store."""
@@ -263,8 +345,17 @@ class OwnVoice:
 
     def engine_state(self, profile_id: int) -> EngineState:
         """The model and the active adapter version drafts for this profile use."""
-        active = [a.version for a in self.list_adapters(profile_id) if a.active]
-        return EngineState(Path(self.model_path).name, active[0] if active else None)
+        row = self._active_adapter_for(profile_id, self.model_path)
+        return EngineState(Path(self.model_path).name, row.version if row else None)
+
+    def _active_adapter_for(self, profile_id: int, model_path: str):
+        """The profile's active adapter for the model at ``model_path`` (the file is hashed only when the
+        profile has adapters at all: a multi-GB model takes seconds to hash, once per process)."""
+        from ownvoice.store.adapters import active_adapter
+
+        if active_adapter(self.db, profile_id) is None:
+            return None
+        return active_adapter(self.db, profile_id, model_sha256(model_path))
 
     # models ----------------------------------------------------------------------------------
     @property
@@ -380,19 +471,13 @@ class OwnVoice:
         self, prof: Profile, use: bool = True, model_path: Optional[str] = None, scale: float = 1.0
     ) -> str:
         """Put the profile's active adapter on the generator at ``scale`` (or none); return its path or ''."""
-        from ownvoice.store.adapters import active_adapter
-
         gen = self.generator(model_path)
-        row = active_adapter(self.db, prof.id) if use else None
+        # each base model keeps its own active adapter: a model with none of its own drafts without one
+        row = self._active_adapter_for(prof.id, gen.model_path) if use else None
         if row is None:
             if gen.adapter_name:
                 gen.set_adapter(None)
             return ""
-        if row.base_sha256 != model_sha256(gen.model_path):
-            raise ModelError(
-                f"the active adapter (v{row.version}) was trained for another base model "
-                f"({Path(row.base_gguf).name}); draft with --no-adapter or pick that model"
-            )
         gen.set_adapter(row.path, scale)
         return row.path
 
@@ -412,10 +497,11 @@ class OwnVoice:
         progress: Optional[ProgressFn] = None,
         cancel: Optional[CancelToken] = None,
         options=None,
+        model_path: Optional[str] = None,
         **kw,
     ):
         """Train a new adapter version for a profile with ``options`` (a TrainingOptions; keywords build
-        one)."""
+        one), for ``model_path`` (default: the model drafting uses)."""
         from .paths import ADAPTERS_DIRNAME, subdir
         from .training import TrainingOptions, train_profile
 
@@ -423,7 +509,7 @@ class OwnVoice:
 
         prof = self.profile(profile)
         self._embed_what_fits(prof)
-        gen = self.generator()
+        gen = self.generator(str(Path(model_path).expanduser().resolve()) if model_path else None)
         cache = self.cache_dir()
         style_name = self.composer().style_name(prof)
         try:

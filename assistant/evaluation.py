@@ -149,7 +149,9 @@ def _row(task: Task, draft: str, grams: set, own_name: str) -> dict:
 def ensure_adapter(app, prof, cfg: EvalConfig, allowed: set[int], progress) -> dict:
     """The active adapter if it never saw the held-out mail, else one trained now on ``allowed``; its
     metrics."""
-    active = adapters_table.active_adapter(app.db, prof.id)
+    from .app import model_sha256
+
+    active = adapters_table.active_adapter(app.db, prof.id, model_sha256(app.model_path))
     if active is None or set(active.metrics.get("held_out_ids", [])) & allowed:
         options = TrainingOptions(
             steps=cfg.train_steps, epochs=cfg.train_epochs, playback_model=cfg.playback_model, seed=cfg.seed

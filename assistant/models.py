@@ -1,13 +1,13 @@
-"""Model files: validating GGUFs, the user's added models, and finding GGUFs in the usual places."""
+"""Model files: validating GGUFs, reading what they are, and the models the user added (finding the ones
+other apps downloaded is ``model_scan``; fetching new ones, ``model_download``)."""
 
 from __future__ import annotations
 
-import os
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
+import numpy as np
 import sqlite_utils
 
 from ownvoice.store.util import now_iso, writing
@@ -20,13 +20,30 @@ GGUF_MAGIC = b"GGUF"
 
 @dataclass
 class ModelInfo:
-    """A generation model the user can pick."""
+    """A generation model the user can pick: its file and what it is."""
 
     name: str
     path: str
     architecture: str
     size: int
     default: bool = False
+    parameters: int = 0
+    quant: str = ""
+    sha256: str = ""
+    adapters: dict = field(
+        default_factory=dict
+    )  # profile name -> {"versions": [...], "active": version|None}
+
+
+@dataclass(frozen=True)
+class GGUFFacts:
+    """What a GGUF header says about the model in it."""
+
+    architecture: str
+    name: str
+    kind: str  # general.type: 'model', 'adapter' or '' (older files)
+    parameters: int
+    quant: str
 
 
 def check_gguf(path: Path) -> None:
@@ -47,43 +64,59 @@ def check_gguf(path: Path) -> None:
         raise ModelError(f"{path}: unsupported GGUF version {version}")
 
 
-def gguf_metadata(
-    path: Path, keys: tuple[str, ...] = ("general.architecture", "general.name", "general.type")
-) -> dict:
-    """Read a few string metadata fields of a GGUF (after check_gguf)."""
+def describe_gguf(path: Path) -> GGUFFacts:
+    """Architecture, name, parameter count and quantization from a GGUF's header (after check_gguf)."""
     check_gguf(path)
-    from gguf import GGUFReader
+    import gguf
+
+    from ownvoice.adapters.gguf_header import GGUFHeaderError, read_header
 
     try:
-        reader = GGUFReader(str(path))
-    except Exception as exc:
+        header = read_header(path)
+    except (GGUFHeaderError, OSError) as exc:
         raise ModelError(f"{path}: corrupt GGUF ({exc})") from exc
-    out = {}
-    for key in keys:
-        field = reader.fields.get(key)
-        if field is not None and field.data:
-            part = field.parts[field.data[0]]
+    meta = header.metadata
+    file_type = meta.get("general.file_type")
+    try:
+        quant = (
+            gguf.LlamaFileType(int(file_type)).name.removeprefix("MOSTLY_") if file_type is not None else ""
+        )
+    except ValueError:
+        quant = ""
+    if not quant and header.tensors:  # no file type: the type most of the weights have
+        counts: dict[str, int] = {}
+        for shape, kind in header.tensors.values():
             try:
-                out[key] = bytes(part).decode("utf-8")
-            except Exception:  # noqa: BLE001 - an unreadable GGUF header: reported, not raised
-                out[key] = part.tolist()[0] if hasattr(part, "tolist") else str(part)
-    return out
+                name = gguf.GGMLQuantizationType(kind).name
+            except ValueError:
+                name = str(kind)
+            counts[name] = counts.get(name, 0) + int(np.prod(shape))
+        quant = max(counts, key=lambda k: counts[k])
+    return GGUFFacts(
+        architecture=str(meta.get("general.architecture") or ""),
+        name=str(meta.get("general.name") or path.stem),
+        kind=str(meta.get("general.type") or ""),
+        parameters=header.parameters,
+        quant=quant,
+    )
 
 
 def add_model(db: sqlite_utils.Database, path: Path) -> ModelInfo:
-    """Register a GGUF the user has (checked: GGUF signature, a model not an adapter)."""
+    """Register a GGUF the user has (checked: GGUF signature, a model not an adapter, an architecture)."""
     path = path.expanduser().resolve()
-    meta = gguf_metadata(path)
-    if meta.get("general.type") == "adapter":
+    facts = describe_gguf(path)
+    if facts.kind == "adapter":
         raise ModelError(f"{path}: this is a LoRA adapter, not a model")
-    arch = meta.get("general.architecture", "")
-    if not arch:
+    if not facts.architecture:
         raise ModelError(f"{path}: the GGUF does not say its architecture")
+    st = path.stat()
     info = ModelInfo(
-        name=meta.get("general.name") or path.stem,
+        name=facts.name,
         path=str(path),
-        architecture=arch,
-        size=path.stat().st_size,
+        architecture=facts.architecture,
+        size=st.st_size,
+        parameters=facts.parameters,
+        quant=facts.quant,
     )
     with writing(db):
         db.execute("DELETE FROM models WHERE path = ?", [info.path])
@@ -91,8 +124,10 @@ def add_model(db: sqlite_utils.Database, path: Path) -> ModelInfo:
             {
                 "path": info.path,
                 "name": info.name,
-                "architecture": arch,
+                "architecture": info.architecture,
                 "size": info.size,
+                "parameters": info.parameters,
+                "quant": info.quant,
                 "added": now_iso(),
             }
         )
@@ -100,11 +135,32 @@ def add_model(db: sqlite_utils.Database, path: Path) -> ModelInfo:
 
 
 def list_models(db: sqlite_utils.Database) -> list[ModelInfo]:
-    """The embedded default first, then the models the user added."""
+    """The embedded default first, then the models the user added (a file that is gone is still listed)."""
     default = default_gguf_path()
-    out = [ModelInfo("SmolLM2-135M-Instruct (embedded)", str(default), "llama", default.stat().st_size, True)]
+    facts = describe_gguf(default)
+    out = [
+        ModelInfo(
+            "SmolLM2-135M-Instruct (embedded)",
+            str(default),
+            facts.architecture,
+            default.stat().st_size,
+            True,
+            facts.parameters,
+            facts.quant,
+        )
+    ]
     for row in db.table("models").rows_where(order_by="id"):
-        out.append(ModelInfo(row["name"], row["path"], row["architecture"], row["size"]))
+        out.append(
+            ModelInfo(
+                row["name"],
+                row["path"],
+                row["architecture"],
+                row["size"],
+                parameters=row.get("parameters") or 0,
+                quant=row.get("quant") or "",
+                sha256=row.get("sha256") or "",
+            )
+        )
     return out
 
 
@@ -114,36 +170,20 @@ def remove_model(db: sqlite_utils.Database, path: str) -> None:
         db.execute("DELETE FROM models WHERE path = ?", [str(Path(path).expanduser().resolve())])
 
 
-def usual_model_folders() -> list[Path]:
-    """Folders where other local-LLM apps keep GGUF files."""
-    home = Path.home()
-    hf = Path(os.environ.get("HF_HOME", home / ".cache" / "huggingface")) / "hub"
-    return [
-        hf,
-        home / ".lmstudio" / "models",
-        home / ".cache" / "lm-studio" / "models",
-        home / ".ollama" / "models",
-        Path("/usr/share/ollama/.ollama/models"),
-        home / ".local/share/nomic.ai/GPT4All",
-    ]
+def remember_sha256(db: sqlite_utils.Database, info: ModelInfo, sha256: str) -> None:
+    """Keep an added model's sha256 with the file's mtime: computed again only when the file changes."""
+    with writing(db):
+        db.execute(
+            "UPDATE models SET sha256 = ?, sha_mtime_ns = ? WHERE path = ?",
+            [sha256, Path(info.path).stat().st_mtime_ns, info.path],
+        )
 
 
-def find_gguf_files(folders: Optional[list[Path]] = None, limit: int = 200) -> list[Path]:
-    """GGUF files found in the usual places (Ollama blobs are recognised by their signature)."""
-    found: list[Path] = []
-    for folder in folders or usual_model_folders():
-        if not folder.is_dir():
-            continue
-        for root, _dirs, files in os.walk(folder):
-            for name in files:
-                p = Path(root) / name
-                if name.endswith(".gguf") or (name.startswith("sha256-") and "blobs" in root):
-                    try:
-                        with open(p, "rb") as fh:
-                            if fh.read(4) == GGUF_MAGIC:
-                                found.append(p)
-                    except OSError:
-                        continue
-                if len(found) >= limit:
-                    return found
-    return found
+def stored_sha256(db: sqlite_utils.Database, info: ModelInfo) -> str:
+    """The kept sha256 of an added model while its file is unchanged, else ''."""
+    row = db.execute("SELECT sha256, sha_mtime_ns FROM models WHERE path = ?", [info.path]).fetchone()
+    try:
+        unchanged = row is not None and row[1] == Path(info.path).stat().st_mtime_ns
+    except OSError:
+        return ""
+    return row[0] or "" if unchanged else ""

@@ -15,6 +15,7 @@ DB_FILENAME = "ownvoice.db"
 CONFIG_FILENAME = "config.json"
 ADAPTERS_DIRNAME = "adapters"
 CACHE_DIRNAME = "cache"
+MODELS_DIRNAME = "models"  # models downloaded from the catalogue
 
 
 def data_home(override: str | os.PathLike | None = None) -> Path:

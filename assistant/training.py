@@ -21,6 +21,7 @@ from typing import Optional
 
 import sqlite_utils
 
+from ownvoice.adapters.architectures import ArchitectureSupport, UnsupportedArchitecture, support_for
 from ownvoice.adapters.config import AdapterManifest, TrainConfig
 from ownvoice.adapters.layout import (
     ADAPTER_GGUF,
@@ -38,7 +39,7 @@ from ownvoice.store.profiles import Profile
 
 from .anchors import DEFAULT_ANCHORS, style_anchors
 from .backends.base import Embedder, Generator
-from .errors import Cancelled, EmptyCorpusError, InputError, OwnVoiceError
+from .errors import Cancelled, EmptyCorpusError, InputError, ModelError, OwnVoiceError
 from .intents import subject_instruction
 from .jobs import CancelToken, Progress, ProgressFn, report
 from .playback import ensure_playback
@@ -351,6 +352,20 @@ class TrainingOptions:
             raise OptionsError("training options: " + "; ".join(problems))
 
 
+def architecture_support(model_path: str) -> ArchitectureSupport:
+    """How to train an adapter for the GGUF at ``model_path`` (ModelError for an architecture we cannot)."""
+    from ownvoice.adapters.base_model import gguf_architecture
+
+    from .models import describe_gguf
+
+    facts = describe_gguf(Path(model_path))  # a clear error for a file that is not a GGUF model
+    arch = gguf_architecture(Path(model_path))["architecture"] or facts.architecture
+    try:
+        return support_for(arch)
+    except UnsupportedArchitecture as exc:
+        raise ModelError(str(exc)) from exc
+
+
 def train_profile(
     db: sqlite_utils.Database,
     profile: Profile,
@@ -366,6 +381,7 @@ def train_profile(
     name: str = "",
 ) -> TrainOutcome:
     """Train a new adapter version for ``profile`` and register it (active only if it is better)."""
+    arch = architecture_support(generator.model_path)  # an architecture we cannot train: said before any work
     docs = docs_table.list_documents(db, profile.id)
     if len(docs) < MIN_DOCUMENTS:
         raise EmptyCorpusError(
@@ -401,7 +417,7 @@ def train_profile(
     version = int(run_dir.name[1:])
     _write_jsonl(run_dir / TRAIN_DATA, train_rows)
     _write_jsonl(run_dir / EVAL_DATA, eval_rows)
-    active = adapters_table.active_adapter(db, profile.id)
+    active = adapters_table.active_adapter(db, profile.id, base_sha256)
     cfg = TrainConfig(
         base_gguf=generator.model_path,
         out_dir=str(run_dir),
@@ -409,6 +425,7 @@ def train_profile(
         train_file=str(run_dir / TRAIN_DATA),
         eval_file=str(run_dir / EVAL_DATA),
         base_sha256=base_sha256,
+        target_modules=list(arch.target_modules),
         epochs=options.epochs,
         max_steps=options.steps,
         device=options.device,

@@ -79,10 +79,13 @@ def add_adapter(
     metrics: dict,
     activate: bool,
 ) -> int:
-    """Register an adapter version (optionally making it the active one)."""
+    """Register an adapter version (optionally making it the active one for its base model)."""
     with writing(db):
         if activate:
-            db.execute("UPDATE adapters SET active = 0 WHERE profile_id = ?", [profile_id])
+            db.execute(
+                "UPDATE adapters SET active = 0 WHERE profile_id = ? AND base_sha256 = ?",
+                [profile_id, base_sha256],
+            )
         return inserted_id(
             db.table("adapters").insert(
                 {
@@ -113,20 +116,41 @@ def get_adapter(db: sqlite_utils.Database, adapter_id: int) -> Optional[AdapterR
     return _row(db, rows[0]) if rows else None
 
 
-def active_adapter(db: sqlite_utils.Database, profile_id: int) -> Optional[AdapterRow]:
-    """The active adapter of a profile, if any."""
-    rows = list(db.table("adapters").rows_where("profile_id = ? AND active = 1", [profile_id]))
+def active_adapter(
+    db: sqlite_utils.Database, profile_id: int, base_sha256: Optional[str] = None
+) -> Optional[AdapterRow]:
+    """The active adapter of a profile for the base model ``base_sha256`` (None: for any base), if any."""
+    where = "profile_id = ? AND active = 1"
+    params: list = [profile_id]
+    if base_sha256 is not None:
+        where, params = where + " AND base_sha256 = ?", [*params, base_sha256]
+    rows = list(db.table("adapters").rows_where(where, params, order_by="version desc"))
     return _row(db, rows[0]) if rows else None
 
 
-def set_active(db: sqlite_utils.Database, profile_id: int, adapter_id: Optional[int]) -> None:
-    """Make one adapter active (None: no adapter)."""
+def set_active(
+    db: sqlite_utils.Database, profile_id: int, adapter_id: Optional[int], base_sha256: Optional[str] = None
+) -> None:
+    """Make one adapter the active one for its base model; None: no adapter for ``base_sha256`` (for every
+    base when that is None too). Each base model keeps its own active adapter, so switching models and back
+    finds the adapter that was in use."""
     with writing(db):
-        db.execute("UPDATE adapters SET active = 0 WHERE profile_id = ?", [profile_id])
         if adapter_id is not None:
+            row = db.execute(
+                "SELECT base_sha256 FROM adapters WHERE id = ? AND profile_id = ?", [adapter_id, profile_id]
+            ).fetchone()
+            if row is None:
+                return
+            base_sha256 = row[0]
+        if base_sha256 is None:
+            db.execute("UPDATE adapters SET active = 0 WHERE profile_id = ?", [profile_id])
+        else:
             db.execute(
-                "UPDATE adapters SET active = 1 WHERE id = ? AND profile_id = ?", [adapter_id, profile_id]
+                "UPDATE adapters SET active = 0 WHERE profile_id = ? AND base_sha256 = ?",
+                [profile_id, base_sha256],
             )
+        if adapter_id is not None:
+            db.execute("UPDATE adapters SET active = 1 WHERE id = ?", [adapter_id])
 
 
 def delete_adapter_row(db: sqlite_utils.Database, adapter_id: int) -> None:

@@ -191,6 +191,14 @@ def m009_provenance(db: sqlite_utils.Database) -> None:
     db.execute("DELETE FROM playback WHERE method = 'heuristic'")
 
 
+@migrations()
+def m010_model_facts(db: sqlite_utils.Database) -> None:
+    """What the model manager shows of an added model: its file's sha256 (with the size and mtime it was
+    computed for), parameter count and quantization."""
+    for column, kind in (("sha256", str), ("sha_mtime_ns", int), ("parameters", int), ("quant", str)):
+        db.table("models").add_column(column, kind)
+
+
 class SerializedConnection(sqlite3.Connection):
     """A connection that one process's threads share safely: a statement waits while another thread is inside
     a write transaction (``util.writing`` holds ``lock`` for the whole transaction), so no thread's write ever

@@ -86,13 +86,19 @@ def test_adapter_learns_the_marker_and_hot_swaps(trained_app, tmp_path):
     )
 
 
-def test_adapter_for_another_base_is_refused(trained_app):
+def test_each_base_model_keeps_its_own_adapter(trained_app):
     app, outcome = trained_app
     prof = app.profile("zeb")
-    app.db.execute("UPDATE adapters SET base_sha256 = 'not-this-model' WHERE id = ?", [outcome.adapter_id])
+    assert app.engine_state(prof.id).adapter_version == outcome.version
+    # the adapter now belongs to another base: this model has no adapter of its own, so it drafts without one
+    app.db.execute("UPDATE adapters SET base_sha256 = 'another-model' WHERE id = ?", [outcome.adapter_id])
     app.db.conn.commit()
-    with pytest.raises(ModelError, match="another base model"):
-        app.draft(DraftRequest("hello", use_rag=False, max_tokens=10), "zeb")
+    res = app.draft(DraftRequest("hello", use_rag=False, max_tokens=10), "zeb")
+    assert res.raw and app.generator().adapter_name == ""
+    assert app.engine_state(prof.id).adapter_version is None
+    # 'no adapter' for this model leaves the other model's choice alone
+    app.set_active_adapter(prof.id, None)
+    assert A.active_adapter(app.db, prof.id, "another-model").id == outcome.adapter_id
     # and a file llama.cpp cannot apply is a clear error too
     from ownvoice.assistant.backends.llama_cpp_backend import AdapterSlot
 

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
 )
 
 from ownvoice.assistant.errors import OwnVoiceError
-from ownvoice.assistant.models import find_gguf_files
 
 
 class SettingsPage(QWidget):
@@ -153,17 +152,18 @@ class SettingsPage(QWidget):
             self._add_model(path)
 
     def _scan(self) -> None:
-        found = find_gguf_files()
+        found = self.app.scan_models()
         if not found:
             QMessageBox.information(
                 self,
                 "OwnVoice",
-                "No GGUF files found in the Hugging Face cache, LM Studio, Ollama or GPT4All folders.",
+                "No GGUF models found in LM Studio, Ollama, GPT4All, Jan or the Hugging Face cache.",
             )
             return
-        item, ok = QInputDialog.getItem(self, "Models found", "Add:", [str(p) for p in found], editable=False)
+        labels = [f"{f.name}  ({f.app})" for f in found]
+        item, ok = QInputDialog.getItem(self, "Models found", "Add:", labels, editable=False)
         if ok and item:
-            self._add_model(item)
+            self._add_model(str(found[labels.index(item)].path))
 
     def _save_addresses(self) -> None:
         addrs = [a.strip() for a in self.addresses.text().split(",") if "@" in a]

@@ -53,8 +53,6 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         args = parser.parse_args(["gui"] if _gui_available() else ["--help"])
-    if args.command == "models" and args.action in ("add", "remove") and not args.path:
-        parser.error(f"models {args.action} needs a PATH")
     try:
         return args.func(args) or 0
     except OwnVoiceError as exc:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def cmd_train(args) -> int:
-    """ownvoice train [--profile P] [--steps N | --epochs E] [--device auto|cpu|cuda] [--resume]."""
+    """ownvoice train [--profile P] [--model PATH] [--steps N | --epochs E] [--device D] [--resume]."""
     from ..app import OwnVoice
     from ..jobs import CancelToken, TqdmProgress
     from ..training import TrainingOptions
@@ -27,7 +27,7 @@ def cmd_train(args) -> int:
     bar = TqdmProgress()
     cancel = CancelToken()
     try:
-        outcome = app.train(args.profile, progress=bar, cancel=cancel, options=options)
+        outcome = app.train(args.profile, progress=bar, cancel=cancel, options=options, model_path=args.model)
     except KeyboardInterrupt:
         cancel.cancel()
         raise
@@ -73,7 +73,7 @@ def cmd_adapters(args) -> int:
         row = table.get_adapter(app.db, args.id)
         if row is None or row.profile_id != prof.id:
             raise OwnVoiceError(f"no adapter {args.id} in profile {prof.name!r}")
-        table.set_active(app.db, prof.id, row.id)
+        app.set_active_adapter(prof.id, row.id)
         print(f"adapter v{row.version} is now active")
     elif args.action == "export":
         if args.id is None or not args.out:
@@ -100,8 +100,8 @@ def cmd_adapters(args) -> int:
             "remote_adapters)"
         )
     elif args.action == "off":
-        table.set_active(app.db, prof.id, None)
-        print("no adapter active: drafting uses the base model")
+        app.set_active_adapter(prof.id, None)
+        print(f"no adapter active for {Path(app.model_path).name}: drafting with it uses the model alone")
     elif args.action == "delete":
         row = table.get_adapter(app.db, args.id)
         if row is None or row.profile_id != prof.id:
@@ -132,6 +132,9 @@ def register(sub, common) -> None:
     group.add_argument("--steps", type=int, help="optimizer steps (overrides --epochs)")
     group.add_argument("--epochs", type=float, default=3.0)
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument(
+        "--model", metavar="PATH.gguf", help="train for this GGUF (default: the model drafting uses)"
+    )
     p.add_argument(
         "--quantize",
         choices=["auto", "nf4", "none"],
