@@ -46,6 +46,33 @@ def gguf_architecture(path: Path) -> dict:
     }
 
 
+def config_from_gguf(gguf_path: Path):
+    """transformers' config for a GGUF, corrected where its GGUF loader guesses instead of reading.
+
+    It does not read the attention key length, so Qwen3 gets Qwen3's usual head_dim (128) and Gemma its usual
+    query_pre_attn_scalar (256) whatever the file says; llama.cpp, which drafts, scales Gemma's queries by the
+    head size (by hidden/heads for the 27B models). A config that disagrees trains an adapter for a model
+    llama.cpp does not run (the architecture matrix test measured 47-54% next-token agreement on the base
+    model itself before this correction).
+    """
+    from transformers import AutoConfig
+
+    from .gguf_header import read_header
+
+    config = AutoConfig.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
+    meta = read_header(gguf_path).metadata
+    arch = meta.get("general.architecture")
+    key_length = meta.get(f"{arch}.attention.key_length")
+    if isinstance(key_length, int) and key_length and hasattr(config, "head_dim"):
+        config.head_dim = key_length
+    if arch in ("gemma2", "gemma3") and hasattr(config, "query_pre_attn_scalar"):
+        layers, heads = meta.get(f"{arch}.block_count"), meta.get(f"{arch}.attention.head_count")
+        hidden = meta.get(f"{arch}.embedding_length")
+        big = (arch, layers) in (("gemma2", 46), ("gemma3", 62))  # llama.cpp's 27B rule
+        config.query_pre_attn_scalar = hidden // heads if big and heads else config.head_dim
+    return config
+
+
 def cached_base_dir(gguf_path: Path, cache_dir: Path, sha256: str = "") -> Path:
     """Folder of the dequantized safetensors copy of ``gguf_path`` (created on first use)."""
     sha = sha256 or file_sha256(gguf_path)
@@ -59,7 +86,10 @@ def cached_base_dir(gguf_path: Path, cache_dir: Path, sha256: str = "") -> Path:
     tmp.mkdir(parents=True, exist_ok=True, mode=0o700)
     tok = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
     model = AutoModelForCausalLM.from_pretrained(
-        str(gguf_path.parent), gguf_file=gguf_path.name, dtype=torch.float32
+        str(gguf_path.parent),
+        gguf_file=gguf_path.name,
+        config=config_from_gguf(gguf_path),
+        dtype=torch.float32,
     )
     setattr(model, "hf_quantizer", None)  # noqa: B010 - the attribute is untyped in transformers
     if hasattr(model.config, "quantization_config"):
