@@ -13,6 +13,19 @@ from ..errors import ModelError
 from ..jobs import CancelToken, ProgressFn
 
 
+# The chat format for a GGUF without a chat template (a base model): the system text, then each request and
+# each mail under a heading, a mail ending with the end-of-text token, and the prompt ending where the next
+# mail begins. Training renders its prompts through the same generator, so an adapter learns this format.
+PLAIN_TEMPLATE = (
+    "{% for m in messages %}"
+    "{% if m['role'] == 'system' %}{{ m['content'] }}\n\n"
+    "{% elif m['role'] == 'user' %}### Request\n{{ m['content'] }}\n\n"
+    "{% else %}### Mail\n{{ m['content'] }}{{ eos_token }}\n\n{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}### Mail\n{% endif %}"
+)
+
+
 @dataclass
 class Guide:
     """Soft constraints on decoding, built from the request's facts (see assistant.guidance).

@@ -27,7 +27,7 @@ from typing import Any, Optional, Self
 
 from ..errors import ModelError
 from ..jobs import CancelToken
-from .base import Generator, GenParams, GenStats, Guide
+from .base import PLAIN_TEMPLATE, Generator, GenParams, GenStats, Guide
 
 _CACHE: dict[tuple[str, int], object] = {}
 _CACHE_LOCK = threading.Lock()
@@ -72,9 +72,9 @@ class LlamaCppGenerator(Generator):
         self.model_path = str(model_path)
         self.llm = load_llama(self.model_path, n_ctx)
         meta = self.llm.metadata
-        template = meta.get("tokenizer.chat_template")
-        if not template:
-            raise ModelError(f"{model_path}: the GGUF has no chat template; use an instruction-tuned model")
+        # a base model (no chat template, e.g. Gemma 3 270M) is prompted as a plain document of requests and
+        # mails; its adapter learns the same format, since training prompts come from this formatter too
+        template = meta.get("tokenizer.chat_template") or PLAIN_TEMPLATE
         eos = self.llm._model.token_get_text(self.llm.token_eos()) if self.llm.token_eos() >= 0 else ""
         bos = self.llm._model.token_get_text(self.llm.token_bos()) if self.llm.token_bos() >= 0 else ""
         self._formatter = Jinja2ChatFormatter(

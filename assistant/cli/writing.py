@@ -101,6 +101,8 @@ def cmd_draft(args) -> int:
 
     cancel = CancelToken()
     try:
+        if args.model:
+            args.model = str(Path(args.model).expanduser().resolve())
         result = app.draft(request, args.profile, model_path=args.model, on_update=on_update, cancel=cancel)
     except KeyboardInterrupt:
         cancel.cancel()
@@ -115,7 +117,8 @@ def cmd_draft(args) -> int:
         )
         write_eml(msg, Path(args.out))
     if args.json:
-        print(json.dumps(result.as_dict(), indent=2))
+        gen = app.generator(args.model)  # the model and the adapter (path, '' for none) this draft used
+        print(json.dumps(result.as_dict() | {"model": gen.model_path, "adapter": gen.adapter_name}, indent=2))
         return 0
     shown = printed.rstrip()
     if result.text != shown:  # the final clean-up changed the end (sign-off, trimmed run-on)
