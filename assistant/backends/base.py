@@ -12,7 +12,6 @@ import numpy as np
 from ..errors import ModelError
 from ..jobs import CancelToken, ProgressFn
 
-
 # The chat format for a GGUF without a chat template (a base model): the system text, then each request and
 # each mail under a heading, a mail ending with the end-of-text token, and the prompt ending where the next
 # mail begins. Training renders its prompts through the same generator, so an adapter learns this format.
