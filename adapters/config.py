@@ -65,6 +65,9 @@ class TrainConfig(JsonFile):
     compare_adapter_dir: str = ""  # the active adapter's peft dir: its held-out loss is measured too
     threads: int = 0  # 0: every core (a background run: all but one)
     background: bool = False  # started by the desktop app: lower priority, a core left to the UI
+    probe_steps: int = (
+        0  # > 0: a timed probe for the estimate (this many steps, no evaluation, nothing saved)
+    )
 
     def thread_count(self) -> int:
         """Threads the run uses: ``threads``, else every core (all but one for a background run)."""

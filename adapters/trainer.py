@@ -228,6 +228,7 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
         needs_checkpointing,
     )
 
+    started = time.perf_counter()
     torch.manual_seed(cfg.seed)
     if cfg.background:
         lower_priority()
@@ -290,9 +291,13 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
     # precision, so adapters trained in bf16 and in fp32 compare on one scale (promotion, the bench's check)
     split = cfg.prompt_gradients is False or (cfg.prompt_gradients is None and not checkpointing)
     metrics["prompt_gradients"] = not split
-    metrics["eval_loss_base"] = eval_loss(model, eval_items, pad_id, device)
-    emit({"event": "eval", "which": "base", "loss": metrics["eval_loss_base"]})
-    if cfg.compare_adapter_dir and Path(cfg.compare_adapter_dir).is_dir():
+    metrics["load_seconds"] = round(time.perf_counter() - started, 2)
+    if cfg.probe_steps:  # a timed probe for the estimate: no evaluation, a few steps, nothing saved
+        metrics["eval_tokens"] = sum(len(e.input_ids) for e in eval_items)
+    else:
+        metrics["eval_loss_base"] = eval_loss(model, eval_items, pad_id, device)
+        emit({"event": "eval", "which": "base", "loss": metrics["eval_loss_base"]})
+    if cfg.compare_adapter_dir and Path(cfg.compare_adapter_dir).is_dir() and not cfg.probe_steps:
         from peft import PeftModel
 
         prev = PeftModel.from_pretrained(model, cfg.compare_adapter_dir)
@@ -317,6 +322,7 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
         emit({"event": "resumed", "step": step, "epoch": epoch})
     governor.check()  # what others took while the model loaded decides the first step's threads
     start, cpu_start, tokens, losses = time.perf_counter(), time.process_time(), 0, []
+    step_seconds: list[float] = []
     done_tokens_at_start = 0
     if STOP.is_set():  # cancelled while loading: nothing to keep
         raise Stopped(step)
@@ -328,6 +334,7 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
                 break
             if bi < (step - epoch * steps_per_epoch) and cfg.resume and bi < steps_per_epoch:
                 continue  # skip batches already seen in this epoch before the resume point
+            step_start = time.perf_counter()
             optimizer.zero_grad(set_to_none=True)
             n_target = sum(e.n_target for b in batch_group for e in b)
             step_loss = 0.0
@@ -355,6 +362,9 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
             optimizer.step()
             scheduler.step()
             step += 1
+            step_seconds.append(time.perf_counter() - step_start)
+            if cfg.probe_steps and step >= cfg.probe_steps:
+                return _probe_metrics(metrics, step_seconds, tokens, total, device, nf4, model_bytes)
             governor.check()
             losses.append(step_loss)
             elapsed = time.perf_counter() - start
@@ -397,6 +407,50 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
     if device == "cuda":  # pragma: no cover - CUDA only
         metrics["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     return metrics
+
+
+def _probe_metrics(
+    metrics: dict,
+    step_seconds: list[float],
+    tokens: int,
+    total: int,
+    device: str,
+    nf4: bool,
+    model_bytes: int,
+) -> dict:
+    """What a timed probe measured: seconds per step (the first, which warms up, left out when there are
+    more), tokens per step, the steps the real run would take, peak memory, and why this device."""
+    timed = step_seconds[1:] or step_seconds
+    metrics.update(
+        probe_steps=len(step_seconds),
+        seconds_per_step=round(sum(timed) / len(timed), 3),
+        tokens_per_step=round(tokens / len(step_seconds), 1),
+        total_steps=total,
+        peak_rss_mb=round(peak_rss_mb(), 1),
+        device_reason=device_reason(device, nf4, model_bytes),
+    )
+    if device == "cuda":  # pragma: no cover - CUDA only
+        import torch
+
+        metrics["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+    return metrics
+
+
+def device_reason(device: str, nf4: bool, model_bytes: int) -> str:
+    """Why training runs where it does (the choice choose_device and choose_nf4 made)."""
+    size_gb = model_bytes / 1e9
+    if device != "cuda":
+        return (
+            f"no CUDA GPU here: plain LoRA on the CPU ({size_gb:.1f} GB of fp32 weights, bf16 autocast where "
+            "the CPU multiplies bf16 natively)"
+        )
+    if nf4:
+        return (
+            f"CUDA GPU: the model ({size_gb / 2:.1f} GB in bf16, ~4x that while training) does not fit in "
+            "the "
+            "GPU's free memory, so 4-bit NF4 QLoRA"
+        )
+    return f"CUDA GPU: bf16 LoRA (the model, {size_gb / 2:.1f} GB in bf16, fits in the GPU's free memory)"
 
 
 def _grouped(items: list, n: int) -> list[list]:

@@ -51,6 +51,9 @@ def run(config_path: Path) -> int:
         _emit({"event": "preparing", "message": "dequantizing the GGUF (cached after the first time)"})
         base_dir = cached_base_dir(gguf, Path(cfg.cache_dir), sha)
         metrics = train(cfg, base_dir, _emit)
+        if cfg.probe_steps:  # the estimate's timed probe: nothing to export
+            _emit({"event": "done", "metrics": metrics})
+            return 0
         out = Path(cfg.out_dir)
         try:
             export_gguf(out / PEFT_DIR, out / ADAPTER_GGUF, arch, cfg.alpha)

@@ -533,6 +533,25 @@ class OwnVoice:
         finally:  # a new version, or a checkpoint to resume from
             self._changed(Changes(adapters=True))
 
+    def estimate_training(
+        self,
+        profile: Optional[str] = None,
+        options=None,
+        model_path: Optional[str] = None,
+        progress: Optional[ProgressFn] = None,
+        cancel: Optional[CancelToken] = None,
+    ):
+        """Time and peak memory a training run with ``options`` would take here, from a probe of a few real
+        steps on the profile's own examples (nothing is kept); a TrainingEstimate."""
+        from dataclasses import replace
+
+        from .training import TrainingOptions, estimate_from_probe
+
+        options = replace(options or TrainingOptions(), probe_steps=3, resume=False)
+        outcome = self.train(profile, progress, cancel, options=options, model_path=model_path)
+        passes = 2 + bool(self._active_adapter_for(self.profile(profile).id, model_path or self.model_path))
+        return estimate_from_probe(outcome.metrics, eval_passes=passes)
+
     def draft(
         self,
         request: DraftRequest,

@@ -69,6 +69,49 @@ class TrainOutcome:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class TrainingEstimate:
+    """How long a training run would take on this machine and how much memory it would need, from a timed
+    probe of a few real steps on the user's own examples, and where it would run and why."""
+
+    device: str
+    device_reason: str
+    precision: str
+    quantized: bool
+    total_steps: int
+    seconds_per_step: float
+    load_seconds: float
+    eval_seconds: float
+    total_seconds: float
+    peak_memory_mb: float
+    probe_steps: int
+    train_examples: int
+
+
+FORWARD_SPEEDUP = 3.0  # an evaluation pass runs ~3x the tokens/s of a training step (no backward, no update)
+
+
+def estimate_from_probe(metrics: dict, eval_passes: int = 2) -> TrainingEstimate:
+    """The estimate a probe's metrics give: load + steps x seconds per step + the held-out evaluations."""
+    tokens_per_s = metrics["tokens_per_step"] / max(metrics["seconds_per_step"], 1e-9)
+    eval_s = eval_passes * metrics.get("eval_tokens", 0) / (tokens_per_s * FORWARD_SPEEDUP)
+    steps_s = metrics["total_steps"] * metrics["seconds_per_step"]
+    return TrainingEstimate(
+        device=metrics["device"],
+        device_reason=metrics["device_reason"],
+        precision=metrics["precision"],
+        quantized=metrics["quantized"],
+        total_steps=metrics["total_steps"],
+        seconds_per_step=metrics["seconds_per_step"],
+        load_seconds=metrics["load_seconds"],
+        eval_seconds=round(eval_s, 1),
+        total_seconds=round(metrics["load_seconds"] + steps_s + eval_s, 1),
+        peak_memory_mb=max(metrics["peak_rss_mb"], metrics.get("peak_gpu_mb", 0.0)),
+        probe_steps=metrics["probe_steps"],
+        train_examples=metrics["train_examples"],
+    )
+
+
 def split_documents(
     docs: list[Document], holdout: float = HOLDOUT_FRACTION
 ) -> tuple[list[Document], list[Document]]:
@@ -333,9 +376,12 @@ class TrainingOptions:
     learning_rate: Optional[float] = None
     gradient_checkpointing: Optional[bool] = None  # None: only when memory needs it
     background: bool = False  # the desktop app's run: lower priority, one core left to the UI
+    probe_steps: int = 0  # > 0: only time this many steps for an estimate (estimate_training), keep nothing
 
     def __post_init__(self) -> None:
         problems = []
+        if not 0 <= self.probe_steps <= 20:
+            problems.append(f"probe steps must be 0..20, not {self.probe_steps}")
         if self.steps < 0:
             problems.append(f"steps must be 0 (use epochs) or more, not {self.steps}")
         if not self.epochs > 0:
@@ -405,8 +451,12 @@ def train_profile(
     for abandoned in profile_dir.glob("v*"):  # a run killed with its process left copies of the user's mail
         if abandoned.is_dir() and not (abandoned / MANIFEST).exists():
             _remove_mail_copies(abandoned)
-    resume = options.resume
+    resume = options.resume and not options.probe_steps
     run_dir = _unfinished_run(profile_dir) if resume else None
+    if options.probe_steps:  # the estimate's probe runs beside the versions and leaves nothing behind
+        run_dir = profile_dir / "probe"
+        shutil.rmtree(run_dir, ignore_errors=True)
+        run_dir.mkdir(mode=0o700)
     if run_dir is None:
         version = adapters_table.next_version(db, profile.id)
         while (profile_dir / f"v{version}").exists():
@@ -414,7 +464,7 @@ def train_profile(
         run_dir = profile_dir / f"v{version}"
         run_dir.mkdir(mode=0o700)
         resume = False
-    version = int(run_dir.name[1:])
+    version = int(run_dir.name[1:]) if not options.probe_steps else 0
     _write_jsonl(run_dir / TRAIN_DATA, train_rows)
     _write_jsonl(run_dir / EVAL_DATA, eval_rows)
     active = adapters_table.active_adapter(db, profile.id, base_sha256)
@@ -438,11 +488,16 @@ def train_profile(
     )
     if options.learning_rate:
         cfg.learning_rate = options.learning_rate
+    cfg.probe_steps = options.probe_steps
     cfg.save(run_dir / TRAIN_CONFIG)
     try:
-        run_child(run_dir / TRAIN_CONFIG, run_dir / LOG, progress, cancel)
+        done = run_child(run_dir / TRAIN_CONFIG, run_dir / LOG, progress, cancel)
     finally:  # the copies of the user's mail never outlive the run (a resume writes them again)
         _remove_mail_copies(run_dir)
+        if options.probe_steps:
+            shutil.rmtree(run_dir, ignore_errors=True)
+    if options.probe_steps:
+        return TrainOutcome(None, 0, "", False, done["metrics"], "estimate")
     manifest = AdapterManifest.load(run_dir / MANIFEST)
     activate, reason = should_activate(manifest)
     metrics = {

@@ -30,11 +30,26 @@ def test_gemma3_270m_imports_trains_and_drafts(home, tmp_path, monkeypatch, caps
     assert main(["models", "add", gguf]) == 0
     capsys.readouterr()
 
+    # before training: an estimate from a probe of a few timed steps, which keeps nothing
+    assert (
+        main(["train", "--model", gguf, "--steps", "3", "--heuristic-playback", "--estimate", "--json"]) == 0
+    )
+    out = capsys.readouterr().out
+    estimate = json.loads(out[out.index("{\n") :])
+    assert estimate["total_steps"] == 3 and estimate["probe_steps"] == 3 and estimate["device"] == "cpu"
+    assert estimate["seconds_per_step"] > 0 and estimate["peak_memory_mb"] > 500
+    assert "no CUDA GPU" in estimate["device_reason"]
+    assert main(["adapters", "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []  # the probe registered nothing
+    assert not (home / "adapters" / "profile-1" / "probe").exists()
+
     assert main(["train", "--model", gguf, "--steps", "3", "--heuristic-playback", "--json"]) == 0
     out = capsys.readouterr().out  # stage lines ("exported: ...") come before the JSON
     trained = json.loads(out[out.index("{\n") :])
     metrics = trained["metrics"]
     assert trained["activated"] and metrics["eval_loss_adapter"] < metrics["eval_loss_base"]
+    with capsys.disabled():
+        print("\nestimate", estimate, "actual train seconds", metrics["train_seconds"])
     assert main(["models", "list", "--json"]) == 0
     models = {m["architecture"]: m for m in json.loads(capsys.readouterr().out)}
     gemma = models["gemma3"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 
@@ -26,6 +27,23 @@ def cmd_train(args) -> int:
     app = OwnVoice(args.home)
     bar = TqdmProgress()
     cancel = CancelToken()
+    if args.estimate:
+        try:
+            est = app.estimate_training(args.profile, options, args.model, progress=bar, cancel=cancel)
+        finally:
+            bar.close()
+        if args.json:
+            print(json.dumps(asdict(est), indent=2))
+            return 0
+        minutes = est.total_seconds / 60
+        print(
+            f"estimate for {est.total_steps} steps on {est.train_examples} examples: about {minutes:.0f} min "
+            f"({est.load_seconds:.0f} s to load, {est.seconds_per_step:.1f} s a step, "
+            f"{est.eval_seconds:.0f} s of evaluation), peak memory {est.peak_memory_mb / 1024:.1f} GB\n"
+            f"where: {est.device_reason}\n"
+            f"(timed on {est.probe_steps} real steps of your own examples; nothing was kept)"
+        )
+        return 0
     try:
         outcome = app.train(args.profile, progress=bar, cancel=cancel, options=options, model_path=args.model)
     except KeyboardInterrupt:
@@ -134,6 +152,11 @@ def register(sub, common) -> None:
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument(
         "--model", metavar="PATH.gguf", help="train for this GGUF (default: the model drafting uses)"
+    )
+    p.add_argument(
+        "--estimate",
+        action="store_true",
+        help="only estimate the time and peak memory here, from a few timed steps (nothing is kept)",
     )
     p.add_argument(
         "--quantize",
