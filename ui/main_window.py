@@ -1,4 +1,5 @@
-"""The main window: Write (library | editor | compose), Training and Settings tabs; .eml drop target.
+"""The main window: Write (library | editor | compose), Import, Training, Models and Settings tabs; .eml drop
+target.
 
 Screens never tell each other to reload: every write goes through the one core, which tells what it
 changed (``Changes``) on ``runner.events.changed``; each screen refreshes what it shows from that. The
@@ -20,6 +21,7 @@ from .compose_panel import ComposePanel
 from .editor import Editor
 from .icons import app_icon
 from .library import Library
+from .models_page import ModelsPage
 from .settings_page import SettingsPage
 from .status_area import StatusArea
 from .welcome_page import WelcomePage
@@ -57,6 +59,8 @@ class MainWindow(QMainWindow):
         self.training: Optional[TrainingPage] = None
         self._training_holder = QWidget()
         self.tabs.addTab(self._training_holder, "Training")
+        self.models = ModelsPage(runner, app)
+        self.tabs.addTab(self.models, "Models")
         self.settings = SettingsPage(app)
         self.tabs.addTab(self.settings, "Settings")
         self.setCentralWidget(self.tabs)
@@ -111,7 +115,7 @@ class MainWindow(QMainWindow):
         add(draft_menu, "&Accept", "Ctrl+Shift+Return", lambda: self.compose.accept())
         add(draft_menu, "&Stop", "Escape", self.compose.stop)
         view_menu = bar.addMenu("&View")
-        for i, name in enumerate(("Write", "Import", "Training", "Settings"), 1):
+        for i, name in enumerate(("Write", "Import", "Training", "Models", "Settings"), 1):
             add(view_menu, name, f"Alt+{i}", lambda _=False, n=i - 1: self.tabs.setCurrentIndex(n))
 
     def _new_document(self) -> None:
@@ -141,6 +145,8 @@ class MainWindow(QMainWindow):
             self.library.refresh()
         if changes.profiles or changes.models:
             self.settings.reload()
+        if changes.models or changes.adapters or changes.settings:
+            self.models.refresh()
 
     def _remember_document(self, document_id: int) -> None:
         prof = self.compose.profile_name

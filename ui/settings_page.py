@@ -3,6 +3,7 @@ hotkey."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 from PySide6.QtCore import Signal
@@ -134,9 +135,14 @@ class SettingsPage(QWidget):
 
     def _model_chosen(self, idx: int) -> None:
         path = self.model.itemData(idx)
-        default = self.app.list_models()[0].path
-        self.app.settings.model_path = "" if path == default else path
-        self.app.save_settings()
+        if path:
+            self._use(path)
+
+    def _use(self, path: str) -> None:
+        try:
+            self.app.use_model(Path(path))  # the core's Changes refresh the status area and the models page
+        except Exception as exc:  # noqa: BLE001 - shown in a dialog
+            QMessageBox.warning(self, "OwnVoice", str(exc))
 
     def _add_model(self, path: str) -> None:
         try:
