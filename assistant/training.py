@@ -15,6 +15,7 @@ import random
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -80,6 +81,7 @@ class TrainingEstimate:
     quantized: bool
     total_steps: int
     seconds_per_step: float
+    prepare_seconds: float  # playback and building the examples (the probe's own, first-time cost)
     load_seconds: float
     eval_seconds: float
     total_seconds: float
@@ -103,9 +105,12 @@ def estimate_from_probe(metrics: dict, eval_passes: int = 2) -> TrainingEstimate
         quantized=metrics["quantized"],
         total_steps=metrics["total_steps"],
         seconds_per_step=metrics["seconds_per_step"],
+        prepare_seconds=metrics.get("prepare_seconds", 0.0),
         load_seconds=metrics["load_seconds"],
         eval_seconds=round(eval_s, 1),
-        total_seconds=round(metrics["load_seconds"] + steps_s + eval_s, 1),
+        total_seconds=round(
+            metrics.get("prepare_seconds", 0.0) + metrics["load_seconds"] + steps_s + eval_s, 1
+        ),
         peak_memory_mb=max(metrics["peak_rss_mb"], metrics.get("peak_gpu_mb", 0.0)),
         probe_steps=metrics["probe_steps"],
         train_examples=metrics["train_examples"],
@@ -427,6 +432,7 @@ def train_profile(
     name: str = "",
 ) -> TrainOutcome:
     """Train a new adapter version for ``profile`` and register it (active only if it is better)."""
+    started = time.perf_counter()
     arch = architecture_support(generator.model_path)  # an architecture we cannot train: said before any work
     docs = docs_table.list_documents(db, profile.id)
     if len(docs) < MIN_DOCUMENTS:
@@ -490,6 +496,7 @@ def train_profile(
         cfg.learning_rate = options.learning_rate
     cfg.probe_steps = options.probe_steps
     cfg.save(run_dir / TRAIN_CONFIG)
+    prepare_s = time.perf_counter() - started  # playback and examples: a real run repeats this work
     try:
         done = run_child(run_dir / TRAIN_CONFIG, run_dir / LOG, progress, cancel)
     finally:  # the copies of the user's mail never outlive the run (a resume writes them again)
@@ -497,7 +504,9 @@ def train_profile(
         if options.probe_steps:
             shutil.rmtree(run_dir, ignore_errors=True)
     if options.probe_steps:
-        return TrainOutcome(None, 0, "", False, done["metrics"], "estimate")
+        return TrainOutcome(
+            None, 0, "", False, done["metrics"] | {"prepare_seconds": round(prepare_s, 1)}, "estimate"
+        )
     manifest = AdapterManifest.load(run_dir / MANIFEST)
     activate, reason = should_activate(manifest)
     metrics = {

@@ -55,6 +55,13 @@ def main(out: Path) -> None:
     page.write_btn.click()
     pump(300)
     gui.window.grab().save(str(out / "main_window.png"))
+    gui.window.tabs.setCurrentWidget(gui.window.models)  # the models page: this machine's fit, as measured
+    while gui.runner.busy:
+        pump(100)
+    pump(200)
+    gui.window.grab().save(str(out / "models_page.png"))
+    gui.window.tabs.setCurrentWidget(gui.window.write_split)
+    pump(200)
     panel = gui.window.compose
     panel.incoming_box.setPlainText((REPO / "samples" / "incoming.eml").read_text())
     panel.instruction.setText("say yes and suggest a Thursday evening")

@@ -89,6 +89,7 @@ def test_the_estimate_adds_loading_steps_and_evaluation():
         "seconds_per_step": 4.0,
         "tokens_per_step": 800.0,
         "load_seconds": 10.0,
+        "prepare_seconds": 5.0,
         "eval_tokens": 1200,
         "peak_rss_mb": 2300.0,
         "probe_steps": 3,
@@ -97,7 +98,7 @@ def test_the_estimate_adds_loading_steps_and_evaluation():
     est = estimate_from_probe(probe, eval_passes=2)
     eval_s = 2 * 1200 / (200.0 * FORWARD_SPEEDUP)  # 800 tokens in 4 s = 200 tokens/s while training
     assert est.eval_seconds == round(eval_s, 1)
-    assert est.total_seconds == round(10.0 + 30 * 4.0 + eval_s, 1)
+    assert est.total_seconds == round(5.0 + 10.0 + 30 * 4.0 + eval_s, 1)
     assert est.peak_memory_mb == 2300.0 and est.device == "cpu"
     assert estimate_from_probe(probe | {"peak_gpu_mb": 9000.0}).peak_memory_mb == 9000.0
     with pytest.raises(OptionsError, match="probe steps must be 0..20"):

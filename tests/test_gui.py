@@ -120,6 +120,18 @@ def test_tray_menu_and_training_page(gui):
     assert page.table.rowCount() == 0 and page.start_btn.isEnabled()
 
 
+def test_training_page_estimates_before_training(gui, qtbot):
+    page = gui.window.show_training()
+    page.steps.setValue(4)
+    page.estimate_btn.click()
+    assert not page.start_btn.isEnabled() and page.cancel_btn.isEnabled()
+    qtbot.waitUntil(lambda: page.op is None, timeout=300000)
+    text = page.eta.text()
+    assert text.startswith("Training here would take about") and "(4 steps at" in text, text
+    assert "GB of memory" in text and "no CUDA GPU here" in text
+    assert page.table.rowCount() == 0 and page.start_btn.isEnabled()  # the probe kept nothing
+
+
 def test_gui_start_up_imports_no_torch(home):
     code = (
         "import sys, os; os.environ['QT_QPA_PLATFORM']='offscreen'; from ownvoice.ui.app import OwnVoiceGui; "

@@ -36,6 +36,8 @@ def _table(headers: list[str]) -> QTableWidget:
     t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     t.horizontalHeader().setStretchLastSection(True)
+    t.verticalHeader().setVisible(False)
+    t.setWordWrap(False)
     return t
 
 
@@ -103,6 +105,7 @@ class ModelsPage(QWidget):
                 item = QTableWidgetItem(text)
                 item.setToolTip(e.url)
                 self.catalogue.setItem(i, j, item)
+        self.catalogue.resizeColumnsToContents()
         first = next((i for i, f in enumerate(self._fits) if f.recommended and not f.entry.embedded), 0)
         self.catalogue.selectRow(first)
 
@@ -137,6 +140,7 @@ class ModelsPage(QWidget):
                 item = QTableWidgetItem(text)
                 item.setToolTip(m.path)
                 self.models.setItem(i, j, item)
+        self.models.resizeColumnsToContents()
 
     def _say(self, message: str) -> None:
         self.status.setText(message)

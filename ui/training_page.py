@@ -57,6 +57,8 @@ class TrainingPage(QWidget):
         self.cancel_btn.setEnabled(False)
         self.resume_btn = QPushButton("Resume")
         self.resume_btn.setToolTip("Continue the stopped run from its last checkpoint")
+        self.estimate_btn = QPushButton("Estimate time")
+        self.estimate_btn.setToolTip("Time a few real steps on your mail: how long training would take here")
         self.bar = QProgressBar()
         self.eta = QLabel("")
         import pyqtgraph as pg  # only when the page is built, never at import
@@ -82,7 +84,14 @@ class TrainingPage(QWidget):
         self.off_btn = QPushButton("No adapter")
         self.delete_btn = QPushButton("Delete selected")
         top = QHBoxLayout()
-        for w in (QLabel("Steps:"), self.steps, self.start_btn, self.resume_btn, self.cancel_btn):
+        for w in (
+            QLabel("Steps:"),
+            self.steps,
+            self.estimate_btn,
+            self.start_btn,
+            self.resume_btn,
+            self.cancel_btn,
+        ):
             top.addWidget(w)
         row = QHBoxLayout()
         for w in (self.use_btn, self.off_btn, self.delete_btn):
@@ -96,6 +105,7 @@ class TrainingPage(QWidget):
         layout.addLayout(row)
         self.start_btn.clicked.connect(lambda: self.start())
         self.resume_btn.clicked.connect(lambda: self.start(resume=True))
+        self.estimate_btn.clicked.connect(self.estimate)
         self.cancel_btn.clicked.connect(self.cancel)
         self.use_btn.clicked.connect(lambda: self._use(self._selected()))
         self.off_btn.clicked.connect(lambda: self._use(None))
@@ -154,6 +164,36 @@ class TrainingPage(QWidget):
             label="Training",
         )
 
+    def estimate(self) -> None:
+        """Estimate time and memory from a few timed steps (worker thread; nothing is kept)."""
+        if self.op is not None:
+            return
+        options, name = TrainingOptions(steps=self.steps.value(), background=True), self.profile_name
+        for b in (self.start_btn, self.resume_btn, self.estimate_btn):
+            b.setEnabled(False)
+        self.cancel_btn.setEnabled(True)
+        self.eta.setText(
+            "Waiting for the job ahead to finish…" if self.runner.jobs() else "Timing a few steps…"
+        )
+        self.op = self.runner.start(
+            lambda app, op: app.estimate_training(name, options, progress=op.progress, cancel=op.cancel),
+            on_done=self._estimated,
+            on_failed=self._failed,
+            on_progress=self._progress,
+            label="Estimating training",
+        )
+
+    def _estimated(self, est) -> None:
+        self._finish()
+        self.bar.setRange(0, 1)
+        self.bar.setValue(0)
+        took = f"{est.total_seconds:.0f} s" if est.total_seconds < 90 else f"{est.total_seconds / 60:.0f} min"
+        self.eta.setText(
+            f"Training here would take about {took} "
+            f"({est.total_steps} steps at {est.seconds_per_step:.1f} s) and up to "
+            f"{est.peak_memory_mb / 1024:.1f} GB of memory. Where: {est.device_reason}."
+        )
+
     def cancel(self) -> None:
         """Cancel training (the child process is killed; the checkpoint stays)."""
         if self.op is not None:
@@ -185,6 +225,7 @@ class TrainingPage(QWidget):
     def _finish(self) -> None:
         self.op = None
         self.start_btn.setEnabled(True)
+        self.estimate_btn.setEnabled(True)
         self.cancel_btn.setEnabled(False)
         self.refresh()
 

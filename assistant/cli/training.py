@@ -38,7 +38,8 @@ def cmd_train(args) -> int:
         minutes = est.total_seconds / 60
         print(
             f"estimate for {est.total_steps} steps on {est.train_examples} examples: about {minutes:.0f} min "
-            f"({est.load_seconds:.0f} s to load, {est.seconds_per_step:.1f} s a step, "
+            f"({est.prepare_seconds:.0f} s to prepare your examples, {est.load_seconds:.0f} s to load, "
+            f"{est.seconds_per_step:.1f} s a step, "
             f"{est.eval_seconds:.0f} s of evaluation), peak memory {est.peak_memory_mb / 1024:.1f} GB\n"
             f"where: {est.device_reason}\n"
             f"(timed on {est.probe_steps} real steps of your own examples; nothing was kept)"
