@@ -27,3 +27,19 @@ def write_gguf(
     writer.write_tensors_to_file()
     writer.close()
     return path
+
+
+def llama_cpp_logits(gguf: Path, adapter, ids: list[int], n_ctx: int = 256) -> np.ndarray:
+    """llama.cpp's logits at every position of ``ids`` for the model ``gguf`` with ``adapter`` (or none)."""
+    import llama_cpp
+
+    from ownvoice.assistant.backends.llama_cpp_backend import AdapterSlot
+
+    llm = llama_cpp.Llama(str(gguf), n_ctx=n_ctx, logits_all=True, verbose=False, n_threads=2)
+    slot = AdapterSlot(llm)
+    slot.activate(str(adapter) if adapter else None)
+    llm.eval(ids)
+    scores = np.array(llm.scores[: len(ids)])
+    slot.activate(None)
+    del llm
+    return scores

@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.gguf_files import llama_cpp_logits
+
 pytestmark = pytest.mark.slow  # torch, transformers, llama.cpp and a converter per architecture
 
 ARCHS = ["llama", "qwen2", "qwen3", "gemma2", "gemma3", "phi3"]
@@ -149,22 +151,6 @@ def write_tiny_gguf(arch: str, tokenizers: dict[str, Path], folder: Path) -> Pat
 
 def _agreement(a: np.ndarray, b: np.ndarray) -> float:
     return float((a.argmax(-1) == b.argmax(-1)).mean())
-
-
-def llama_cpp_logits(gguf: Path, adapter, ids: list[int]) -> np.ndarray:
-    """llama.cpp's logits for every position, with the adapter (or none)."""
-    import llama_cpp
-
-    from ownvoice.assistant.backends.llama_cpp_backend import AdapterSlot
-
-    llm = llama_cpp.Llama(str(gguf), n_ctx=256, logits_all=True, verbose=False, n_threads=2)
-    slot = AdapterSlot(llm)
-    slot.activate(str(adapter) if adapter else None)
-    llm.eval(ids)
-    scores = np.array(llm.scores[: len(ids)])
-    slot.activate(None)
-    del llm
-    return scores
 
 
 def train_few_steps(arch: str, gguf: Path, base_dir: Path, out: Path):

@@ -47,19 +47,10 @@ def random_lora(base_dir, tmp_path_factory):
 
 
 def _llama_logits(gguf_adapter, ids):
-    import llama_cpp
-
     from ownvoice.assistant.backends.defaults import default_gguf_path
-    from ownvoice.assistant.backends.llama_cpp_backend import AdapterSlot
+    from tests.gguf_files import llama_cpp_logits
 
-    llm = llama_cpp.Llama(str(default_gguf_path()), n_ctx=512, logits_all=True, verbose=False, n_threads=2)
-    slot = AdapterSlot(llm)
-    slot.activate(str(gguf_adapter) if gguf_adapter else None)
-    llm.eval(ids)
-    scores = np.array(llm.scores[: len(ids)])
-    slot.activate(None)
-    del llm
-    return scores
+    return llama_cpp_logits(default_gguf_path(), gguf_adapter, ids, n_ctx=512)
 
 
 def _agreement(a, b):
