@@ -144,3 +144,23 @@ def test_control_a_plain_shared_connection_loses_the_other_threads_write(tmp_pat
     db = sqlite_utils.Database(sqlite3.connect(str(tmp_path / "o.db"), check_same_thread=False))
     assert _write_while_another_thread_rolls_back(db) == []
     db.close()
+
+
+def test_each_base_model_has_its_own_active_adapter(tmp_path):
+    from ownvoice.store import adapters as A
+
+    db = open_db(tmp_path / "s.db")
+    pid = ensure_profile(db, "p").id
+    a1 = A.add_adapter(db, pid, 1, str(tmp_path / "a1.gguf"), "sha-small", "small.gguf", {}, activate=True)
+    b1 = A.add_adapter(db, pid, 2, str(tmp_path / "b1.gguf"), "sha-big", "big.gguf", {}, activate=True)
+    # activating the big model's adapter left the small model's active
+    assert A.active_adapter(db, pid, "sha-small").id == a1 and A.active_adapter(db, pid, "sha-big").id == b1
+    a2 = A.add_adapter(db, pid, 3, str(tmp_path / "a2.gguf"), "sha-small", "small.gguf", {}, activate=True)
+    assert A.active_adapter(db, pid, "sha-small").id == a2 and A.active_adapter(db, pid, "sha-big").id == b1
+    A.set_active(db, pid, a1)  # back to the older one: only its own base changes
+    assert A.active_adapter(db, pid, "sha-small").id == a1 and A.active_adapter(db, pid, "sha-big").id == b1
+    A.set_active(db, pid, None, "sha-big")  # 'no adapter' for the big model only
+    assert A.active_adapter(db, pid, "sha-big") is None and A.active_adapter(db, pid, "sha-small").id == a1
+    assert A.active_adapter(db, pid, "sha-none") is None
+    A.set_active(db, pid, None)  # no base named: none for any model
+    assert A.active_adapter(db, pid) is None
