@@ -146,7 +146,7 @@ class MainWindow(QMainWindow):
         if changes.profiles or changes.models:
             self.settings.reload()
         if changes.models or changes.adapters or changes.settings:
-            self.models.refresh()
+            self.models.changed()
 
     def _remember_document(self, document_id: int) -> None:
         prof = self.compose.profile_name

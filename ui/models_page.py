@@ -93,7 +93,20 @@ class ModelsPage(QWidget):
         self.download_btn.clicked.connect(lambda: self.download())
         self.cancel_btn.clicked.connect(self.cancel)
         self._fill_catalogue()
-        self.refresh()
+        self._stale = True  # listed when first shown: no job (and no hashing) at start-up
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        """List the models when the page is shown and its list is out of date."""
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
+
+    def changed(self) -> None:
+        """Models, adapters or settings changed: list again now if shown, else when next shown."""
+        if self.isVisible():
+            self.refresh()
+        else:
+            self._stale = True
 
     def _fill_catalogue(self) -> None:
         self.catalogue.setRowCount(len(self._fits))
@@ -111,6 +124,7 @@ class ModelsPage(QWidget):
 
     def refresh(self) -> None:
         """Reload the model list (on the worker: a new model's sha256 takes seconds to compute once)."""
+        self._stale = False
         self.runner.start(
             lambda app, op: app.models_overview(),
             on_done=self._show,
