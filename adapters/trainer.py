@@ -447,8 +447,7 @@ def device_reason(device: str, nf4: bool, model_bytes: int) -> str:
     if nf4:
         return (
             f"CUDA GPU: the model ({size_gb / 2:.1f} GB in bf16, ~4x that while training) does not fit in "
-            "the "
-            "GPU's free memory, so 4-bit NF4 QLoRA"
+            "the GPU's free memory, so 4-bit NF4 QLoRA"
         )
     return f"CUDA GPU: bf16 LoRA (the model, {size_gb / 2:.1f} GB in bf16, fits in the GPU's free memory)"
 

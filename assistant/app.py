@@ -277,7 +277,7 @@ class OwnVoice:
         for m in models:
             if not Path(m.path).is_file():
                 continue
-            m.sha256 = m.sha256 if m.default else stored_sha256(self.db, m)
+            m.sha256 = "" if m.default else stored_sha256(self.db, m)  # kept while the file is unchanged
             if not m.sha256:
                 m.sha256 = model_sha256(m.path)
                 if not m.default:
@@ -295,19 +295,15 @@ class OwnVoice:
         """Draft and train with the GGUF at ``path`` from now on (registered first if it is new); each model
         keeps its own adapters."""
         from .backends.defaults import default_gguf_path
+        from .models import check_gguf
 
         path = Path(path).expanduser().resolve()
-        if path == default_gguf_path().resolve():
-            self.settings.model_path = ""
-            info = self.list_models()[0]
-        else:
-            known = {Path(m.path) for m in self.list_models()}
-            info = (
-                next(m for m in self.list_models() if Path(m.path) == path)
-                if path in known
-                else self.add_model(path)
-            )
-            self.settings.model_path = str(path)
+        check_gguf(
+            path
+        )  # a listed model whose file is gone, or no file at all: said now, not at the next draft
+        models = self.list_models()
+        info = next((m for m in models if Path(m.path) == path), None) or self.add_model(path)
+        self.settings.model_path = "" if path == default_gguf_path().resolve() else str(path)
         self.save_settings()
         self._changed(Changes(models=True, settings=True, adapters=True))
         return info
@@ -547,7 +543,9 @@ class OwnVoice:
 
         from .training import TrainingOptions, estimate_from_probe
 
-        options = replace(options or TrainingOptions(), probe_steps=3, resume=False)
+        options = replace(
+            options or TrainingOptions(), probe_steps=3
+        )  # a probe never resumes (train_profile)
         outcome = self.train(profile, progress, cancel, options=options, model_path=model_path)
         passes = 2 + bool(self._active_adapter_for(self.profile(profile).id, model_path or self.model_path))
         return estimate_from_probe(outcome.metrics, eval_passes=passes)

@@ -29,10 +29,9 @@ class ModelInfo:
     default: bool = False
     parameters: int = 0
     quant: str = ""
-    sha256: str = ""
-    adapters: dict = field(
-        default_factory=dict
-    )  # profile name -> {"versions": [...], "active": version|None}
+    sha256: str = ""  # filled by OwnVoice.models_overview
+    # profile name -> {"versions": [...], "active": version or None}, filled by OwnVoice.models_overview
+    adapters: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -158,7 +157,6 @@ def list_models(db: sqlite_utils.Database) -> list[ModelInfo]:
                 row["size"],
                 parameters=row.get("parameters") or 0,
                 quant=row.get("quant") or "",
-                sha256=row.get("sha256") or "",
             )
         )
     return out

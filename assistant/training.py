@@ -405,12 +405,9 @@ class TrainingOptions:
 
 def architecture_support(model_path: str) -> ArchitectureSupport:
     """How to train an adapter for the GGUF at ``model_path`` (ModelError for an architecture we cannot)."""
-    from ownvoice.adapters.base_model import gguf_architecture
-
     from .models import describe_gguf
 
-    facts = describe_gguf(Path(model_path))  # a clear error for a file that is not a GGUF model
-    arch = gguf_architecture(Path(model_path))["architecture"] or facts.architecture
+    arch = describe_gguf(Path(model_path)).architecture  # a clear error for a file that is not a GGUF model
     try:
         return support_for(arch)
     except UnsupportedArchitecture as exc:
