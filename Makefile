@@ -81,8 +81,11 @@ lint: setup
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_architecture.py -k import_linter
 
+# PYTEST_ARGS: extra pytest arguments, e.g. make test PYTEST_ARGS="--durations=30"
+PYTEST_ARGS ?=
+
 test: setup system-deps llama-server llama-src lint
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 # the unit tests of our own logic on the fake backends (tests marked slow load the real models)
 test-fast: setup

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -41,6 +42,7 @@ from .jobs import CancelToken, ProgressFn
 from .paths import DB_FILENAME, data_home
 from .prompts import DraftRequest
 from .retrieval import Exemplar, embed_missing, search
+from .style_card import StyleCard
 
 _SHA_CACHE: dict[tuple, str] = {}
 
@@ -638,6 +640,51 @@ class OwnVoice:
         from .compose import profile_style
 
         return profile_style(self.db, self.profile(profile))
+
+    def style_card(self, profile: Optional[str] = None) -> StyleCard:
+        """The profile's style card: computed from the user's writing, with their edits laid over it."""
+        from .compose import profile_card
+
+        return profile_card(self.db, self.profile(profile))
+
+    def edit_style(self, edits: dict, profile: Optional[str] = None, reset: Sequence[str] = ()) -> StyleCard:
+        """Store the user's card edits as a new version (``reset``: fields back to the computed value);
+        CardError for an edit that cannot be used. Drafting uses the new card at once."""
+        from ownvoice.store import style_cards as card_table
+
+        from .style_card import merge_edits
+
+        prof = self.profile(profile)
+        previous = card_table.current_edits(self.db, prof.id).edits
+        merged = merge_edits(previous, edits, reset)
+        if merged != previous:
+            card_table.save_edits(self.db, prof.id, merged)
+            self._changed(Changes(style=True))
+        return self.style_card(prof.name)
+
+    def style_history(self, profile: Optional[str] = None) -> list:
+        """Every version of the profile's card edits (CardVersion), newest first."""
+        from ownvoice.store import style_cards as card_table
+
+        return card_table.history(self.db, self.profile(profile).id)
+
+    def revert_style(self, version: int, profile: Optional[str] = None) -> StyleCard:
+        """Make the edits of an earlier ``version`` (0: none, the computed card) current again, as a new
+        version."""
+        from ownvoice.store import style_cards as card_table
+
+        prof = self.profile(profile)
+        if version == 0:
+            edits: dict = {}
+        else:
+            old = card_table.card_version(self.db, prof.id, version)
+            if old is None:
+                raise InputError(f"the style card has no version {version} (see 'ownvoice style history')")
+            edits = old.edits
+        if edits != card_table.current_edits(self.db, prof.id).edits:
+            card_table.save_edits(self.db, prof.id, edits)
+            self._changed(Changes(style=True))
+        return self.style_card(prof.name)
 
     def unfinished_training(self, profile_id: int):
         """The profile's resumable training run (UnfinishedRun: version, step) or None."""

@@ -20,6 +20,7 @@ class Changes:
     adapters: bool = False  # adapter versions trained, deleted, made active
     models: bool = False  # models registered
     settings: bool = False  # settings saved (model choice, default profile...)
+    style: bool = False  # the user edited (or undid an edit of) a style card
 
     def __or__(self, other: Changes) -> Changes:
         return Changes(**{f.name: getattr(self, f.name) or getattr(other, f.name) for f in fields(self)})
@@ -30,7 +31,7 @@ class Changes:
     @classmethod
     def from_elsewhere(cls) -> Changes:
         """Another process committed to the store: anything stored may have changed."""
-        return cls(documents=True, profiles=True, adapters=True, models=True)
+        return cls(documents=True, profiles=True, adapters=True, models=True, style=True)
 
 
 ChangeListener = Callable[[Changes], None]

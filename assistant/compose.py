@@ -23,6 +23,7 @@ import sqlite_utils
 
 from ownvoice.store import documents as docs_table
 from ownvoice.store import generations as gen_table
+from ownvoice.store import style_cards as card_table
 from ownvoice.store.documents import Document
 from ownvoice.store.profiles import Profile
 
@@ -34,9 +35,11 @@ from .guidance import DraftCheck, build_guide, check_draft
 from .jobs import CancelToken
 from .postprocess import addressee_from_instruction, clean_lines, finish_draft, recipient_first_name
 from .prompts import DraftRequest, build_messages, fit_messages, head_messages, static_head
+from .recipients import mail_to
 from .rerank import StyleCentroid, candidate_score
 from .retrieval import Exemplar, search
 from .style import StyleStats, compute_style, greeting_for, nameless_greeting
+from .style_card import CardError, StyleCard, compute_card, with_edits
 
 STOP_STRINGS = ["<|im_start|>", "<|im_end|>", "\nSubject:", "\nSUBJECT:", "\n---", "\nFrom:", "\n\n\n\n"]
 TOKENS_PER_WORD = 1.4
@@ -94,16 +97,24 @@ class DraftResult:
         }
 
 
-_STYLE_CACHE: dict[tuple, tuple[StyleStats, StyleCentroid]] = {}
+_STYLE_CACHE: dict[tuple, tuple[StyleStats, StyleCentroid, StyleCard]] = {}
 
 
 def _profile_style(
     db: sqlite_utils.Database, profile: Profile, allowed: Optional[set[int]] = None
-) -> tuple[StyleStats, StyleCentroid]:
+) -> tuple[StyleStats, StyleCentroid, StyleCard]:
     stamp = db.execute(
         "SELECT count(*), max(updated) FROM documents WHERE profile_id = ?", [profile.id]
     ).fetchone()
-    key = (id(db), profile.id, profile.display_name, tuple(stamp), frozenset(allowed) if allowed else None)
+    edits = card_table.current_edits(db, profile.id)
+    key = (
+        id(db),
+        profile.id,
+        profile.display_name,
+        tuple(stamp),
+        edits.version,
+        frozenset(allowed) if allowed else None,
+    )
     if key not in _STYLE_CACHE:
         if len(_STYLE_CACHE) > 16:
             _STYLE_CACHE.clear()
@@ -112,15 +123,27 @@ def _profile_style(
             if allowed is None or doc.id in allowed:
                 by_kind.setdefault(doc.kind, []).append(doc.body)
         texts = [b for bodies in by_kind.values() for b in bodies]
-        _STYLE_CACHE[key] = (compute_style(by_kind, profile.display_name), StyleCentroid(texts[-400:]))
+        computed = compute_style(by_kind, profile.display_name)
+        try:
+            card = with_edits(compute_card(computed, by_kind), edits.edits, edits.version)
+        except CardError:  # an edit stored by an older version that no longer validates: the computed card
+            card = compute_card(computed, by_kind)
+        _STYLE_CACHE[key] = (card.stats(computed), StyleCentroid(texts[-400:]), card)
     return _STYLE_CACHE[key]
 
 
 def profile_style(
     db: sqlite_utils.Database, profile: Profile, allowed: Optional[set[int]] = None
 ) -> StyleStats:
-    """Style statistics of a profile's own writing (cached until its documents change)."""
+    """Style statistics of a profile's own writing with the user's card edits (cached until they change)."""
     return _profile_style(db, profile, allowed)[0]
+
+
+def profile_card(
+    db: sqlite_utils.Database, profile: Profile, allowed: Optional[set[int]] = None
+) -> StyleCard:
+    """A profile's style card: computed from its writing, with the user's edits laid over it."""
+    return _profile_style(db, profile, allowed)[2]
 
 
 def _loggable(params: GenParams) -> dict:
@@ -134,6 +157,20 @@ def _loggable(params: GenParams) -> dict:
 def max_tokens_for(target_words: int) -> int:
     """Token budget for a draft of about ``target_words`` words (room to finish, not to ramble)."""
     return int(min(768, max(64, target_words * 2.0 * TOKENS_PER_WORD + 24)))
+
+
+def request_recipient(request: DraftRequest) -> Optional[str]:
+    """Who the draft is to: the request's recipient, the sender of the mail answered, or the instruction's
+    addressee ('write to Tom about ...')."""
+    return (
+        request.recipient
+        or (
+            recipient_first_name(request.incoming.split("\n", 1)[0].partition(":")[2])
+            if request.incoming.lower().startswith("from:")
+            else None
+        )
+        or addressee_from_instruction(request.instruction)
+    )
 
 
 class Composer:
@@ -181,11 +218,20 @@ class Composer:
         Returns the head's length in characters."""
         request = DraftRequest("", kind=kind)
         anchors = self.anchors(profile, request)
-        head = head_messages(self.style_name(profile), kind, anchors, self._playback(anchors))
+        lines = self.style_lines(profile, request)
+        head = head_messages(self.style_name(profile), kind, anchors, self._playback(anchors), lines)
         prompt = self.generator.format_chat([*head, {"role": "user", "content": "x"}])
         n = static_head(self.generator.format_chat, head, prompt)
         self.generator.warm(prompt[:n])
         return n
+
+    def style_lines(
+        self, profile: Profile, request: DraftRequest, allowed: Optional[set[int]] = None
+    ) -> list[str]:
+        """The style card's lines for the system text (none when the card or RAG is off)."""
+        if not (request.use_card and request.use_rag):
+            return []
+        return profile_card(self.db, profile, allowed).prompt_lines(request.kind)
 
     def _playback(self, docs: list[Document]) -> dict[int, str]:
         return self.playback_lookup([d.id for d in docs]) if (self.playback_lookup and docs) else {}
@@ -196,10 +242,12 @@ class Composer:
         request: DraftRequest,
         allowed: Optional[set[int]] = None,
         exclude: frozenset[int] = frozenset(),
+        recipient: str = "",
     ) -> list[Exemplar]:
-        """Exemplars for a request, none of ``exclude`` (empty when RAG is off)."""
+        """Exemplars for a request, none of ``exclude``, mail to ``recipient`` first (none without RAG)."""
         if not request.use_rag or request.k <= 0:
             return []
+        to = mail_to(self.db, profile.id, recipient, request.kind) if recipient else None
         query = (
             request.instruction
             if not request.incoming
@@ -215,6 +263,8 @@ class Composer:
             exclude=set(request.exclude_ids) | exclude,
             recency_weight=self.recency_weight,
             allowed=allowed,
+            to_recipient=to.exact if to else frozenset(),
+            to_domain=to.domain if to else frozenset(),
         )
 
     def draft(
@@ -227,9 +277,12 @@ class Composer:
         log: bool = True,
     ) -> DraftResult:
         """Write a draft for ``request`` in the profile's voice."""
-        style, centroid = _profile_style(self.db, profile, allowed)
+        style, centroid, card = _profile_style(self.db, profile, allowed)
         anchors = self.anchors(profile, request, allowed)
-        exemplars = self.retrieve(profile, request, allowed, frozenset(d.id for d in anchors))
+        recipient = request_recipient(request)
+        exemplars = self.retrieve(
+            profile, request, allowed, frozenset(d.id for d in anchors), recipient or ""
+        )
         docs = [e.doc for e in exemplars]
         target = style.target_words(request.kind)
         if docs:  # the length of the closest examples says most about this kind of mail
@@ -239,9 +292,12 @@ class Composer:
         playback = self._playback(docs + anchors)
         budget = self.generator.context_length - max_tokens - 16
         name = style.name or profile.display_name
+        style_lines = card.prompt_lines(request.kind) if (request.use_card and request.use_rag) else []
 
         def build(n: int) -> list[dict]:  # the retrieved exemplars go first, the anchors last
-            return build_messages(name, request, docs[: max(0, n - len(anchors))], playback, anchors[:n])
+            return build_messages(
+                name, request, docs[: max(0, n - len(anchors))], playback, anchors[:n], style_lines
+            )
 
         messages, used = fit_messages(
             build,
@@ -251,15 +307,6 @@ class Composer:
         )
         exemplars = exemplars[: max(0, used - len(anchors))]
         anchors = anchors[:used]
-        recipient = (
-            request.recipient
-            or (
-                recipient_first_name(request.incoming.split("\n", 1)[0].partition(":")[2])
-                if request.incoming.lower().startswith("from:")
-                else None
-            )
-            or addressee_from_instruction(request.instruction)
-        )
         # start the draft the way the user starts theirs to this person: a tiny model keeps a style
         # it has begun
         greeting = (
@@ -272,7 +319,9 @@ class Composer:
         prefill = f"{greeting}\n\n" if greeting else ""
         prompt = self.generator.format_chat(messages) + prefill
         head = static_head(
-            self.generator.format_chat, head_messages(name, request.kind, anchors, playback), prompt
+            self.generator.format_chat,
+            head_messages(name, request.kind, anchors, playback, style_lines),
+            prompt,
         )
         own_name = style.name or (profile.display_name.split()[0] if profile.display_name else "")
         facts = extract_facts(request.instruction)
@@ -312,7 +361,7 @@ class Composer:
                 recipient,
                 signoff,
                 max_words=int(target * LENGTH_TRIM) + 6,
-                known_signoff=style.knows_closing_for(recipient or ""),
+                known_signoff=style.knows_closing_for(recipient or "") or "closing" in card.edited,
             )
             check = check_draft(text, facts, support, own_name, recipient)
             score = candidate_score(

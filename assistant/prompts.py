@@ -50,6 +50,7 @@ class DraftRequest:
     guided: bool = True  # steer decoding towards the request's facts
     anchors: int = 2  # the profile's most typical mails at the head of the prompt (with RAG on)
     strength: float = 1.0  # how strongly your style applies: scales the adapter and the past mails shown
+    use_card: bool = True  # the style card's lines in the system text (with RAG on)
 
     def at_strength(self) -> DraftRequest:
         """The request with its strength applied: the adapter's scale is ``strength``, the past mails and
@@ -93,14 +94,15 @@ class DraftRequest:
         return out
 
 
-def system_text(name: str, kind: str) -> str:
-    """The short system prompt."""
+def system_text(name: str, kind: str, style_lines: Sequence[str] = ()) -> str:
+    """The short system prompt, with the lines of the user's style card when drafting uses it."""
     who = name or "the user"
     what = "email" if kind == "email" else "note"
-    return (
+    text = (
         f"You write as {who}. Write the {what} exactly the way {who} writes: same greeting, tone, "
         f"length and sign-off. Output only the {what} text: no subject line, no placeholders, no comments."
     )
+    return text + ("\n" + " ".join(style_lines) if style_lines else "")
 
 
 def _clip(text: str, words: int) -> str:
@@ -147,9 +149,10 @@ def build_messages(
     exemplars: Sequence[Document],
     playback: Optional[dict[int, str]] = None,
     anchors: Sequence[Document] = (),
+    style_lines: Sequence[str] = (),
 ) -> list[dict]:
     """Chat messages: system, style anchors, exemplar turns (most relevant last), then the request."""
-    messages = head_messages(name, request.kind, anchors, playback)
+    messages = head_messages(name, request.kind, anchors, playback, style_lines)
     messages += exemplar_turns(list(reversed(list(exemplars))), playback)  # exemplars arrive best first
     messages.append(
         {"role": "user", "content": instruction_text(request.instruction, request.kind, request.incoming)}
@@ -158,10 +161,18 @@ def build_messages(
 
 
 def head_messages(
-    name: str, kind: str, anchors: Sequence[Document], playback: Optional[dict[int, str]] = None
+    name: str,
+    kind: str,
+    anchors: Sequence[Document],
+    playback: Optional[dict[int, str]] = None,
+    style_lines: Sequence[str] = (),
 ) -> list[dict]:
-    """The part of every prompt of a profile that does not depend on the request: system text and anchors."""
-    return [{"role": "system", "content": system_text(name, kind)}, *exemplar_turns(anchors, playback)]
+    """The part of every prompt of a profile that does not depend on the request: system text (with the style
+    card) and anchors."""
+    return [
+        {"role": "system", "content": system_text(name, kind, style_lines)},
+        *exemplar_turns(anchors, playback),
+    ]
 
 
 def static_head(format_chat: Callable[[list[dict]], str], head: list[dict], prompt: str) -> int:

@@ -32,6 +32,10 @@ from .jobs import CancelToken, ProgressFn, report
 
 RRF_K = 60
 NEAR_DUPLICATE = 0.95
+# mail to the recipient (then their domain) rises among the relevant candidates without pushing the most
+# relevant mail out (the model follows the exemplar nearest the request most); at least one is always shown
+RECIPIENT_BOOST = 0.25
+DOMAIN_BOOST = 0.1
 
 
 @dataclass
@@ -123,8 +127,11 @@ def search(
     mmr_lambda: float = 0.7,
     recency_weight: float = 0.0,
     allowed: Optional[set[int]] = None,
+    to_recipient: frozenset[int] = frozenset(),
+    to_domain: frozenset[int] = frozenset(),
 ) -> list[Exemplar]:
-    """The ``k`` best exemplars for ``query`` in a profile (``exclude``/``allowed`` filter ids)."""
+    """The ``k`` best exemplars for ``query`` in a profile (``exclude``/``allowed`` filter ids); mail written
+    to the recipient (then to their domain) comes first, the most relevant of it."""
     exclude = exclude or set()
 
     def ok(doc_id: int) -> bool:
@@ -135,10 +142,12 @@ def search(
     cos: dict[int, float] = {}
     ids, mat = np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
     row_of: dict[int, int] = {}
+    sims_of: Optional[np.ndarray] = None
     if embedder is not None:
         ids, mat, row_of = profile_matrix(db, profile_id, embedder.name, kind)
         if len(ids):
             sims = mat @ embedder.encode([query])[0]
+            sims_of = sims
             filtered_out = len(exclude) + (max(0, len(ids) - len(allowed)) if allowed is not None else 0)
             for pos in _top(sims, pool + filtered_out):
                 doc_id = int(ids[pos])
@@ -153,6 +162,8 @@ def search(
         fused[doc_id] = fused.get(doc_id, 0.0) + 1.0 / (RRF_K + rank + 1)
     for rank, doc_id in enumerate(vec_rank):
         fused[doc_id] = fused.get(doc_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+    if to_recipient or to_domain:
+        _prefer(fused, [(to_recipient, RECIPIENT_BOOST), (to_domain, DOMAIN_BOOST)], ok, k, row_of, sims_of)
     if not fused:
         return []
     docs = docs_table.get_documents(db, list(fused))
@@ -166,6 +177,9 @@ def search(
     if embedder is not None and missing:
         vecs.update(emb_table.vectors_for(db, missing, embedder.name))
     chosen = _mmr(fused, vecs, k, mmr_lambda)
+    preferred = [d for d in sorted(fused, key=lambda d: -fused[d]) if d in to_recipient or d in to_domain]
+    if preferred and chosen and not any(d in to_recipient or d in to_domain for d in chosen):
+        chosen = [*chosen[: k - 1], preferred[0]] if len(chosen) >= k else [*chosen, preferred[0]]
     bm_pos = {d: r for r, d in enumerate(bm25)}
     vec_pos = {d: r for r, d in enumerate(vec_rank)}
     return [
@@ -205,3 +219,25 @@ def _mmr(scores: dict[int, float], vecs: dict[int, np.ndarray], k: int, lam: flo
         picked.append(best)
         candidates = [c for c in candidates if c != best]
     return picked
+
+
+def _prefer(
+    fused: dict[int, float],
+    groups: list[tuple[frozenset[int], float]],
+    ok,
+    k: int,
+    row_of: dict[int, int],
+    sims: Optional[np.ndarray],
+) -> None:
+    """Raise the preferred ids' scores by ``boost`` x the best score; the ``k`` most similar of each group
+    join the candidates even when neither ranking found them."""
+    top = max(fused.values(), default=1.0 / (RRF_K + 1))
+    for ids, boost in groups:
+        usable = [d for d in ids if ok(d)]
+        if sims is not None:
+            usable.sort(key=lambda d: -float(sims[row_of[d]]) if d in row_of else 1.0)
+        for rank, doc_id in enumerate(usable):
+            if doc_id in fused:
+                fused[doc_id] += boost * top
+            elif rank < k:
+                fused[doc_id] = boost * top + 1.0 / (RRF_K + rank + 1) * 0.5

@@ -199,6 +199,17 @@ def m010_model_facts(db: sqlite_utils.Database) -> None:
         db.table("models").add_column(column, kind)
 
 
+@migrations()
+def m011_style_cards(db: sqlite_utils.Database) -> None:
+    """The user's edits of their style card, one row per version (the card itself is computed)."""
+    db.table("style_cards").create(
+        {"id": int, "profile_id": int, "version": int, "edits": str, "created": str},
+        pk="id",
+        foreign_keys=[("profile_id", "profiles", "id")],
+    )
+    db.table("style_cards").create_index(["profile_id", "version"], unique=True)
+
+
 class SerializedConnection(sqlite3.Connection):
     """A connection that one process's threads share safely: a statement waits while another thread is inside
     a write transaction (``util.writing`` holds ``lock`` for the whole transaction), so no thread's write ever

@@ -320,3 +320,21 @@ def counts(db: sqlite_utils.Database, profile_id: int) -> dict:
         out["by_kind"][kind] = out["by_kind"].get(kind, 0) + n
         out["by_source"][source] = out["by_source"].get(source, 0) + n
     return out
+
+
+def openings_mentioning(
+    db: sqlite_utils.Database, profile_id: int, needle: str, kind: Optional[str] = None
+) -> list[tuple[int, str, str]]:
+    """(id, recipients, first 80 characters of the body) of the user's writing whose recipients or opening
+    mention ``needle`` (case-insensitive): the candidates for 'mail to this person'."""
+    like = "%" + needle.lower().replace("%", "").replace("_", "") + "%"
+    sql = (
+        "SELECT id, coalesce(recipients, ''), substr(ltrim(body), 1, 80) FROM documents "
+        f"WHERE profile_id = ? AND {USER_WRITING_SQL} "
+        "AND (lower(recipients) LIKE ? OR lower(substr(ltrim(body), 1, 80)) LIKE ?)"
+    )
+    args: list[Any] = [profile_id, like, like]
+    if kind:
+        sql += " AND kind = ?"
+        args.append(kind)
+    return [(int(r[0]), r[1], r[2]) for r in db.execute(sql, args)]

@@ -82,7 +82,7 @@ def delete_profile(db: sqlite_utils.Database, profile_id: int) -> None:
         db.execute(f"DELETE FROM revisions WHERE document_id IN ({doc_ids})", [profile_id])
         db.execute("DELETE FROM generations WHERE profile_id = ?", [profile_id])
         db.execute("DELETE FROM documents WHERE profile_id = ?", [profile_id])
-        for extra in ("adapters", "playback"):
+        for extra in ("adapters", "playback", "style_cards"):
             if db[extra].exists():
                 db.execute(f"DELETE FROM {extra} WHERE profile_id = ?", [profile_id])
         db.execute("DELETE FROM profiles WHERE id = ?", [profile_id])

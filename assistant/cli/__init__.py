@@ -1,9 +1,9 @@
 """The ``ownvoice`` command: thin sub-commands over the core, one module per command group.
 
-Groups: ``writing`` (import, search, draft, accept, stats), ``models``, ``training`` (train, adapters),
-``measuring`` (eval, bench), ``serving`` (serve, mcp), ``desktop`` (gui, quick, self-check). Each group's
-``register(sub, common)`` adds its parsers; command modules are imported when the parser is built, and
-each command imports what it needs (torch, Qt, the server) only when it runs.
+Groups: ``writing`` (import, search, draft, accept, stats), ``style`` (the style card), ``models``,
+``training`` (train, adapters), ``measuring`` (eval, bench), ``serving`` (serve, mcp), ``desktop`` (gui,
+quick, self-check). Each group's ``register(sub, common)`` adds its parsers; command modules are imported
+when the parser is built, and each command imports what it needs (torch, Qt, the server) only when it runs.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def open_core(args):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
-    from . import desktop, measuring, models, serving, training, writing
+    from . import desktop, measuring, models, serving, style, training, writing
 
     parser = argparse.ArgumentParser(
         prog="ownvoice", description="A writing assistant that learns to write like you, offline."
@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         if json_flag:
             p.add_argument("--json", action="store_true", help="machine-readable output")
 
-    for group in (writing, models, training, measuring, serving, desktop):
+    for group in (writing, style, models, training, measuring, serving, desktop):
         group.register(sub, common)
     return parser
 
