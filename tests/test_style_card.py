@@ -1,4 +1,4 @@
-"""The style card (computed, shown, edited, versioned, used in drafts) and per-recipient voice, on the fakes."""
+"""The style card (computed, shown, edited, versioned, used in drafts) and per-recipient voice (fakes)."""
 
 from __future__ import annotations
 
