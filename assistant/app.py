@@ -770,6 +770,12 @@ class OwnVoice:
                 self._generator = None  # the next draft maps the adapter to its new name on the server
         return dataclasses.replace(result, local_folder=str(folder))
 
+    def learning_curve(self, profile: Optional[str] = None) -> dict:
+        """How much the user edits drafts over time (``learning_curve.curve_summary``)."""
+        from .learning_curve import curve_summary, feedback
+
+        return curve_summary(feedback(gen_table.feedback_rows(self.db, self.profile(profile).id)))
+
     def stats(self) -> list[dict]:
         """Per-profile counts."""
         out = []
@@ -781,6 +787,7 @@ class OwnVoice:
                 [prof.id],
             ).fetchone()[0]
             c["generations"] = gen_table.count_generations(self.db, prof.id)
+            c["learning"] = self.learning_curve(prof.name)
             out.append(
                 {"profile": prof.name, "display_name": prof.display_name, "addresses": prof.addresses, **c}
             )

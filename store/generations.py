@@ -101,3 +101,17 @@ def get_generation(db: sqlite_utils.Database, generation_id: int) -> Optional[di
 def count_generations(db: sqlite_utils.Database, profile_id: int) -> int:
     """How many drafts were generated for a profile."""
     return db.execute("SELECT count(*) FROM generations WHERE profile_id = ?", [profile_id]).fetchone()[0]
+
+
+def feedback_rows(
+    db: sqlite_utils.Database, profile_id: int
+) -> list[tuple[str, str, Optional[int], str, str]]:
+    """(created, status, edit_distance, output, final_text) of every draft of a profile, oldest first."""
+    return [
+        (r[0], r[1] or "new", r[2], r[3] or "", r[4] or "")
+        for r in db.execute(
+            "SELECT created, status, edit_distance, output, final_text FROM generations WHERE profile_id = ? "
+            "ORDER BY created, id",
+            [profile_id],
+        )
+    ]

@@ -195,6 +195,18 @@ def cmd_stats(args) -> int:
             f"{sources}), "
             f"{r['embedded']} embedded, {r['generations']} drafts generated"
         )
+        learn = r["learning"]
+        if learn["approved"]:
+            print(
+                f"  drafts kept: {learn['approved']} of {learn['drafts']}, "
+                f"{100 * learn['approved_unedited_share']:.0f}% without a change; median edit "
+                f"{100 * learn['median_edit']:.0f}% of the words (last 4 weeks: "
+                + (
+                    f"{100 * learn['median_edit_last_4_weeks']:.0f}%)"
+                    if learn["median_edit_last_4_weeks"] is not None
+                    else "no drafts kept)"
+                )
+            )
     return 0
 
 
