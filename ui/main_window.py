@@ -24,6 +24,7 @@ from .library import Library
 from .models_page import ModelsPage
 from .settings_page import SettingsPage
 from .status_area import StatusArea
+from .style_page import StylePage
 from .welcome_page import WelcomePage
 from .workers import Runner
 
@@ -59,6 +60,8 @@ class MainWindow(QMainWindow):
         self.training: Optional[TrainingPage] = None
         self._training_holder = QWidget()
         self.tabs.addTab(self._training_holder, "Training")
+        self.style_page = StylePage(runner, app, prof.name)
+        self.tabs.addTab(self.style_page, "Style")
         self.models = ModelsPage(runner, app)
         self.tabs.addTab(self.models, "Models")
         self.settings = SettingsPage(app)
@@ -115,7 +118,7 @@ class MainWindow(QMainWindow):
         add(draft_menu, "&Accept", "Ctrl+Shift+Return", lambda: self.compose.accept())
         add(draft_menu, "&Stop", "Escape", self.compose.stop)
         view_menu = bar.addMenu("&View")
-        for i, name in enumerate(("Write", "Import", "Training", "Models", "Settings"), 1):
+        for i, name in enumerate(("Write", "Import", "Training", "Style", "Models", "Settings"), 1):
             add(view_menu, name, f"Alt+{i}", lambda _=False, n=i - 1: self.tabs.setCurrentIndex(n))
 
     def _new_document(self) -> None:
@@ -147,6 +150,8 @@ class MainWindow(QMainWindow):
             self.settings.reload()
         if changes.models or changes.adapters or changes.settings:
             self.models.changed()
+        if changes.documents or changes.style:
+            self.style_page.changed()
 
     def _remember_document(self, document_id: int) -> None:
         prof = self.compose.profile_name
@@ -189,6 +194,7 @@ class MainWindow(QMainWindow):
             self.training.set_profile(prof.name, prof.id)
         self.status_area.set_profile(prof.id)
         self.welcome.set_profile(prof.name, prof.id)
+        self.style_page.set_profile(prof.name)
         self.statusBar().showMessage(f"Profile: {prof.name} · data in {self.app.home}")
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt name)
