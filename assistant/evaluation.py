@@ -29,6 +29,7 @@ from ownvoice.store import adapters as adapters_table
 from ownvoice.store import documents as docs_table
 from ownvoice.store.documents import Document
 
+from .conditions import CONDITION_SETTINGS, condition_settings
 from .intents import addressee, subject_instruction
 from .jobs import ProgressFn, report
 from .metrics import (
@@ -47,7 +48,7 @@ from .retrieval import search
 from .stylometry import fit_style_model
 from .training import TrainingOptions, split_documents
 
-ALL_CONDITIONS = ["base", "rag", "lora", "rag+lora", "best-of-n"]
+ALL_CONDITIONS = list(CONDITION_SETTINGS)
 PROTOCOLS = ("subject", "playback")
 REFERENCE_ROWS = ["instruction-echo", "nearest-past-mail", "reference", "other-writers"]
 
@@ -56,7 +57,7 @@ REFERENCE_ROWS = ["instruction-echo", "nearest-past-mail", "reference", "other-w
 class EvalConfig:
     """What to evaluate."""
 
-    conditions: list[str] = field(default_factory=lambda: list(ALL_CONDITIONS))
+    conditions: list[str] = field(default_factory=lambda: ["base", "rag", "lora", "rag+lora", "best-of-n"])
     protocol: str = "subject"
     limit: int = 25
     seed: int = 0
@@ -98,28 +99,25 @@ def _draft(
     app,
     prof,
     task: Task,
-    use_rag: bool,
-    use_adapter: bool,
+    condition: str,
     seed: int,
     allowed: set[int],
     candidates: Optional[int] = None,
-    exhaustive: bool = False,
-) -> str:
+) -> tuple[str, int]:
+    """(draft, prompt tokens) for a task under a condition."""
     req = DraftRequest(
         instruction=task.instruction,
         incoming=task.incoming,
-        use_rag=use_rag,
-        use_adapter=use_adapter,
         seed=seed,
-        k=4,
         recipient=task.recipient,
-        exhaustive=exhaustive,
+        **({"k": 4} | condition_settings(condition)),
     )
     if candidates is not None:
         req.candidates = candidates
-    app.apply_adapter(prof, use_adapter)
+    app.apply_adapter(prof, req.use_adapter)
     app.generator().reset()  # same prompt cache state for every condition: reproducible drafts
-    return app.composer().draft(prof, req, allowed=allowed, log=False).text
+    result = app.composer().draft(prof, req, allowed=allowed, log=False)
+    return result.text, result.stats.prompt_tokens
 
 
 def _aggregate(rows: list[dict]) -> dict:
@@ -128,6 +126,8 @@ def _aggregate(rows: list[dict]) -> dict:
     out["diversity"] = diversity([r["draft"] for r in rows])
     out["greets_self"] = sum(r["greets_self"] for r in rows) / len(rows)
     out["copied_8gram"] = sum(r["novelty"] < 1.0 for r in rows) / len(rows)
+    if all("prompt_tokens" in r for r in rows):
+        out["prompt_tokens"] = statistics.fmean(r["prompt_tokens"] for r in rows)
     return out
 
 
@@ -183,7 +183,7 @@ def run_eval(app, profile_name: str, cfg: EvalConfig, progress: Optional[Progres
     tasks = make_tasks(test_docs, cfg.protocol, playback)
     # generic model prose as negatives: the base model's drafts for training-mail requests
     generic_tasks = make_tasks(train_docs[: cfg.n_generic], cfg.protocol, playback)
-    generic = [_draft(app, prof, t, False, False, cfg.seed, allowed, candidates=1) for t in generic_tasks]
+    generic = [_draft(app, prof, t, "base", cfg.seed, allowed, candidates=1)[0] for t in generic_tasks]
     # other writers: half trains the style model, the other half is the floor row it has never seen
     others = list(cfg.negative_texts)
     others_fit, others_floor = others[0::2], others[1::2]
@@ -192,7 +192,7 @@ def run_eval(app, profile_name: str, cfg: EvalConfig, progress: Optional[Progres
     style_full = fit_style_model(user_train, negatives, masked=False, seed=cfg.seed)
     style_masked = fit_style_model(user_train, negatives, masked=True, seed=cfg.seed)
     grams = training_ngrams(user_train)
-    needs_adapter = any("lora" in c for c in cfg.conditions)
+    needs_adapter = any(condition_settings(c)["use_adapter"] for c in cfg.conditions)
     adapter_info = ensure_adapter(app, prof, cfg, allowed, progress) if needs_adapter else None
     results: dict[str, list[dict]] = {}
     total = len(tasks) * len(cfg.conditions)
@@ -200,21 +200,16 @@ def run_eval(app, profile_name: str, cfg: EvalConfig, progress: Optional[Progres
     for cond in cfg.conditions:
         rows = []
         for task in tasks:
-            if cond == "best-of-n":
-                draft = _draft(
-                    app,
-                    prof,
-                    task,
-                    True,
-                    needs_adapter,
-                    cfg.seed,
-                    allowed,
-                    candidates=cfg.n_best,
-                    exhaustive=True,
-                )
-            else:
-                draft = _draft(app, prof, task, "rag" in cond, "lora" in cond, cfg.seed, allowed)
-            rows.append(_row(task, draft, grams, own_name))
+            draft, prompt_tokens = _draft(
+                app,
+                prof,
+                task,
+                cond,
+                cfg.seed,
+                allowed,
+                candidates=cfg.n_best if cond == "best-of-n" else None,
+            )
+            rows.append(_row(task, draft, grams, own_name) | {"prompt_tokens": prompt_tokens})
             done += 1
             report(progress, "drafting", done, total)
         results[cond] = rows
@@ -293,15 +288,16 @@ def markdown(r: dict) -> str:
         f"{r['train']} for retrieval/training",
         "",
         "| condition | ROUGE-1 | ROUGE-L | BLEU | chrF | style | style (masked) | length ratio | novelty | "
-        "copied 8-gram | diversity | greets self |",
-        "|---" * 12 + "|",
+        "copied 8-gram | diversity | greets self | prompt tokens |",
+        "|---" * 13 + "|",
     ]
     for cond, s in r["summary"].items():
         name = f"*{cond}*" if cond in REFERENCE_ROWS else cond
         lines.append(
             f"| {name} | {s['rouge1']:.3f} | {s['rougeL']:.3f} | {s['bleu']:.1f} | {s['chrf']:.1f} | "
             f"{s['style']:.3f} | {s['style_masked']:.3f} | {s['length_ratio']:.2f} | {s['novelty']:.3f} | "
-            f"{s['copied_8gram']:.0%} | {s['diversity']:.2f} | {s['greets_self']:.0%} |"
+            f"{s['copied_8gram']:.0%} | {s['diversity']:.2f} | {s['greets_self']:.0%} | "
+            + (f"{s['prompt_tokens']:.0f} |" if "prompt_tokens" in s else "- |")
         )
     n = r["negatives"]
     lines += [

@@ -12,6 +12,7 @@ import json
 from importlib import resources
 from typing import Optional
 
+from .conditions import condition_settings
 from .facts import Fact, Support, extract_facts, signature_names, states, unsupported_specifics
 from .guidance import draft_defects
 from .jobs import ProgressFn, report
@@ -80,21 +81,23 @@ def run_fidelity(
     out: dict = {"profile": prof.name, "intents": len(intents), "conditions": {}}
     total, done = len(intents) * len(conditions), 0
     for cond in conditions:
-        use_adapter = "lora" in cond
-        app.apply_adapter(prof, use_adapter)
+        settings = condition_settings(cond)
+        app.apply_adapter(prof, settings["use_adapter"])
         rows = []
         for intent in intents:
             req = DraftRequest(
                 instruction=intent["instruction"],
                 incoming=intent.get("incoming", ""),
                 recipient=intent.get("recipient", ""),
-                use_rag="rag" in cond,
-                use_adapter=use_adapter,
                 seed=seed,
+                **settings,
             )
             app.generator().reset()  # same cache state for every draft: reproducible
             result = composer.draft(prof, req, allowed=allowed, log=False)
-            rows.append(score_draft(result.text, intent, own_name, own_names))
+            rows.append(
+                score_draft(result.text, intent, own_name, own_names)
+                | {"prompt_tokens": result.stats.prompt_tokens}
+            )
             done += 1
             report(progress, "fidelity", done, total)
         n_req = sum(len(r["required"]) for r in rows)
@@ -113,6 +116,7 @@ def run_fidelity(
                 )
             },
             "drafts": len(rows),
+            "prompt_tokens": sum(r["prompt_tokens"] for r in rows) / max(1, len(rows)),
             "rows": rows,
         }
     app.apply_adapter(prof, False)
@@ -126,14 +130,14 @@ def fidelity_markdown(r: dict) -> str:
         "",
         "| condition | required facts present | drafts with an unsupported specific | prompt text | "
         "placeholder | "
-        "commentary | second mail | signed with recipient's name |",
-        "|---" * 8 + "|",
+        "commentary | second mail | signed with recipient's name | prompt tokens |",
+        "|---" * 9 + "|",
     ]
     for cond, s in r["conditions"].items():
         d = s["defects"]
         lines.append(
             f"| {cond} | {s['facts_present']:.1%} | {s['drafts_with_unsupported']} / {s['drafts']} | "
             f"{d['prompt text']} | {d['placeholder']} | {d['commentary']} | {d['second mail']} | "
-            f"{d[SIGNED]} |"
+            f"{d[SIGNED]} | {s.get('prompt_tokens', 0):.0f} |"
         )
     return "\n".join(lines) + "\n"

@@ -56,15 +56,19 @@ def cmd_eval(args) -> int:
 def _eval_fidelity(app, profile: str, cfg, out, args, bar) -> int:
     from ownvoice.store import documents as docs_table
 
+    from ..conditions import condition_settings
     from ..evaluation import ensure_adapter
     from ..fidelity import FIDELITY_CONDITIONS, fidelity_markdown, run_fidelity
     from ..training import split_documents
 
     prof = app.profile(profile, create=False)
     app.embed(prof)
-    conditions = tuple(c for c in cfg.conditions if c in FIDELITY_CONDITIONS) or FIDELITY_CONDITIONS
+    conditions = (
+        tuple(c for c in cfg.conditions if condition_settings(c)["use_rag"] and c != "best-of-n")
+        or FIDELITY_CONDITIONS
+    )
     train_docs, _ = split_documents(docs_table.list_documents(app.db, prof.id))
-    if any("lora" in c for c in conditions):
+    if any(condition_settings(c)["use_adapter"] for c in conditions):
         ensure_adapter(app, prof, cfg, {d.id for d in train_docs}, bar)
     result = run_fidelity(app, profile, conditions, seed=cfg.seed, progress=bar)
     out.mkdir(parents=True, exist_ok=True)
@@ -100,7 +104,11 @@ def register(sub, common) -> None:
     p = sub.add_parser("eval", help="measure how well drafts match your held-out mail (style evaluation)")
     p.add_argument("data", help="a file/folder 'import' reads, or an existing profile name")
     p.add_argument("--profile", "-p")
-    p.add_argument("--conditions", default="base,rag,lora,rag+lora,best-of-n")
+    p.add_argument(
+        "--conditions",
+        default="base,rag,lora,rag+lora,best-of-n",
+        help="comma-separated, of: base, rag, rag-no-card, card, lora, rag+lora, card+lora, best-of-n",
+    )
     p.add_argument("--limit", type=int, default=25)
     p.add_argument("--out", default="eval-out")
     p.add_argument("--seed", type=int, default=0)
@@ -119,8 +127,8 @@ def register(sub, common) -> None:
     p.add_argument(
         "--fidelity",
         action="store_true",
-        help="instead: draft the shipped hand-written intents and check their facts (conditions rag, "
-        "rag+lora)",
+        help="instead: draft the shipped hand-written intents and check their facts (the conditions "
+        "given, less base and best-of-n; default rag, rag+lora)",
     )
     p.add_argument(
         "--work", help="data home for a file's evaluation (default OUT/home; reuse it to reuse the adapter)"
