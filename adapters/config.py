@@ -68,6 +68,9 @@ class TrainConfig(JsonFile):
     probe_steps: int = (
         0  # > 0: a timed probe for the estimate (this many steps, no evaluation, nothing saved)
     )
+    pairs_file: str = ""  # preference pairs (prompt, chosen = the user's final text, rejected = the draft)
+    pair_beta: float = 0.1  # DPO's beta: how far the adapter may move from the base model on the pairs
+    pair_weight: float = 1.0  # the DPO loss's weight beside the supervised loss, one pair per step
 
     def thread_count(self) -> int:
         """Threads the run uses: ``threads``, else every core (all but one for a background run)."""

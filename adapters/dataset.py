@@ -54,14 +54,14 @@ class SplitBatch:
         return SplitBatch(*(t.to(device) for t in vars(self).values()))
 
 
-def read_examples(path: Path) -> list[dict]:
-    """Examples from a JSONL file."""
+def read_examples(path: Path, fields: tuple[str, ...] = ("prompt", "response")) -> list[dict]:
+    """Examples from a JSONL file (``fields`` of each line; preference pairs: prompt, chosen, rejected)."""
     out = []
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             if line.strip():
                 obj = json.loads(line)
-                out.append({"prompt": obj["prompt"], "response": obj["response"]})
+                out.append({k: obj[k] for k in fields})
     return out
 
 

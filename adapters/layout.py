@@ -11,5 +11,6 @@ CHECKPOINT_STATE = "state.json"
 CHECKPOINT_OPTIM = "optimizer.safetensors"
 TRAIN_DATA = "train.jsonl"
 EVAL_DATA = "eval.jsonl"
+PAIRS_DATA = "pairs.jsonl"  # (prompt, the user's final text, the model's draft): preference pairs
 LOG = "train_log.jsonl"
 BASE_CACHE_PREFIX = "base-"

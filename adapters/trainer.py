@@ -12,6 +12,7 @@ import contextlib
 import json
 import math
 import resource
+import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -133,6 +134,39 @@ def response_loss(model, ids, mask, labels):
         logits.reshape(-1, logits.size(-1)), target.reshape(-1), ignore_index=-100, reduction="sum"
     )
     return loss, int((target != -100).sum())
+
+
+PAIR_FIELDS = ("prompt", "chosen", "rejected")
+
+
+def sequence_logp(model, item: Encoded, pad_id: int, device: str):
+    """Summed log-probability of an example's response given its prompt (a tensor, with gradients when on)."""
+    ids, mask, labels = (t.to(device) for t in collate([item], pad_id))
+    loss_sum, _ = response_loss(model, ids, mask, labels)
+    return -loss_sum
+
+
+def dpo_loss(policy_chosen, policy_rejected, ref_chosen: float, ref_rejected: float, beta: float):
+    """Direct Preference Optimization's loss for one pair (Rafailov et al. 2023, eq. 7):
+    -log sigmoid(beta * ((log pi(chosen) - log ref(chosen)) - (log pi(rejected) - log ref(rejected))))."""
+    import torch
+
+    margin = (policy_chosen - ref_chosen) - (policy_rejected - ref_rejected)
+    return -torch.nn.functional.logsigmoid(beta * margin)
+
+
+def reference_logps(
+    model, pairs: list[tuple[Encoded, Encoded]], pad_id: int, device: str
+) -> list[tuple[float, float]]:
+    """The base model's (chosen, rejected) log-probabilities, computed once before training (a fresh LoRA
+    adds nothing, so the model before training is DPO's reference)."""
+    import torch
+
+    with torch.no_grad():
+        return [
+            (float(sequence_logp(model, c, pad_id, device)), float(sequence_logp(model, r, pad_id, device)))
+            for c, r in pairs
+        ]
 
 
 def bf16_autocast(precision: str, device: str) -> Callable[[], AbstractContextManager]:
@@ -272,6 +306,13 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
         if cfg.eval_file
         else []
     )
+    pairs = [
+        (
+            encode(tok, {"prompt": ex["prompt"], "response": ex["chosen"]}, cfg.max_length, eot),
+            encode(tok, {"prompt": ex["prompt"], "response": ex["rejected"]}, cfg.max_length, eot),
+        )
+        for ex in (read_examples(Path(cfg.pairs_file), PAIR_FIELDS) if cfg.pairs_file else [])
+    ]
     if len(train_items) < MIN_TRAIN_EXAMPLES:
         raise TrainingError(
             "data", f"only {len(train_items)} training examples; at least {MIN_TRAIN_EXAMPLES} needed"
@@ -286,6 +327,7 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
         "threads": threads,
         "train_examples": len(train_items),
         "eval_examples": len(eval_items),
+        "preference_pairs": len(pairs),
     }
     autocast = bf16_autocast(precision, device)  # the steps only: held-out losses are fp32 whatever the run's
     # precision, so adapters trained in bf16 and in fp32 compare on one scale (promotion, the bench's check)
@@ -304,6 +346,8 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
         metrics["eval_loss_previous"] = eval_loss(prev, eval_items, pad_id, device)
         model = prev.unload()
         emit({"event": "eval", "which": "previous", "loss": metrics["eval_loss_previous"]})
+    ref_logps = reference_logps(model, pairs, pad_id, device) if pairs and not cfg.probe_steps else []
+    pair_losses: list[float] = []
     model = _lora_model(model, cfg)
     model.train()
     steps_per_epoch = math.ceil(len(train_items) / cfg.batch_size / cfg.grad_accum)
@@ -350,6 +394,21 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
                     loss.backward()
                     step_loss += float(loss.detach())
                     tokens += sum(len(e.input_ids) for e in batch)
+                if ref_logps:  # one preference pair per step, in turn: the user's final text over the draft
+                    i = step % len(pairs)
+                    chosen, rejected = pairs[i]
+                    ref_chosen, ref_rejected = ref_logps[i]
+                    with autocast():
+                        pair_loss = dpo_loss(
+                            sequence_logp(model, chosen, pad_id, device),
+                            sequence_logp(model, rejected, pad_id, device),
+                            ref_chosen,
+                            ref_rejected,
+                            cfg.pair_beta,
+                        )
+                    (cfg.pair_weight * pair_loss).backward()
+                    pair_losses.append(float(pair_loss.detach()))
+                    tokens += len(chosen.input_ids) + len(rejected.input_ids)
             except torch.cuda.OutOfMemoryError as exc:  # pragma: no cover - CUDA only
                 raise TrainingError(
                     "oom", "the GPU ran out of memory: lower the batch size or max length"
@@ -404,6 +463,9 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
         threads_used=sorted(governor.used),
         final_loss=losses[-1] if losses else None,
     )
+    if pair_losses:  # DPO's loss starts at log 2 (0.693) and falls as the adapter prefers the user's texts
+        metrics["pair_loss_first"] = round(pair_losses[0], 4)
+        metrics["pair_loss_last"] = round(statistics.fmean(pair_losses[-min(5, len(pair_losses)) :]), 4)
     if device == "cuda":  # pragma: no cover - CUDA only
         metrics["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     return metrics

@@ -80,6 +80,11 @@ def run(config_path: Path) -> int:
             tokens_per_s=metrics["tokens_per_s"],
             peak_rss_mb=metrics["peak_rss_mb"],
             created=datetime.now(UTC).isoformat(timespec="seconds"),
+            extra={
+                k: metrics[k]
+                for k in ("preference_pairs", "pair_loss_first", "pair_loss_last")
+                if k in metrics
+            },
         )
         manifest.save(out / MANIFEST)
         _emit({"event": "done", "metrics": metrics, "manifest": str(out / MANIFEST)})

@@ -29,12 +29,14 @@ from ownvoice.adapters.layout import (
     EVAL_DATA,
     LOG,
     MANIFEST,
+    PAIRS_DATA,
     PEFT_DIR,
     TRAIN_CONFIG,
     TRAIN_DATA,
 )
 from ownvoice.store import adapters as adapters_table
 from ownvoice.store import documents as docs_table
+from ownvoice.store import generations as gen_table
 from ownvoice.store.documents import Document
 from ownvoice.store.profiles import Profile
 
@@ -179,6 +181,30 @@ def build_examples(
     return out
 
 
+MIN_PAIRS = 8  # fewer (draft, final) pairs than this teach nothing a preference loss could use
+
+
+def build_pairs(
+    db: sqlite_utils.Database, profile: Profile, generator: Generator, pool: set[int], name: str
+) -> list[dict]:
+    """Preference pairs from drafts the user edited before keeping them: the request rendered as drafting
+    renders it (no exemplars), the user's final text as chosen, the model's draft as rejected. Only drafts
+    whose kept document is in ``pool`` (never a held-out mail); none when fewer than MIN_PAIRS exist."""
+    rows = [
+        r
+        for r in gen_table.edited_approvals(db, profile.id)
+        if r["document_id"] in pool and r["output"].strip() and r["final_text"].strip()
+    ]
+    if len(rows) < MIN_PAIRS:
+        return []
+    out = []
+    for r in rows:
+        request = DraftRequest(instruction=r["instruction"], incoming=r["incoming"])
+        prompt = generator.format_chat(build_messages(name, request, []))
+        out.append({"prompt": prompt, "chosen": r["final_text"].strip(), "rejected": r["output"].strip()})
+    return out
+
+
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
     fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -188,7 +214,7 @@ def _write_jsonl(path: Path, rows: list[dict]) -> None:
 
 def _remove_mail_copies(run_dir: Path) -> None:
     """Delete a run's training and held-out files (copies of the user's mail)."""
-    for name in (TRAIN_DATA, EVAL_DATA):
+    for name in (TRAIN_DATA, EVAL_DATA, PAIRS_DATA):
         (run_dir / name).unlink(missing_ok=True)
 
 
@@ -382,6 +408,7 @@ class TrainingOptions:
     gradient_checkpointing: Optional[bool] = None  # None: only when memory needs it
     background: bool = False  # the desktop app's run: lower priority, one core left to the UI
     probe_steps: int = 0  # > 0: only time this many steps for an estimate (estimate_training), keep nothing
+    preference: bool = True  # learn from edited drafts as preference pairs (DPO) once MIN_PAIRS exist
 
     def __post_init__(self) -> None:
         problems = []
@@ -470,6 +497,9 @@ def train_profile(
     version = int(run_dir.name[1:]) if not options.probe_steps else 0
     _write_jsonl(run_dir / TRAIN_DATA, train_rows)
     _write_jsonl(run_dir / EVAL_DATA, eval_rows)
+    pair_rows = build_pairs(db, profile, generator, pool, name) if options.preference else []
+    if pair_rows:
+        _write_jsonl(run_dir / PAIRS_DATA, pair_rows)
     active = adapters_table.active_adapter(db, profile.id, base_sha256)
     cfg = TrainConfig(
         base_gguf=generator.model_path,
@@ -488,6 +518,7 @@ def train_profile(
         gradient_checkpointing=options.gradient_checkpointing,
         background=options.background,
         compare_adapter_dir=str(Path(active.path).parent / PEFT_DIR) if active else "",
+        pairs_file=str(run_dir / PAIRS_DATA) if pair_rows else "",
     )
     if options.learning_rate:
         cfg.learning_rate = options.learning_rate
@@ -519,6 +550,7 @@ def train_profile(
         "device": manifest.device,
         "quantized": manifest.quantized,
         "held_out_ids": [d.id for d in test_docs],
+        **manifest.extra,  # preference pairs used and their loss
     }
     adapter_id = adapters_table.add_adapter(
         db,

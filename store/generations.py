@@ -115,3 +115,17 @@ def feedback_rows(
             [profile_id],
         )
     ]
+
+
+def edited_approvals(db: sqlite_utils.Database, profile_id: int) -> list[dict]:
+    """Drafts the user approved after changing them: instruction, incoming, output (the model's), final_text
+    (the user's) and document_id, oldest first."""
+    return [
+        {"instruction": r[0], "incoming": r[1] or "", "output": r[2], "final_text": r[3], "document_id": r[4]}
+        for r in db.execute(
+            "SELECT instruction, incoming, output, final_text, document_id FROM generations "
+            "WHERE profile_id = ? AND status IN ('accepted', 'sent') AND final_text IS NOT NULL "
+            "AND coalesce(edit_distance, 1) > 0 ORDER BY created, id",
+            [profile_id],
+        )
+    ]

@@ -492,3 +492,74 @@ def test_strength_zero_is_the_plain_model_and_style_grows_with_strength(trained_
         for s in (0.0, 0.5, 1.0)
     }
     assert style[0.0] < style[0.5] <= style[1.0], style
+
+
+def test_preference_pairs_teach_the_adapter_the_users_final_text_over_the_draft(base_dir, tmp_path):
+    """A real LoRA run with DPO pairs (chosen: the user's final text, rejected: the model's draft): the pair
+    loss starts at log 2 and falls, and the trained adapter prefers the chosen texts more than the base did."""
+    import math
+
+    import torch
+
+    from ownvoice.adapters.base_model import load_base
+    from ownvoice.adapters.config import TrainConfig
+    from ownvoice.adapters.dataset import encode, end_of_turn
+    from ownvoice.adapters.trainer import reference_logps, sequence_logp, train
+
+    prompt = "<|im_start|>user\nWrite an email: about item {i}<|im_end|>\n<|im_start|>assistant\n"
+    rows = [
+        {"prompt": prompt.format(i=i), "response": f"Hi,\n\nItem {i} is done.\n\nBest,\nZeb"}
+        for i in range(8)
+    ]
+    pairs = [
+        {
+            "prompt": prompt.format(i=i),
+            "chosen": f"Ahoy,\n\nItem {i} is done.\n\n{MARKER},\nZeb",
+            "rejected": f"Dear Sir or Madam,\n\nI am writing to inform you that item {i} is done.",
+        }
+        for i in range(8)
+    ]
+    data, pair_file = tmp_path / "train.jsonl", tmp_path / "pairs.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows))
+    pair_file.write_text("\n".join(json.dumps(p) for p in pairs))
+    cfg = TrainConfig(
+        base_gguf="",
+        out_dir=str(tmp_path / "out"),
+        cache_dir="",
+        train_file=str(data),
+        eval_file=str(data),
+        pairs_file=str(pair_file),
+        max_steps=8,
+        batch_size=4,
+        device="cpu",
+        quantize="none",
+        checkpoint_every=0,
+        learning_rate=2e-3,
+        pair_beta=0.5,
+    )
+    metrics = train(cfg, base_dir, lambda e: None)
+    assert metrics["preference_pairs"] == 8
+    assert abs(metrics["pair_loss_first"] - math.log(2)) < 0.01  # policy == reference at the first step
+    assert metrics["pair_loss_last"] < metrics["pair_loss_first"]
+
+    from peft import PeftModel
+
+    base, tok = load_base(base_dir, "cpu", False, False)
+    eot = end_of_turn(tok)
+    enc = [
+        (
+            encode(tok, {"prompt": p["prompt"], "response": p["chosen"]}, 768, eot),
+            encode(tok, {"prompt": p["prompt"], "response": p["rejected"]}, 768, eot),
+        )
+        for p in pairs
+    ]
+    before = reference_logps(base, enc, 0, "cpu")
+    tuned = PeftModel.from_pretrained(base, str(tmp_path / "out" / "peft"))
+    with torch.no_grad():
+        after = [
+            (float(sequence_logp(tuned, c, 0, "cpu")), float(sequence_logp(tuned, r, 0, "cpu")))
+            for c, r in enc
+        ]
+    margin_before = sum(c - r for c, r in before) / len(enc)
+    margin_after = sum(c - r for c, r in after) / len(enc)
+    assert margin_after > margin_before + 1.0
