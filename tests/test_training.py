@@ -496,7 +496,7 @@ def test_strength_zero_is_the_plain_model_and_style_grows_with_strength(trained_
 
 def test_preference_pairs_teach_the_adapter_the_users_final_text_over_the_draft(base_dir, tmp_path):
     """A real LoRA run with DPO pairs (chosen: the user's final text, rejected: the model's draft): the pair
-    loss starts at log 2 and falls, and the trained adapter prefers the chosen texts more than the base did."""
+    loss starts at log 2 and falls, and the trained adapter prefers the chosen texts more than the base."""
     import math
 
     import torch
