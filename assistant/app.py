@@ -531,6 +531,26 @@ class OwnVoice:
         finally:  # a new version, or a checkpoint to resume from
             self._changed(Changes(adapters=True))
 
+    def retrain(
+        self,
+        profile: Optional[str] = None,
+        rule=None,
+        force: bool = False,
+        progress: Optional[ProgressFn] = None,
+        cancel: Optional[CancelToken] = None,
+        background: bool = True,
+    ):
+        """Retrain when it pays (``retrain.retrain_if_it_pays``): a new adapter, kept in use only if it drafts
+        the held-out mail better than the one in use (worker thread or CLI)."""
+        from .retrain import RetrainRule, retrain_if_it_pays
+
+        try:
+            return retrain_if_it_pays(
+                self, profile, rule or RetrainRule(), force, progress, cancel, background=background
+            )
+        finally:
+            self._changed(Changes(adapters=True))
+
     def estimate_training(
         self,
         profile: Optional[str] = None,

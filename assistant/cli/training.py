@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import asdict
 from pathlib import Path
+
+from . import open_core
 
 
 def cmd_train(args) -> int:
@@ -144,6 +147,34 @@ def cmd_adapters(args) -> int:
     return 0
 
 
+def cmd_retrain(args) -> int:
+    """ownvoice retrain [--force] [--min-new N] [--steps N]: retrain when it pays, keep the better adapter."""
+    from ..jobs import CancelToken, TqdmProgress
+    from ..retrain import RetrainRule
+
+    app = open_core(args)
+    rule = RetrainRule(min_new_documents=args.min_new, steps=args.steps, require_mains_power=not args.force)
+    bar = TqdmProgress(disable=args.json)
+    cancel = CancelToken()
+    try:
+        result = app.retrain(
+            args.profile, rule, force=args.force, progress=bar, cancel=cancel, background=True
+        )
+    except KeyboardInterrupt:
+        cancel.cancel()
+        print("\n(cancelled; the adapter in use is unchanged)", file=sys.stderr)
+        return 130
+    finally:
+        bar.close()
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2))
+    elif result.version is None:
+        print(f"not retraining: {result.reason}")
+    else:
+        print(("promoted: " if result.promoted else "kept the adapter in use: ") + result.reason)
+    return 0
+
+
 def register(sub, common) -> None:
     """Add this group's sub-commands to the parser."""
     p = sub.add_parser("train", help="train your style adapter (LoRA) on your own writing, locally")
@@ -183,6 +214,19 @@ def register(sub, common) -> None:
     p.add_argument("--seed", type=int, default=0)
     common(p)
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser(
+        "retrain",
+        help="train a new adapter when enough new writing exists and the computer is idle; keep it only if "
+        "it drafts your held-out mail better",
+    )
+    p.add_argument("--force", action="store_true", help="train now, whatever the rule says")
+    p.add_argument(
+        "--min-new", type=int, default=20, help="new texts of yours needed since the last training"
+    )
+    p.add_argument("--steps", type=int, default=0, help="training steps (default: the trainer's epochs)")
+    common(p)
+    p.set_defaults(func=cmd_retrain)
 
     p = sub.add_parser("adapters", help="list, choose, delete, export or push (vLLM) your adapters")
     p.add_argument(
