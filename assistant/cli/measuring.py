@@ -99,6 +99,24 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_simulate(args) -> int:
+    """ownvoice simulate DATA... [--walk N] [--every N] [--steps N] [--out DIR] [--work DIR]."""
+    from ..jobs import TqdmProgress
+    from ..simulation import SimConfig, run_simulation, write_simulation
+
+    cfg = SimConfig(walk=args.walk, every=args.every, steps=args.steps, seed=args.seed)
+    out = Path(args.out)
+    bar = TqdmProgress()
+    try:
+        result = run_simulation([Path(p) for p in args.data], Path(args.work or out / "work"), cfg, bar)
+    finally:
+        bar.close()
+    md = write_simulation(result, out)
+    print(md.read_text())
+    print(f"report: {md}  data: {out / 'simulation.json'}  curve: {out / 'curve.png'}")
+    return 0
+
+
 def register(sub, common) -> None:
     """Add this group's sub-commands to the parser."""
     p = sub.add_parser("eval", help="measure how well drafts match your held-out mail (style evaluation)")
@@ -147,3 +165,16 @@ def register(sub, common) -> None:
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--out", help="also write the markdown here (and the figures as JSON beside it)")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser(
+        "simulate",
+        help="replay a user's newest mails with and without learning from edits (the edit-distance curve)",
+    )
+    p.add_argument("data", nargs="+", help="the user's mail (any import format)")
+    p.add_argument("--walk", type=int, default=24, help="the newest mails walked in time order")
+    p.add_argument("--every", type=int, default=8, help="retrain after this many accepted mails")
+    p.add_argument("--steps", type=int, default=30, help="training steps per adapter")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="simulation-out")
+    p.add_argument("--work", help="where the two homes go (default OUT/work)")
+    p.set_defaults(func=cmd_simulate)
