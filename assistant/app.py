@@ -531,6 +531,23 @@ class OwnVoice:
         finally:  # a new version, or a checkpoint to resume from
             self._changed(Changes(adapters=True))
 
+    def retrain_decision(self, profile: Optional[str] = None, rule=None, automatic: bool = True):
+        """Whether the retrain rule says to train now (RetrainDecision); ``automatic``: a first adapter is
+        always the user's choice, so only a profile that has one for this model is retrained by itself."""
+        from ownvoice.store import adapters as adapters_table
+
+        from .retrain import RetrainDecision, RetrainRule, retrain_due
+
+        prof = self.profile(profile)
+        sha = model_sha256(self.model_path)
+        if automatic and not any(
+            a.base_sha256 == sha for a in adapters_table.list_adapters(self.db, prof.id)
+        ):
+            return RetrainDecision(
+                False, "no adapter for this model yet: the first training is yours to start", 0
+            )
+        return retrain_due(self.db, prof.id, sha, rule or RetrainRule())
+
     def retrain(
         self,
         profile: Optional[str] = None,

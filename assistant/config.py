@@ -30,6 +30,9 @@ class Settings:
     recency_weight: float = 0.0
     temperature: float = 0.7
     hotkey_enabled: bool = False
+    auto_retrain: bool = (
+        True  # the desktop app retrains when it pays (retrain.RetrainRule), never a first time
+    )
     hotkey: str = "<ctrl>+<alt>+o"
     last_documents: dict = field(default_factory=dict)  # profile name -> document open in the editor
     extra: dict = field(default_factory=dict)

@@ -89,11 +89,6 @@ def load_per_core() -> float:
         return 0.0
 
 
-def new_documents_since(db, profile_id: int, since: str) -> int:
-    """How many pieces of the user's writing were stored after ``since`` (ISO time; '' counts all)."""
-    return sum(1 for d in docs_table.list_documents(db, profile_id) if (d.created or "") > since)
-
-
 def retrain_due(
     db,
     profile_id: int,
@@ -108,7 +103,7 @@ def retrain_due(
         key=lambda a: a.created,
         default=None,
     )
-    new = new_documents_since(db, profile_id, latest.created if latest else "")
+    new = docs_table.count_since(db, profile_id, latest.created if latest else "")
     if new < rule.min_new_documents:
         return RetrainDecision(
             False, f"{new} new texts since the last training; waiting for {rule.min_new_documents}", new

@@ -338,3 +338,11 @@ def openings_mentioning(
         sql += " AND kind = ?"
         args.append(kind)
     return [(int(r[0]), r[1], r[2]) for r in db.execute(sql, args)]
+
+
+def count_since(db: sqlite_utils.Database, profile_id: int, since: str) -> int:
+    """How many pieces of the user's writing were stored after ``since`` (ISO time; '' counts all)."""
+    return db.execute(
+        f"SELECT count(*) FROM documents WHERE profile_id = ? AND {USER_WRITING_SQL} AND created > ?",
+        [profile_id, since],
+    ).fetchone()[0]

@@ -66,3 +66,24 @@ def test_the_learning_curve_shows_kept_drafts(qtbot, page, fake_app, script):
     assert "1 of 1 drafts kept, 0% without a change" in page.curve_text.text()
     assert 0 < page.chart.points[0][1] < 0.5
     page.chart.grab()  # paints without error
+
+
+def test_auto_retrain_checks_on_the_worker_and_waits_for_a_first_adapter(qtbot, fake_app):
+    """The automatic retrain never trains a first adapter (the user's choice) and is off when switched off."""
+    from ownvoice.ui.auto_retrain import AutoRetrain
+    from ownvoice.ui.workers import Runner
+
+    fake_app.import_paths([SAMPLES / "persona.mbox"], "priya", ["priya@example.org"])
+    runner = Runner(fake_app)
+    auto = AutoRetrain(runner, fake_app, lambda: "priya")
+    said: list[str] = []
+    auto.said.connect(said.append)
+    decisions = []
+    auto._decided = lambda name, decision: (decisions.append(decision), setattr(auto, "op", None))  # type: ignore[method-assign]
+    assert auto.check()
+    qtbot.waitUntil(lambda: bool(decisions), timeout=10000)
+    assert not decisions[0].due and "first training" in decisions[0].reason and said == []
+    fake_app.settings.auto_retrain = False
+    assert not auto.check()
+    runner.wait()
+    runner.close()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QMainWindow, QSplitter, QTabWidget, QWidget
 
 from ownvoice.assistant.changes import Changes
 
+from .auto_retrain import AutoRetrain
 from .compose_panel import ComposePanel
 from .editor import Editor
 from .icons import app_icon
@@ -84,6 +85,8 @@ class MainWindow(QMainWindow):
         self.editor.saved.connect(self._remember_document)
         self._reopen_last(prof.name)
         runner.events.changed.connect(self.apply_changes)
+        self.auto_retrain = AutoRetrain(runner, app, lambda: self.compose.profile_name, self)
+        self.auto_retrain.said.connect(lambda text: self.statusBar().showMessage(text, 30000))
         self.watch = QTimer(self)  # another process (a CLI import) changed the store: the core tells what
         self.watch.setInterval(self.WATCH_MS)
         self.watch.timeout.connect(self.check_store)

@@ -43,6 +43,13 @@ class SettingsPage(QWidget):
         self.scan_btn = QPushButton("Find models on this computer")
         self.addresses = QLineEdit(placeholderText="you@example.org, other@example.org")
         self.hotkey = QCheckBox("Global quick-compose hotkey (needs pynput)")
+        self.auto_retrain = QCheckBox(
+            "Retrain my style by itself when there is enough new writing and the computer is idle"
+        )
+        self.auto_retrain.setToolTip(
+            "A new adapter is kept only if it drafts your latest mail better than the one in use; "
+            "the first training is always yours to start"
+        )
         self.hotkey_keys = QLineEdit()
         prow = QHBoxLayout()
         for w in (self.profiles, self.new_btn, self.rename_btn, self.delete_btn):
@@ -56,6 +63,7 @@ class SettingsPage(QWidget):
         form.addRow("Data folder", QLabel(str(app.home)))
         form.addRow("My addresses", self.addresses)
         form.addRow(self.hotkey, self.hotkey_keys)
+        form.addRow(self.auto_retrain)
         self.reload()
         self.profiles.currentTextChanged.connect(self._switch)
         self.new_btn.clicked.connect(self._new)
@@ -66,6 +74,7 @@ class SettingsPage(QWidget):
         self.scan_btn.clicked.connect(self._scan)
         self.addresses.editingFinished.connect(self._save_addresses)
         self.hotkey.toggled.connect(self._save_hotkey)
+        self.auto_retrain.toggled.connect(self._save_auto_retrain)
         self.hotkey_keys.editingFinished.connect(self._save_hotkey)
 
     def reload(self) -> None:
@@ -87,6 +96,9 @@ class SettingsPage(QWidget):
         prof = next((p for p in self.app.list_profiles() if p.name == s.default_profile), None)
         self.addresses.setText(", ".join(prof.addresses) if prof else "")
         self.hotkey.setChecked(s.hotkey_enabled)
+        self.auto_retrain.blockSignals(True)
+        self.auto_retrain.setChecked(s.auto_retrain)
+        self.auto_retrain.blockSignals(False)
         self.hotkey_keys.setText(s.hotkey)
 
     def _switch(self, name: str) -> None:
@@ -174,6 +186,10 @@ class SettingsPage(QWidget):
     def _save_addresses(self) -> None:
         addrs = [a.strip() for a in self.addresses.text().split(",") if "@" in a]
         self.app.set_addresses(self.app.profile().id, addrs)
+
+    def _save_auto_retrain(self, on: bool) -> None:
+        self.app.settings.auto_retrain = on
+        self.app.save_settings()
 
     def _save_hotkey(self, *_) -> None:
         self.app.settings.hotkey_enabled = self.hotkey.isChecked()
