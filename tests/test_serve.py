@@ -78,6 +78,26 @@ def test_openai_client_gets_a_draft_in_the_profiles_voice(served):
     assert text == direct.text
     assert "Thursday" in text and text.rstrip().endswith("Priya")  # says what was asked, signed by the user
 
+    # the app that asked reports what the user sent: it becomes their writing, with the edit measured
+    sent = text.replace("Thursday", "Thursday at 7")
+    request = urllib.request.Request(
+        f"{url}/ownvoice/accept",
+        data=json.dumps({"generation_id": checks["generation_id"], "final_text": sent}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as resp:
+        kept = json.loads(resp.read())
+    assert kept["accepted"] and core.get_document(kept["document_id"]).body == sent
+    assert core.learning_curve("priya")["approved"] == 1
+    bad = urllib.request.Request(
+        f"{url}/ownvoice/accept",
+        data=json.dumps({"generation_id": 999999}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(bad, timeout=30)
+    assert err.value.code == 404
+
 
 def test_streaming_sends_the_same_checked_draft_in_pieces(served):
     _, url, token, _ = served
@@ -189,10 +209,13 @@ def test_mcp_server_lists_draft_email_and_drafts_over_stdio(served):
             tools = [t.name for t in (await session.list_tools()).tools]
             called = await session.call_tool("draft_email", {"instruction": ASK, "incoming_mail": ANA})
             style = await session.read_resource("ownvoice://style")
-            return tools, called, style
+            out = called.structured_content or json.loads(called.content[0].text)
+            kept = await session.call_tool("accept_draft", {"generation_id": out["generation_id"]})
+            return tools, called, style, kept
 
-    tools, called, style = anyio.run(talk)
-    assert "draft_email" in tools
+    tools, called, style, kept = anyio.run(talk)
+    assert "draft_email" in tools and "accept_draft" in tools
+    assert not kept.is_error and (kept.structured_content or json.loads(kept.content[0].text))["accepted"]
     assert not called.is_error
     out = called.structured_content or json.loads(called.content[0].text)
     assert out["profile"] == "priya" and "Thursday" in out["draft"] and out["exemplar_subjects"]

@@ -28,6 +28,7 @@ from .chat import ChatError, chunks, completion, read_chat
 
 MAX_BODY_BYTES = 1_000_000
 KEEPALIVE_S = 1.0
+ACCEPT_PATH = "/v1/ownvoice/accept"  # report that the user kept a draft (and what they changed)
 
 
 class DraftService:
@@ -62,6 +63,24 @@ class DraftService:
                 raise ChatError(400, str(exc)) from exc
             except OwnVoiceError as exc:
                 raise ChatError(503, str(exc), "ownvoice_error") from exc
+
+    def accept(self, body) -> dict:
+        """The user kept a draft (as generated, or their edited ``final_text``): it becomes their writing and
+        teaches OwnVoice (learning curve, exemplars, preference pairs). Body: generation_id, final_text."""
+        if not isinstance(body, dict) or not isinstance(body.get("generation_id"), int):
+            raise ChatError(
+                400, "give the draft's generation_id (an integer, from the draft's 'ownvoice' part)"
+            )
+        final = body.get("final_text")
+        if final is not None and not isinstance(final, str):
+            raise ChatError(400, "final_text must be the text the user kept")
+        try:
+            doc_id = self.core.accept_generation(
+                body["generation_id"], final, subject=str(body.get("subject", ""))
+            )
+        except InputError as exc:
+            raise ChatError(404, str(exc), "not_found") from exc
+        return {"generation_id": body["generation_id"], "document_id": doc_id, "accepted": True}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -105,7 +124,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - the base class's name
         if not self._authorised():
             return
-        if self.path.rstrip("/") != "/v1/chat/completions":
+        route = self.path.rstrip("/")
+        if route not in ("/v1/chat/completions", ACCEPT_PATH):
             self._error(404, f"no such endpoint: {self.path}", "not_found")
             return
         try:
@@ -121,6 +141,12 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(self.rfile.read(length))
         except (json.JSONDecodeError, UnicodeDecodeError):
             self._error(400, "the body is not valid JSON")
+            return
+        if route == ACCEPT_PATH:
+            try:
+                self._json(200, self.server.service.accept(body))
+            except ChatError as exc:
+                self._error(exc.status, str(exc), exc.code)
             return
         stream = isinstance(body, dict) and bool(body.get("stream"))
         if stream:
