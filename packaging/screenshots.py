@@ -78,6 +78,17 @@ def main(out: Path) -> None:
         pump(100)
     pump(200)
     gui.window.grab().save(str(out / "compose_done.png"))
+    # the user changes a word and accepts: the Style page's learning curve shows the edit
+    editor = gui.window.editor
+    editor.body.setPlainText(editor.body.toPlainText().replace("Thursday", "Thursday at 7", 1))
+    panel.accept()
+    gui.window.tabs.setCurrentWidget(gui.window.style_page)
+    while gui.runner.busy:
+        pump(100)
+    pump(300)
+    gui.window.grab().save(str(out / "style_page.png"))
+    gui.window.tabs.setCurrentWidget(gui.window.write_split)
+    pump(200)
     gui.window.library.list.setCurrentRow(1)  # the reading pane shows a past mail next to the draft
     for theme in ("light", "dark"):
         apply_theme(QApplication.instance(), theme)
