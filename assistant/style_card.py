@@ -12,6 +12,7 @@ a prompt carry fewer past mails for the same style (docs/learning.md measures it
 from __future__ import annotations
 
 import collections
+import copy
 import dataclasses
 import re
 from collections.abc import Iterable, Mapping
@@ -39,6 +40,16 @@ EDITABLE: dict[str, type] = {
     "habits": dict,
     "notes": str,
 }
+# the card's fields that are StyleStats fields of the same name (typical_words is StyleStats.median_words)
+SHARED_WITH_STATS = (
+    "name",
+    "greeting",
+    "greeting_template",
+    "bare_greeting",
+    "closing",
+    "greetings_by_name",
+    "closings_by_name",
+)
 HABITS = ("exclamations", "questions", "contractions", "dashes", "emoji", "lowercase_starts")
 
 _CONTRACTION = re.compile(r"\b\w+'(?:s|re|ve|ll|d|m|t)\b", re.I)
@@ -122,17 +133,8 @@ class StyleCard:
 
     def stats(self, base: StyleStats) -> StyleStats:
         """``base`` (the computed statistics drafting uses) with this card's greeting, sign-off and length."""
-        out = dataclasses.replace(
-            base,
-            name=self.name,
-            greeting=self.greeting,
-            greeting_template=self.greeting_template,
-            bare_greeting=self.bare_greeting,
-            closing=self.closing,
-            greetings_by_name=dict(self.greetings_by_name),
-            closings_by_name=dict(self.closings_by_name),
-            median_words=dict(self.typical_words),
-        )
+        shared = {f: copy.copy(getattr(self, f)) for f in SHARED_WITH_STATS}
+        out = dataclasses.replace(base, **shared, median_words=dict(self.typical_words))
         out._blank_before_name = base._blank_before_name
         return out
 
@@ -252,13 +254,7 @@ def compute_card(stats: StyleStats, bodies_by_kind: Mapping[str, list[str]]) -> 
     """The card computed from the user's writing (``stats``: ``style.compute_style`` of the same texts)."""
     bodies = [b for texts in bodies_by_kind.values() for b in texts]
     return StyleCard(
-        name=stats.name,
-        greeting=stats.greeting,
-        greeting_template=stats.greeting_template,
-        bare_greeting=stats.bare_greeting,
-        closing=stats.closing,
-        greetings_by_name=dict(stats.greetings_by_name),
-        closings_by_name=dict(stats.closings_by_name),
+        **{f: copy.copy(getattr(stats, f)) for f in SHARED_WITH_STATS},
         typical_words=dict(stats.median_words),
         formality=measure_formality(bodies),
         habits=measure_habits(bodies) if bodies else {},

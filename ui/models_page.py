@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from ownvoice.assistant.model_catalog import fits, this_machine
 
+from .lazy_page import LazyRefresh
 from .workers import Operation, Runner
 
 
@@ -41,7 +42,7 @@ def _table(headers: list[str]) -> QTableWidget:
     return t
 
 
-class ModelsPage(QWidget):
+class ModelsPage(LazyRefresh, QWidget):
     """Lists, adds, finds, picks and downloads models (Qt thread; hashing, scanning and downloads run as jobs
     on the worker thread)."""
 
@@ -94,19 +95,6 @@ class ModelsPage(QWidget):
         self.cancel_btn.clicked.connect(self.cancel)
         self._fill_catalogue()
         self._stale = True  # listed when first shown: no job (and no hashing) at start-up
-
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        """List the models when the page is shown and its list is out of date."""
-        super().showEvent(event)
-        if self._stale:
-            self.refresh()
-
-    def changed(self) -> None:
-        """Models, adapters or settings changed: list again now if shown, else when next shown."""
-        if self.isVisible():
-            self.refresh()
-        else:
-            self._stale = True
 
     def _fill_catalogue(self) -> None:
         self.catalogue.setRowCount(len(self._fits))

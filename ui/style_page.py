@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from ownvoice.assistant.style_card import FORMALITIES, habit_sentences
 
+from .lazy_page import LazyRefresh
 from .workers import Runner
 
 
@@ -73,7 +74,7 @@ class CurveChart(QWidget):
             p.drawText(int(right) - 70, self.height() - 6, self.points[-1][0])
 
 
-class StylePage(QWidget):
+class StylePage(LazyRefresh, QWidget):
     """Shows and edits the current profile's style card, and its learning curve (Qt thread; the card is
     computed on the worker thread)."""
 
@@ -153,19 +154,6 @@ class StylePage(QWidget):
         self.undo_btn.clicked.connect(lambda: self.restore(0))
         self.restore_btn.clicked.connect(lambda: self.restore(self.versions.currentData()))
         self._stale = True  # computed when first shown: no job at start-up
-
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        """Compute the card when the page is shown and it is out of date."""
-        super().showEvent(event)
-        if self._stale:
-            self.refresh()
-
-    def changed(self) -> None:
-        """The user's writing or the card changed: reload now if shown, else when next shown."""
-        if self.isVisible():
-            self.refresh()
-        else:
-            self._stale = True
 
     def set_profile(self, name: str) -> None:
         """Show another profile's card."""
