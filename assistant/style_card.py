@@ -24,6 +24,7 @@ from .mailtext import is_closing, is_greeting
 from .style import StyleStats
 
 FORMALITIES = ("formal", "neutral", "casual")
+SAMPLE = 1000  # tone, habits, phrases and languages from the newest texts: bounded time in a large library
 # the fields a user may edit, with their types (validated when an edit is stored or loaded)
 EDITABLE: dict[str, type] = {
     "name": str,
@@ -252,7 +253,7 @@ def detect_languages(bodies: list[str]) -> list[str]:
 
 def compute_card(stats: StyleStats, bodies_by_kind: Mapping[str, list[str]]) -> StyleCard:
     """The card computed from the user's writing (``stats``: ``style.compute_style`` of the same texts)."""
-    bodies = [b for texts in bodies_by_kind.values() for b in texts]
+    bodies = [b for texts in bodies_by_kind.values() for b in texts][-SAMPLE:]
     return StyleCard(
         **{f: copy.copy(getattr(stats, f)) for f in SHARED_WITH_STATS},
         typical_words=dict(stats.median_words),
