@@ -220,13 +220,15 @@ def recurring_phrases(bodies: list[str], limit: int = 8, min_mails: int = 3) -> 
     """Three-to-five-word phrases the user writes in several mails (greetings and sign-offs left out)."""
     seen: collections.Counter[tuple[str, ...]] = collections.Counter()
     for body in bodies:
-        words = [w.lower().strip('.,;:!?"()') for w in " ".join(_content_lines(body)).split()]
-        grams = {tuple(words[i : i + n]) for n in (3, 4, 5) for i in range(len(words) - n + 1)}
+        grams: set[tuple[str, ...]] = set()
+        for line in _content_lines(body):  # a phrase never spans two lines
+            words = [w.lower().strip('.,;:!?"()') for w in line.split()]
+            grams |= {tuple(words[i : i + n]) for n in (3, 4, 5) for i in range(len(words) - n + 1)}
         seen.update(g for g in grams if all(g) and sum(len(w) > 3 for w in g) >= 1)
     threshold = max(min_mails, int(0.03 * len(bodies)))
     common = [(g, c) for g, c in seen.items() if c >= threshold]
     # the longest phrase of an overlapping family, most frequent first
-    common.sort(key=lambda gc: (-gc[1], -len(gc[0])))
+    common.sort(key=lambda gc: (-gc[1], -len(gc[0]), gc[0]))  # ties by text: the same card in every process
     out: list[str] = []
     for g, _ in common:
         text = " ".join(g)

@@ -152,3 +152,28 @@ def test_retrieval_shows_mail_to_the_recipient(persona):
     personal = search(persona.db, prof.id, query, embedder, k=3, to_recipient=to_sophie)
     assert any(e.doc.id in to_sophie for e in personal)
     assert personal[0].doc.id == plain[0].doc.id  # the most relevant mail keeps its place
+
+
+def test_the_card_is_the_same_in_every_process():
+    """The card goes into the prompt: a CLI draft and the app's draft must see the same text (set order and
+    hash seeds must not reorder phrases)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from ownvoice.assistant.style_card import recurring_phrases\n"
+        "print(recurring_phrases(['Ahoy,\\n\\nA quick word about item %d: all sorted, nothing to worry about.' % i "
+        "for i in range(6)]))"
+    )
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env=dict(os.environ, PYTHONHASHSEED=str(seed)),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in (1, 2, 3)
+    }
+    assert len(outs) == 1 and "all sorted nothing to worry" in outs.pop()

@@ -109,8 +109,24 @@ def test_each_base_model_keeps_its_own_adapter(trained_app):
     assert A.active_adapter(app.db, prof.id).id == outcome.adapter_id  # the refusals changed nothing
 
 
-def test_qlora_nf4_step_runs_on_cpu(base_dir, tmp_path):
+def _small_run(tmp_path, rows: list[dict], **overrides):
+    """A TrainConfig for a few CPU steps on ``rows`` (written to train.jsonl, also the held-out file)."""
     from ownvoice.adapters.config import TrainConfig
+
+    data = tmp_path / "train.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows))
+    settings = {"batch_size": 4, "device": "cpu", "quantize": "none"} | overrides
+    return TrainConfig(
+        base_gguf="",
+        out_dir=str(tmp_path / "out"),
+        cache_dir="",
+        train_file=str(data),
+        eval_file=str(data),
+        **settings,
+    )
+
+
+def test_qlora_nf4_step_runs_on_cpu(base_dir, tmp_path):
     from ownvoice.adapters.trainer import train
 
     rows = [
@@ -120,21 +136,7 @@ def test_qlora_nf4_step_runs_on_cpu(base_dir, tmp_path):
         }
         for i in range(8)
     ]
-    data = tmp_path / "train.jsonl"
-    data.write_text("\n".join(json.dumps(r) for r in rows))
-    cfg = TrainConfig(
-        base_gguf="",
-        out_dir=str(tmp_path / "out"),
-        cache_dir="",
-        train_file=str(data),
-        eval_file=str(data),
-        max_steps=2,
-        batch_size=4,
-        device="cpu",
-        quantize="nf4",
-        checkpoint_every=1,
-        learning_rate=1e-3,
-    )
+    cfg = _small_run(tmp_path, rows, max_steps=2, quantize="nf4", checkpoint_every=1, learning_rate=1e-3)
     events = []
     metrics = train(cfg, base_dir, events.append)
     assert metrics["quantized"] is True and metrics["device"] == "cpu" and metrics["steps"] == 2
@@ -502,7 +504,6 @@ def test_preference_pairs_teach_the_adapter_the_users_final_text_over_the_draft(
     import torch
 
     from ownvoice.adapters.base_model import load_base
-    from ownvoice.adapters.config import TrainConfig
     from ownvoice.adapters.dataset import encode, end_of_turn
     from ownvoice.adapters.trainer import reference_logps, sequence_logp, train
 
@@ -519,20 +520,13 @@ def test_preference_pairs_teach_the_adapter_the_users_final_text_over_the_draft(
         }
         for i in range(8)
     ]
-    data, pair_file = tmp_path / "train.jsonl", tmp_path / "pairs.jsonl"
-    data.write_text("\n".join(json.dumps(r) for r in rows))
+    pair_file = tmp_path / "pairs.jsonl"
     pair_file.write_text("\n".join(json.dumps(p) for p in pairs))
-    cfg = TrainConfig(
-        base_gguf="",
-        out_dir=str(tmp_path / "out"),
-        cache_dir="",
-        train_file=str(data),
-        eval_file=str(data),
+    cfg = _small_run(
+        tmp_path,
+        rows,
         pairs_file=str(pair_file),
         max_steps=8,
-        batch_size=4,
-        device="cpu",
-        quantize="none",
         checkpoint_every=0,
         learning_rate=2e-3,
         pair_beta=0.5,
