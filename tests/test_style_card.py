@@ -163,8 +163,9 @@ def test_the_card_is_the_same_in_every_process():
 
     code = (
         "from ownvoice.assistant.style_card import recurring_phrases\n"
-        "print(recurring_phrases(['Ahoy,\\n\\nA quick word about item %d: all sorted, nothing to worry about.' % i "
-        "for i in range(6)]))"
+        "texts = ['Ahoy,\\n\\nA quick word about item %d: all sorted, nothing to worry about.' % i "
+        "for i in range(6)]\n"
+        "print(recurring_phrases(texts))"
     )
     outs = {
         subprocess.run(
