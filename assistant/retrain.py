@@ -171,16 +171,19 @@ def retrain_if_it_pays(
     assert outcome.adapter_id is not None
     held_out = list(outcome.metrics.get("held_out_ids", []))[-rule.eval_mails :]
     report(progress, "comparing", 0, 2)
-    adapters_table.set_active(app.db, prof.id, outcome.adapter_id, sha)
-    new_score = held_out_score(app, prof, held_out, True)
-    report(progress, "comparing", 1, 2)
-    adapters_table.set_active(app.db, prof.id, previous.id if previous else None, sha)
-    old_score = held_out_score(app, prof, held_out, previous is not None)
-    report(progress, "comparing", 2, 2)
-    promoted = new_score > old_score
-    if promoted:
+    promoted = False
+    try:  # whatever stops the comparison (a cancel, an error), the adapter in use before stays in use
         adapters_table.set_active(app.db, prof.id, outcome.adapter_id, sha)
-    app.apply_adapter(prof, True)
+        new_score = held_out_score(app, prof, held_out, True)
+        report(progress, "comparing", 1, 2)
+        adapters_table.set_active(app.db, prof.id, previous.id if previous else None, sha)
+        old_score = held_out_score(app, prof, held_out, previous is not None)
+        report(progress, "comparing", 2, 2)
+        promoted = new_score > old_score
+    finally:
+        keep = outcome.adapter_id if promoted else (previous.id if previous else None)
+        adapters_table.set_active(app.db, prof.id, keep, sha)
+        app.apply_adapter(prof, True)
     who = f"v{previous.version}" if previous else "the plain model"
     reason = (
         f"v{outcome.version} drafts your held-out mail better than {who} (ROUGE-L {new_score:.3f} vs "
