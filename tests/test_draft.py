@@ -45,6 +45,11 @@ def test_the_kept_prompt_head_is_reused_and_changes_nothing(persona_app):
     assert again.stats.reused_tokens in (head_tokens, head_tokens + 1)  # + BOS where the model has one
     assert again.stats.reused_tokens < again.stats.prompt_tokens
     assert again.text == first.text and again.prompt == first.prompt
+    # the same prompt again at once (a retry of the check, a regenerate): only its last token is decoded,
+    # and the draft is the one computed from the kept head
+    live = app.draft(req, "priya")
+    assert live.stats.reused_tokens == len(gen.prompt_tokens(live.prompt)) - 1
+    assert live.text == first.text
 
 
 def test_same_seed_same_draft(persona_app):

@@ -61,6 +61,9 @@ def load_llama(path: str, n_ctx: int = DEFAULT_N_CTX):
         return _CACHE[key]
 
 
+LIVE_PROMPT = "_ownvoice_live_prompt"  # (adapter key, tokens) of the prompt the cache was prepared for
+
+
 class LlamaCppGenerator(Generator):
     """Generator over a GGUF file through llama-cpp-python."""
 
@@ -144,10 +147,7 @@ class LlamaCppGenerator(Generator):
             import llama_cpp
 
             if params.static_prefix_chars:
-                tokens = self.prompt_tokens(prompt)
-                head = self.prompt_tokens(prompt[: params.static_prefix_chars])
-                static = common_prefix(head, tokens)
-                stats.reused_tokens = self.prefixes.restore(tokens, static, self.adapters.key)
+                stats.reused_tokens = self._prepare_prompt(prompt, params.static_prefix_chars)
 
             recorder = _LogprobRecorder(stats.prompt_tokens)
             guards: list = [
@@ -184,6 +184,32 @@ class LlamaCppGenerator(Generator):
                 stats.total_s = time.perf_counter() - start
                 stats.mean_logprob = recorder.mean
                 self.last_stats = stats
+
+    def _prepare_prompt(self, prompt: str, static_chars: int) -> int:
+        """Leave the KV cache holding all of ``prompt`` but its last token, computed one way whatever ran
+        before: the kept head's state, then the rest in one batch. A candidate drafted again from the same
+        prompt (the check's retries) finds those cells still in the cache and decodes nothing again; the
+        last token is always decoded alone by the completion, so either way the logits are the same.
+        Returns how many prompt tokens needed no decoding."""
+        tokens = self.prompt_tokens(prompt)
+        llm = self.llm
+        live = (self.adapters.key, tuple(tokens))
+        if (
+            getattr(llm, LIVE_PROMPT, None) == live
+            and llm.n_tokens >= len(tokens)
+            and list(llm.input_ids[: len(tokens) - 1]) == tokens[:-1]
+        ):
+            llm._ctx.kv_cache_seq_rm(-1, len(tokens) - 1, -1)
+            llm.n_tokens = len(tokens) - 1
+            llm._requires_eval = True
+            return len(tokens) - 1
+        head = self.prompt_tokens(prompt[:static_chars])
+        static = common_prefix(head, tokens)
+        reused = self.prefixes.restore(tokens, static, self.adapters.key)
+        if len(tokens) - 1 > llm.n_tokens:
+            llm.eval(tokens[llm.n_tokens : len(tokens) - 1])
+        setattr(llm, LIVE_PROMPT, live)  # on the context: every wrapper of it sees the same cache
+        return reused
 
     def token_ids(self, text: str) -> list[int]:
         """Tokens of ``text`` (no BOS, special tokens not parsed)."""
