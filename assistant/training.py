@@ -1,6 +1,8 @@
 """Training orchestration: data playback -> time split -> RAFT examples -> child trainer -> register.
 
-The newest ~15% of a profile (by date, else import order) is held out and never trained on: it
+The newest ~15% of a profile (by date, else import order) is held out and never trained on, except
+drafts the user kept: those always train (they are the newest writing, so a date split alone would keep the
+user's edits out of every retrain until newer mail arrived). The held-out mail
 measures held-out loss before/after, and a new adapter becomes active only if it beats both the
 base model and the adapter active now. Training runs in a child process (a crash or OOM cannot
 take the app down; cancel kills it); a cancelled run keeps its checkpoint for ``--resume``.
@@ -120,12 +122,25 @@ def estimate_from_probe(metrics: dict, eval_passes: int = 2) -> TrainingEstimate
 
 
 def split_documents(
-    docs: list[Document], holdout: float = HOLDOUT_FRACTION
+    docs: list[Document], holdout: float = HOLDOUT_FRACTION, always_train: frozenset[int] = frozenset()
 ) -> tuple[list[Document], list[Document]]:
-    """(train, held-out): the newest ``holdout`` share by date (else import order) is held out."""
+    """(train, held-out): the newest ``holdout`` share by date (else import order) of the documents not in
+    ``always_train`` is held out."""
     ordered = sorted(docs, key=lambda d: (d.sent_at or d.created or "", d.id or 0))
     n_test = max(1, int(math.ceil(len(ordered) * holdout))) if len(ordered) >= 2 else 0
-    return ordered[: len(ordered) - n_test], ordered[len(ordered) - n_test :]
+    candidates = [d for d in ordered if d.id not in always_train]
+    held = {id(d) for d in candidates[len(candidates) - min(n_test, len(candidates)) :]} if n_test else set()
+    return [d for d in ordered if id(d) not in held], [d for d in ordered if id(d) in held]
+
+
+def profile_split(db: sqlite_utils.Database, profile_id: int) -> tuple[list[Document], list[Document]]:
+    """The profile's (train, held-out) split as training makes it: drafts the user kept always train (they
+    are the newest writing, and the edits a retrain exists to learn from); the held-out mail is the newest
+    of the rest."""
+    return split_documents(
+        docs_table.list_documents(db, profile_id),
+        always_train=frozenset(gen_table.kept_document_ids(db, profile_id)),
+    )
 
 
 def build_examples(
@@ -464,7 +479,7 @@ def train_profile(
             f"profile {profile.name!r} has {len(docs)} documents; training a style adapter needs at "
             f"least {MIN_DOCUMENTS} (import more of your mail, or draft with retrieval alone)"
         )
-    train_docs, test_docs = split_documents(docs)
+    train_docs, test_docs = profile_split(db, profile.id)
     report(progress, "playback", 0, len(docs))
     playback = ensure_playback(
         db, profile.id, docs, generator if options.playback_model else None, progress, cancel

@@ -341,8 +341,8 @@ def openings_mentioning(
 
 
 def count_since(db: sqlite_utils.Database, profile_id: int, since: str) -> int:
-    """How many pieces of the user's writing were stored after ``since`` (ISO time; '' counts all)."""
+    """How many pieces of the user's writing were stored at or after ``since`` (ISO time; '' counts all)."""
     return db.execute(
-        f"SELECT count(*) FROM documents WHERE profile_id = ? AND {USER_WRITING_SQL} AND created > ?",
+        f"SELECT count(*) FROM documents WHERE profile_id = ? AND {USER_WRITING_SQL} AND created >= ?",
         [profile_id, since],
     ).fetchone()[0]
