@@ -150,7 +150,7 @@ def test_cancel_keeps_the_steps_done_and_resume_continues_from_there(
     app.import_paths([persona_mbox], app.profile().name, ["priya@example.org"])
     page = win.show_training()
     assert not page.resume_btn.isEnabled()
-    page.steps.setValue(8)
+    page.steps.setValue(5)
     page.start_btn.click()
     qtbot.waitUntil(lambda: len(page.losses) >= 2, timeout=300000)
     page.cancel_btn.click()
@@ -163,8 +163,8 @@ def test_cancel_keeps_the_steps_done_and_resume_continues_from_there(
     page.resume_btn.click()
     qtbot.waitUntil(lambda: page.op is None, timeout=300000)
     assert page.table.rowCount() == 1 and page.unfinished is None
-    assert app.list_adapters(app.profile().id)[0].metrics["steps"] == 8
-    assert len(page.losses) == 8 - stopped_at  # only the remaining steps were trained
+    assert app.list_adapters(app.profile().id)[0].metrics["steps"] == 5
+    assert len(page.losses) == 5 - stopped_at  # only the remaining steps were trained
     assert page.bar.value() == page.bar.maximum()
 
 

@@ -69,7 +69,7 @@ def test_style_model_separates_two_clearly_different_writers():
     assert min(masked.score(a[6:])) > 0.5 > max(masked.score(b[6:]))
 
 
-def test_end_to_end_eval_report(persona_app, tmp_path, mixed_mbox):
+def test_end_to_end_eval_report(persona_app, tmp_path, mixed_mbox, shared_cache):
     from ownvoice.assistant.evaluation import EvalConfig, run_eval, write_report
     from ownvoice.assistant.importers import Own, read_path
 
@@ -81,8 +81,10 @@ def test_end_to_end_eval_report(persona_app, tmp_path, mixed_mbox):
         n_generic=4,
         playback_model=False,
         negative_texts=negatives,
+        train_steps=3,  # best-of-n drafts with an adapter trained on the training part only
     )
     report = run_eval(persona_app, "priya", cfg)
+    assert report["adapter"]["steps"] == 3 and report["adapter"]["version"] == 1
     assert report["protocol"] == "subject"
     assert report["train"] + 4 == report["documents"] == 22 and report["test"] == 3
     assert set(report["summary"]) == {
