@@ -46,7 +46,7 @@ from .playback import ensure_playback
 from .prompts import DraftRequest
 from .retrieval import search
 from .stylometry import fit_style_model
-from .training import TrainingOptions, profile_split
+from .training import TrainingOptions, split_documents
 
 ALL_CONDITIONS = list(CONDITION_SETTINGS)
 PROTOCOLS = ("subject", "playback")
@@ -174,7 +174,7 @@ def run_eval(app, profile_name: str, cfg: EvalConfig, progress: Optional[Progres
     prof = app.profile(profile_name, create=False)
     app.embed(prof)
     docs = docs_table.list_documents(app.db, prof.id)
-    train_docs, test_docs = profile_split(app.db, prof.id)
+    train_docs, test_docs = split_documents(docs)
     test_docs = test_docs[: cfg.limit]
     allowed = {d.id for d in train_docs}
     gen = app.generator()

@@ -18,6 +18,7 @@ from ownvoice.store import generations as gen_table
 from .errors import InputError
 
 APPROVALS = ("accepted", "sent")
+KEPT_SOURCE = "accepted"  # the source of a document holding a draft the user accepted or sent
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -60,11 +61,11 @@ def accept_generation(
         subject,
         final_text,
         kind=kind,
-        source="accepted",
+        source=KEPT_SOURCE,
         recipients=recipients,
         generation_id=generation_id,
     )
-    docs_table.set_source(db, document_id, "accepted")
+    docs_table.set_source(db, document_id, KEPT_SOURCE)
     gen_table.set_final_text(
         db, generation_id, final_text, document_id, edit_distance(gen["output"] or "", final_text), status=how
     )

@@ -49,6 +49,7 @@ from .intents import subject_instruction
 from .jobs import CancelToken, Progress, ProgressFn, report
 from .playback import ensure_playback
 from .prompts import DraftRequest, build_messages
+from .provenance import KEPT_SOURCE
 from .retrieval import search
 
 MIN_DOCUMENTS = 12  # below this, a style adapter learns noise: use retrieval alone
@@ -122,25 +123,15 @@ def estimate_from_probe(metrics: dict, eval_passes: int = 2) -> TrainingEstimate
 
 
 def split_documents(
-    docs: list[Document], holdout: float = HOLDOUT_FRACTION, always_train: frozenset[int] = frozenset()
+    docs: list[Document], holdout: float = HOLDOUT_FRACTION
 ) -> tuple[list[Document], list[Document]]:
-    """(train, held-out): the newest ``holdout`` share by date (else import order) of the documents not in
-    ``always_train`` is held out."""
+    """(train, held-out): the newest ``holdout`` share by date (else import order) is held out, taken from
+    the documents that are not drafts the user kept (those always train)."""
     ordered = sorted(docs, key=lambda d: (d.sent_at or d.created or "", d.id or 0))
     n_test = max(1, int(math.ceil(len(ordered) * holdout))) if len(ordered) >= 2 else 0
-    candidates = [d for d in ordered if d.id not in always_train]
-    held = {id(d) for d in candidates[len(candidates) - min(n_test, len(candidates)) :]} if n_test else set()
+    rest = [d for d in ordered if d.source != KEPT_SOURCE]
+    held = {id(d) for d in rest[max(0, len(rest) - n_test) :]} if n_test else set()
     return [d for d in ordered if id(d) not in held], [d for d in ordered if id(d) in held]
-
-
-def profile_split(db: sqlite_utils.Database, profile_id: int) -> tuple[list[Document], list[Document]]:
-    """The profile's (train, held-out) split as training makes it: drafts the user kept always train (they
-    are the newest writing, and the edits a retrain exists to learn from); the held-out mail is the newest
-    of the rest."""
-    return split_documents(
-        docs_table.list_documents(db, profile_id),
-        always_train=frozenset(gen_table.kept_document_ids(db, profile_id)),
-    )
 
 
 def build_examples(
@@ -479,7 +470,7 @@ def train_profile(
             f"profile {profile.name!r} has {len(docs)} documents; training a style adapter needs at "
             f"least {MIN_DOCUMENTS} (import more of your mail, or draft with retrieval alone)"
         )
-    train_docs, test_docs = profile_split(db, profile.id)
+    train_docs, test_docs = split_documents(docs)
     report(progress, "playback", 0, len(docs))
     playback = ensure_playback(
         db, profile.id, docs, generator if options.playback_model else None, progress, cancel

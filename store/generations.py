@@ -117,18 +117,6 @@ def feedback_rows(
     ]
 
 
-def kept_document_ids(db: sqlite_utils.Database, profile_id: int) -> set[int]:
-    """Ids of the documents that are drafts the user accepted or sent (their final texts)."""
-    return {
-        r[0]
-        for r in db.execute(
-            "SELECT document_id FROM generations WHERE profile_id = ? AND status IN ('accepted', 'sent') "
-            "AND document_id IS NOT NULL",
-            [profile_id],
-        )
-    }
-
-
 def edited_approvals(db: sqlite_utils.Database, profile_id: int) -> list[dict]:
     """Drafts the user approved after changing them: instruction, incoming, output (the model's), final_text
     (the user's) and document_id, oldest first."""

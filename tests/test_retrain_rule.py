@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 from ownvoice.assistant.prompts import DraftRequest
 from ownvoice.assistant.retrain import RetrainRule, on_mains_power, retrain_due
 from ownvoice.assistant.simulation import moving_mean
-from ownvoice.assistant.training import MIN_PAIRS, build_pairs, profile_split, split_documents
+from ownvoice.assistant.training import HOLDOUT_FRACTION, MIN_PAIRS, build_pairs, split_documents
 from ownvoice.store import adapters as adapters_table
 from ownvoice.store import documents as docs_table
 from ownvoice.store.documents import Document
@@ -64,10 +66,12 @@ def test_edited_kept_drafts_become_preference_pairs_once_there_are_enough(fake_a
     assert all("works for plan" in p["chosen"] and "works for plan" not in p["rejected"] for p in pairs)
     assert all("tell Tom yes to plan" in p["prompt"] for p in pairs)
     assert build_pairs(fake_app.db, prof, gen, pool - set(kept[:2]), "Priya") == []  # 7 left: too few
-    # by date alone the kept drafts (the newest writing) would all be held out and never train
-    _, by_date = split_documents(docs_table.list_documents(fake_app.db, prof.id))
+    docs = docs_table.list_documents(fake_app.db, prof.id)
+    by_date = sorted(docs, key=lambda d: (d.sent_at or d.created or "", d.id))
+    by_date = by_date[-math.ceil(len(docs) * HOLDOUT_FRACTION) :]
+    # by date alone the kept drafts (the newest writing) would be held out and never train
     assert set(kept) & {d.id for d in by_date}
-    train, held_out = profile_split(fake_app.db, prof.id)  # as training splits: kept drafts always train
+    train, held_out = split_documents(docs)  # as training splits: kept drafts always train
     assert set(kept) <= {d.id for d in train} and not {d.id for d in held_out} & set(kept)
     assert len(held_out) == len(by_date) and len(train) + len(held_out) == len(pool)
     imported = sorted((d for d in train + held_out if d.id not in kept), key=lambda d: (d.sent_at, d.id))

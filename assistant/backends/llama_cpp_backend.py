@@ -148,6 +148,8 @@ class LlamaCppGenerator(Generator):
 
             if params.static_prefix_chars:
                 stats.reused_tokens = self._prepare_prompt(prompt, params.static_prefix_chars)
+            else:  # llama-cpp-python's own prefix matching fills the cache: not prepared the one way
+                setattr(self.llm, LIVE_PROMPT, None)
 
             recorder = _LogprobRecorder(stats.prompt_tokens)
             guards: list = [

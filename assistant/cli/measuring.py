@@ -54,10 +54,12 @@ def cmd_eval(args) -> int:
 
 
 def _eval_fidelity(app, profile: str, cfg, out, args, bar) -> int:
+    from ownvoice.store import documents as docs_table
+
     from ..conditions import condition_settings
     from ..evaluation import ensure_adapter
     from ..fidelity import FIDELITY_CONDITIONS, fidelity_markdown, run_fidelity
-    from ..training import profile_split
+    from ..training import split_documents
 
     prof = app.profile(profile, create=False)
     app.embed(prof)
@@ -65,7 +67,7 @@ def _eval_fidelity(app, profile: str, cfg, out, args, bar) -> int:
         tuple(c for c in cfg.conditions if condition_settings(c)["use_rag"] and c != "best-of-n")
         or FIDELITY_CONDITIONS
     )
-    train_docs, _ = profile_split(app.db, prof.id)
+    train_docs, _ = split_documents(docs_table.list_documents(app.db, prof.id))
     if any(condition_settings(c)["use_adapter"] for c in conditions):
         ensure_adapter(app, prof, cfg, {d.id for d in train_docs}, bar)
     result = run_fidelity(app, profile, conditions, seed=cfg.seed, progress=bar)
