@@ -103,3 +103,22 @@ def test_the_estimate_adds_loading_steps_and_evaluation():
     assert estimate_from_probe(probe | {"peak_gpu_mb": 9000.0}).peak_memory_mb == 9000.0
     with pytest.raises(OptionsError, match="probe steps must be 0..20"):
         TrainingOptions(probe_steps=50)
+
+
+def test_a_conversion_parses_each_gguf_once_and_puts_gguf_back_after(tmp_path):
+    import gguf
+
+    from ownvoice.adapters.base_model import _one_parse_per_file
+    from tests.gguf_files import write_gguf
+
+    path = write_gguf(tmp_path / "m.gguf")
+    real_reader, real_map = gguf.GGUFReader, gguf.get_tensor_name_map
+    with _one_parse_per_file():
+        first = gguf.GGUFReader(path)
+        assert gguf.GGUFReader(str(path)) is first and isinstance(first, real_reader)
+        assert gguf.get_tensor_name_map(gguf.MODEL_ARCH.LLAMA, 2) is gguf.get_tensor_name_map(
+            gguf.MODEL_ARCH.LLAMA, 2
+        )
+        assert gguf.GGUFReader(write_gguf(tmp_path / "other.gguf")) is not first
+    assert gguf.GGUFReader is real_reader and gguf.get_tensor_name_map is real_map
+    assert gguf.GGUFReader(path) is not gguf.GGUFReader(path)
