@@ -382,7 +382,9 @@ class OwnVoice:
             if self._embedder is None:
                 path = self.settings.embedder_path or str(default_embedder_path())
                 name = None if self.settings.embedder_path else DEFAULT_EMBEDDER_NAME
-                self._embedder = get_embedder(self.settings.embedder_backend, path, name=name)
+                self._embedder = get_embedder(
+                    self.settings.embedder_backend, path, name=name, cache_dir=self.cache_dir()
+                )
             return self._embedder
 
     # jobs ------------------------------------------------------------------------------------

@@ -72,3 +72,34 @@ def test_the_direct_query_embedding_equals_the_librarys_own():
     library = emb._encode_batches(texts, 32)
     assert direct.shape == library.shape == (3, 384) and float(np.abs(direct - library).max()) <= AGREEMENT
     assert np.allclose(emb.encode(texts[:1]), library[:1], atol=AGREEMENT) and emb._direct is True
+
+
+@pytest.mark.slow  # the real MiniLM, in torch and in llama.cpp
+def test_the_llama_cpp_copy_embeds_queries_like_the_library(tmp_path):
+    import gguf
+
+    from ownvoice.assistant.backends.bert_gguf import GGUF_PREFIX, cached_bert_gguf
+    from ownvoice.assistant.backends.defaults import default_embedder_path
+    from ownvoice.assistant.backends.st_embedder import ENGINE_AGREEMENT, SentenceTransformerEmbedder
+
+    emb = SentenceTransformerEmbedder(str(default_embedder_path()), cache_dir=tmp_path)
+    texts = ["tell Ana the report comes Friday", "Grüße aus Köln, 7:30 pm?", "Re: the COUNCIL's budget (v2)"]
+    library = emb._encode_batches(texts, 32)
+    engine = emb._encode_engine(texts)
+    assert engine is not None and emb._engine_ok is True
+    assert float(np.min(np.sum(engine * library, axis=1))) >= ENGINE_AGREEMENT
+    assert np.array_equal(emb.encode(texts[:1]), engine[:1])  # a query takes the llama.cpp copy
+    copy = cached_bert_gguf(default_embedder_path(), tmp_path / "cache")  # written once, mean pooling
+    assert (
+        copy.name.startswith(GGUF_PREFIX) and cached_bert_gguf(default_embedder_path(), copy.parent) == copy
+    )
+    fields = gguf.GGUFReader(copy).fields
+    assert fields["general.architecture"].contents() == "bert" and fields["bert.pooling_type"].contents() == 1
+    # a 300-letter word is one [UNK] to the library's WordPiece but pieces to llama.cpp's: the torch path
+    odd = ["see " + "a" * 300]
+    assert emb._encode_engine(odd) is None
+    assert float(np.abs(emb.encode(odd) - emb._encode_batches(odd, 32)).max()) <= 1e-4
+    too_long = [
+        "a long mail " * 400
+    ]  # past the model's 256-token window: the torch path, cut as the library cuts
+    assert emb._encode_engine(too_long) is None
