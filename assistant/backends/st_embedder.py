@@ -33,6 +33,7 @@ FEW = 8  # up to this many texts take the direct path
 AGREEMENT = 1e-4  # largest difference from the library's own vectors for the direct path to be kept
 ENGINE_AGREEMENT = 0.9999  # least cosine of the llama.cpp copy's vectors to the library's (F16 gave 0.999999)
 _ENGINES: dict[str, Any] = {}  # model folder -> llama_cpp.Llama over its GGUF copy, or None where it failed
+_ENGINE_LOCK = threading.Lock()  # a llama.cpp context serves one call at a time, whichever embedder asks
 
 
 class SentenceTransformerEmbedder(Embedder):
@@ -63,7 +64,6 @@ class SentenceTransformerEmbedder(Embedder):
         self.model = _CACHE[self.model_path]
         self._direct: Optional[bool] = None if _mean_pooled(self.model) else False  # None: not yet checked
         self._engine_ok: Optional[bool] = None if self._direct is None and cache_dir else False
-        self._engine_lock = threading.Lock()  # a llama.cpp context serves one call at a time
 
     def encode(
         self,
@@ -122,7 +122,7 @@ class SentenceTransformerEmbedder(Embedder):
             self._engine_ok = False
             return None
         window = self.model[0].max_seq_length
-        with self._engine_lock:
+        with _ENGINE_LOCK:
             for text in texts:
                 ids = engine.tokenize(text.encode("utf-8"), add_bos=True, special=False)
                 if len(ids) > window or ids != self.model.tokenizer(text)["input_ids"]:
