@@ -4,11 +4,12 @@ A search embeds one short query: torch took ~10.5 ms for MiniLM's forward pass h
 F16 copy of the same weights (2 threads, idle; cosine to torch's vector 0.999999). The copy is written once
 into the cache with the ``gguf`` package, the way llama.cpp's ``convert_hf_to_gguf.py`` writes a BertModel
 (WordPiece vocabulary as "phantom space" tokens, special tokens as control tokens, 2-D weights in F16 but the
-position and token-type tables), and named by the source file's size and modification time.
+position and token-type tables), and named by the source folder and its weights' size and modification time.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -35,14 +36,19 @@ def is_bert_folder(model_dir: Path) -> bool:
 
 
 def cached_bert_gguf(model_dir: Path, cache_dir: Path) -> Path:
-    """The GGUF copy of ``model_dir`` in ``cache_dir`` (written on first use)."""
+    """The GGUF copy of ``model_dir`` in ``cache_dir`` (written on first use; a failed write, e.g. on a full
+    disk, leaves nothing behind and raises)."""
     weights = (model_dir / "model.safetensors").stat()
-    target = Path(cache_dir) / f"{GGUF_PREFIX}{weights.st_size}-{weights.st_mtime_ns}.gguf"
+    folder = hashlib.sha256(os.fsencode(model_dir.resolve())).hexdigest()[:12]
+    target = Path(cache_dir) / f"{GGUF_PREFIX}{folder}-{weights.st_size}-{weights.st_mtime_ns}.gguf"
     if not target.is_file():
         Path(cache_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
         partial = target.with_suffix(".partial")
-        write_bert_gguf(model_dir, partial)
-        os.replace(partial, target)
+        try:
+            write_bert_gguf(model_dir, partial)
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
     return target
 
 
