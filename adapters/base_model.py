@@ -16,6 +16,7 @@ import functools
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -106,36 +107,50 @@ def _one_parse_per_file() -> Iterator[None]:
             setattr(gguf, name, value)
 
 
+def _complete(folder: Path) -> bool:
+    """Whether a converted base folder has its config and weights."""
+    return (folder / "config.json").is_file() and (folder / "model.safetensors").is_file()
+
+
 def cached_base_dir(gguf_path: Path, cache_dir: Path, sha256: str = "") -> Path:
     """Folder of the dequantized safetensors copy of ``gguf_path`` (created on first use)."""
     sha = sha256 or file_sha256(gguf_path)
     target = Path(cache_dir) / f"{BASE_CACHE_PREFIX}{sha[:16]}"
-    if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
+    if _complete(target):
         return target
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tmp = target.with_name(target.name + ".partial")
-    tmp.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with _one_parse_per_file():
-        tok = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
-        model = AutoModelForCausalLM.from_pretrained(
-            str(gguf_path.parent),
-            gguf_file=gguf_path.name,
-            config=config_from_gguf(gguf_path),
-            dtype=torch.float32,
-        )
-    setattr(model, "hf_quantizer", None)  # noqa: B010 - the attribute is untyped in transformers
-    if hasattr(model.config, "quantization_config"):
-        del model.config.quantization_config
-    model.save_pretrained(str(tmp), safe_serialization=True)
-    tok.save_pretrained(str(tmp))
-    (tmp / "source.json").write_text(json.dumps({"gguf": str(gguf_path), "sha256": sha}))
-    if target.exists():
-        import shutil
-
-        shutil.rmtree(target)
-    os.replace(tmp, target)
+    # per process: two trainings (app and CLI) sharing a cache may convert at once; the first rename wins
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.partial")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True, mode=0o700)
+    try:
+        with _one_parse_per_file():
+            tok = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
+            model = AutoModelForCausalLM.from_pretrained(
+                str(gguf_path.parent),
+                gguf_file=gguf_path.name,
+                config=config_from_gguf(gguf_path),
+                dtype=torch.float32,
+            )
+        setattr(model, "hf_quantizer", None)  # noqa: B010 - the attribute is untyped in transformers
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        model.save_pretrained(str(tmp), safe_serialization=True)
+        tok.save_pretrained(str(tmp))
+        (tmp / "source.json").write_text(json.dumps({"gguf": str(gguf_path), "sha256": sha}))
+        if target.exists() and not _complete(target):
+            shutil.rmtree(target)  # a copy left half-made by an older version
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            if not _complete(target):  # not another process's finished copy: a real failure
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 

@@ -43,7 +43,7 @@ def cached_bert_gguf(model_dir: Path, cache_dir: Path) -> Path:
     target = Path(cache_dir) / f"{GGUF_PREFIX}{folder}-{weights.st_size}-{weights.st_mtime_ns}.gguf"
     if not target.is_file():
         Path(cache_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
-        partial = target.with_suffix(".partial")
+        partial = target.with_suffix(f".{os.getpid()}.partial")  # two processes may write it at once
         try:
             write_bert_gguf(model_dir, partial)
             os.replace(partial, target)
