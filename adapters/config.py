@@ -63,6 +63,9 @@ class TrainConfig(JsonFile):
     resume: bool = False
     checkpoint_every: int = 25
     compare_adapter_dir: str = ""  # the active adapter's peft dir: its held-out loss is measured too
+    # a peft dir whose LoRA weights the run starts from (the adapter in use: a retrain goes on from what it
+    # learned); ignored, and the run starts fresh, when its rank, alpha or modules differ from this run's
+    start_adapter_dir: str = ""
     threads: int = 0  # 0: every core (a background run: all but one)
     background: bool = False  # started by the desktop app: lower priority, a core left to the UI
     probe_steps: int = (

@@ -75,8 +75,27 @@ def choose_nf4(quantize: str, device: str, model_bytes: int) -> bool:
     return model_bytes // 2 * 4 > free  # bf16 weights + LoRA states + activations ~ 4x the weights
 
 
+def continuable(cfg: TrainConfig) -> bool:
+    """Whether ``cfg.start_adapter_dir`` holds LoRA weights of this run's shape (rank, alpha, modules)."""
+    saved = Path(cfg.start_adapter_dir) / "adapter_config.json" if cfg.start_adapter_dir else None
+    if saved is None or not saved.is_file():
+        return False
+    try:
+        old = json.loads(saved.read_text())
+    except (OSError, ValueError):
+        return False
+    return (
+        old.get("r") == cfg.r
+        and float(old.get("lora_alpha", -1)) == float(int(cfg.alpha))
+        and sorted(old.get("target_modules") or []) == sorted(cfg.target_modules)
+    )
+
+
 def _lora_model(model, cfg: TrainConfig):
-    from peft import LoraConfig, get_peft_model
+    from peft import LoraConfig, PeftModel, get_peft_model
+
+    if continuable(cfg):  # go on from the adapter in use, trainable again
+        return PeftModel.from_pretrained(model, cfg.start_adapter_dir, is_trainable=True)
 
     lcfg = LoraConfig(
         r=cfg.r,
@@ -349,6 +368,9 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
     ref_logps = reference_logps(model, pairs, pad_id, device) if pairs and not cfg.probe_steps else []
     pair_losses: list[float] = []
     model = _lora_model(model, cfg)
+    metrics["continued"] = continuable(cfg)
+    if cfg.start_adapter_dir:
+        emit({"event": "start", "from": "previous adapter" if metrics["continued"] else "base model"})
     model.train()
     steps_per_epoch = math.ceil(len(train_items) / cfg.batch_size / cfg.grad_accum)
     total = cfg.max_steps or max(1, int(math.ceil(steps_per_epoch * cfg.epochs)))

@@ -82,7 +82,7 @@ def run(config_path: Path) -> int:
             created=datetime.now(UTC).isoformat(timespec="seconds"),
             extra={
                 k: metrics[k]
-                for k in ("preference_pairs", "pair_loss_first", "pair_loss_last")
+                for k in ("preference_pairs", "pair_loss_first", "pair_loss_last", "continued")
                 if k in metrics
             },
         )

@@ -415,6 +415,7 @@ class TrainingOptions:
     background: bool = False  # the desktop app's run: lower priority, one core left to the UI
     probe_steps: int = 0  # > 0: only time this many steps for an estimate (estimate_training), keep nothing
     preference: bool = True  # learn from edited drafts as preference pairs (DPO) once MIN_PAIRS exist
+    fresh: bool = False  # start from the base model, not from the adapter in use
 
     def __post_init__(self) -> None:
         problems = []
@@ -524,6 +525,7 @@ def train_profile(
         gradient_checkpointing=options.gradient_checkpointing,
         background=options.background,
         compare_adapter_dir=str(Path(active.path).parent / PEFT_DIR) if active else "",
+        start_adapter_dir=str(Path(active.path).parent / PEFT_DIR) if active and not options.fresh else "",
         pairs_file=str(run_dir / PAIRS_DATA) if pair_rows else "",
     )
     if options.learning_rate:

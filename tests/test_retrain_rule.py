@@ -81,3 +81,33 @@ def test_edited_kept_drafts_become_preference_pairs_once_there_are_enough(fake_a
 
 def test_moving_mean():
     assert moving_mean([1.0, 0.0, 0.5, 0.5], 2) == [1.0, 0.5, 0.25, 0.5]
+
+
+def test_a_retrain_starts_from_the_adapter_in_use_only_when_it_has_the_runs_shape(tmp_path):
+    import json
+
+    from ownvoice.adapters.config import TrainConfig
+    from ownvoice.adapters.trainer import continuable
+
+    prev = tmp_path / "peft"
+    prev.mkdir()
+    cfg = TrainConfig(
+        base_gguf="m.gguf",
+        out_dir="o",
+        cache_dir="c",
+        train_file="t",
+        start_adapter_dir=str(prev),
+        target_modules=["q_proj", "v_proj"],
+    )
+    assert not continuable(cfg)  # no adapter there
+
+    def saved(**changes) -> bool:
+        shape = {"r": cfg.r, "lora_alpha": int(cfg.alpha), "target_modules": ["v_proj", "q_proj"]} | changes
+        (prev / "adapter_config.json").write_text(json.dumps(shape))
+        return continuable(cfg)
+
+    assert saved()  # same rank, alpha and modules (in any order)
+    assert not saved(r=16) and not saved(lora_alpha=32) and not saved(target_modules=["q_proj"])
+    (prev / "adapter_config.json").write_text("{not json")
+    assert not continuable(cfg)
+    assert not continuable(TrainConfig(base_gguf="m.gguf", out_dir="o", cache_dir="c", train_file="t"))

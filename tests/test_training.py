@@ -86,6 +86,19 @@ def test_adapter_learns_the_marker_and_hot_swaps(trained_app, tmp_path):
     )
 
 
+def test_a_second_training_goes_on_from_the_adapter_in_use_unless_asked_to_start_fresh(trained_app):
+    """One step after the marker adapter: going on from it keeps what it learned (held-out loss stays near
+    its own, far below the base model's); the same step from the base model does not."""
+    app, outcome = trained_app
+    kw = {"steps": 1, "playback_model": False, "learning_rate": 2e-3, "raft_p": 0.0, "preference": False}
+    went_on = app.train("zeb", **kw).metrics
+    assert went_on["continued"] is True
+    assert went_on["eval_loss_adapter"] < 0.1 * went_on["eval_loss_base"], went_on
+    fresh = app.train("zeb", fresh=True, **kw).metrics
+    assert fresh["continued"] is False
+    assert fresh["eval_loss_adapter"] > 0.5 * fresh["eval_loss_base"], fresh
+
+
 def test_each_base_model_keeps_its_own_adapter(trained_app):
     app, outcome = trained_app
     prof = app.profile("zeb")

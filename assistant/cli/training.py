@@ -21,6 +21,7 @@ def cmd_train(args) -> int:
         epochs=args.epochs,
         device=args.device,
         resume=args.resume,
+        fresh=args.fresh,
         quantize=args.quantize,
         playback_model=not args.heuristic_playback,
         learning_rate=args.lr,
@@ -203,6 +204,11 @@ def register(sub, common) -> None:
         "--heuristic-playback",
         action="store_true",
         help="build training instructions without the model (faster, less informative)",
+    )
+    p.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start from the base model (default: go on from the adapter in use, when it has the same shape)",
     )
     p.add_argument("--lr", type=float, help="learning rate (default 5e-4)")
     p.add_argument(
