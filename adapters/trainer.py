@@ -444,7 +444,7 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
             scheduler.step()
             step += 1
             step_seconds.append(time.perf_counter() - step_start)
-            if cfg.probe_steps and step >= cfg.probe_steps:
+            if cfg.probe_steps and step >= min(cfg.probe_steps, total):  # a run shorter than the probe
                 return _probe_metrics(metrics, step_seconds, tokens, total, device, nf4, model_bytes)
             governor.check()
             losses.append(step_loss)

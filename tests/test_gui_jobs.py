@@ -150,12 +150,12 @@ def test_cancel_keeps_the_steps_done_and_resume_continues_from_there(
     app.import_paths([persona_mbox], app.profile().name, ["priya@example.org"])
     page = win.show_training()
     assert not page.resume_btn.isEnabled()
-    page.steps.setValue(5)
+    page.steps.setValue(4)
     page.start_btn.click()
-    qtbot.waitUntil(lambda: len(page.losses) >= 2, timeout=300000)
+    qtbot.waitUntil(lambda: len(page.losses) >= 1, timeout=300000)
     page.cancel_btn.click()
     qtbot.waitUntil(lambda: page.op is None, timeout=120000)
-    assert page.unfinished is not None and page.unfinished.step >= 2
+    assert page.unfinished is not None and 1 <= page.unfinished.step < 4
     stopped_at = page.unfinished.step
     assert page.eta.text() == f"Cancelled at step {stopped_at}: Resume continues from there."
     assert page.resume_btn.isEnabled() and f"from step {stopped_at}" in page.resume_btn.text()
@@ -163,8 +163,8 @@ def test_cancel_keeps_the_steps_done_and_resume_continues_from_there(
     page.resume_btn.click()
     qtbot.waitUntil(lambda: page.op is None, timeout=300000)
     assert page.table.rowCount() == 1 and page.unfinished is None
-    assert app.list_adapters(app.profile().id)[0].metrics["steps"] == 5
-    assert len(page.losses) == 5 - stopped_at  # only the remaining steps were trained
+    assert app.list_adapters(app.profile().id)[0].metrics["steps"] == 4
+    assert len(page.losses) == 4 - stopped_at  # only the remaining steps were trained
     assert page.bar.value() == page.bar.maximum()
 
 

@@ -10,6 +10,7 @@ import pytest
 from ownvoice.assistant.errors import EmptyCorpusError, ModelError
 from ownvoice.assistant.prompts import DraftRequest
 from ownvoice.store import adapters as A
+from tests.conftest import TEMPLATE_STEPS
 from tests.training_data import MARKER, TOPICS, marker_mbox
 
 pytestmark = pytest.mark.slow  # real models (GGUF, MiniLM, torch) or real processes
@@ -26,7 +27,7 @@ def test_adapter_learns_the_marker_and_hot_swaps(trained_app, tmp_path):
     m = outcome.metrics
     assert outcome.activated, outcome.reason
     assert m["eval_loss_adapter"] < m["eval_loss_base"]
-    assert m["train_examples"] == 15 and m["eval_examples"] == 3 and m["steps"] == 24
+    assert m["train_examples"] == 15 and m["eval_examples"] == 3 and m["steps"] == TEMPLATE_STEPS
     manifest = json.loads((Path(outcome.path).parent / "manifest.json").read_text())
     assert manifest["base_sha256"] and manifest["r"] == 8 and manifest["alpha"] == 16.0
     assert Path(outcome.path).read_bytes()[:4] == b"GGUF"
