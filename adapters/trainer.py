@@ -91,10 +91,11 @@ def continuable(cfg: TrainConfig) -> bool:
     )
 
 
-def _lora_model(model, cfg: TrainConfig):
+def _lora_model(model, cfg: TrainConfig, go_on: bool = False):
+    """The model with LoRA layers: fresh ones, or (``go_on``) the start adapter's, trainable again."""
     from peft import LoraConfig, PeftModel, get_peft_model
 
-    if continuable(cfg):  # go on from the adapter in use, trainable again
+    if go_on:
         return PeftModel.from_pretrained(model, cfg.start_adapter_dir, is_trainable=True)
 
     lcfg = LoraConfig(
@@ -367,8 +368,8 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
         emit({"event": "eval", "which": "previous", "loss": metrics["eval_loss_previous"]})
     ref_logps = reference_logps(model, pairs, pad_id, device) if pairs and not cfg.probe_steps else []
     pair_losses: list[float] = []
-    model = _lora_model(model, cfg)
     metrics["continued"] = continuable(cfg)
+    model = _lora_model(model, cfg, metrics["continued"])
     if cfg.start_adapter_dir:
         emit({"event": "start", "from": "previous adapter" if metrics["continued"] else "base model"})
     model.train()

@@ -185,7 +185,7 @@ def test_the_desktop_app_on_a_full_disk_says_so_in_a_window(small_disk, persona_
     assert len(shown) == 1 and "cannot start" in shown[0] and "the disk is full" in shown[0]
 
 
-def test_a_full_disk_leaves_no_partial_embedder_copy_and_queries_take_the_torch_path(small_disk, monkeypatch):
+def test_a_full_disk_leaves_no_partial_embedder_copy_and_queries_take_the_torch_path(small_disk):
     from ownvoice.assistant.backends import st_embedder
     from ownvoice.assistant.backends.bert_gguf import cached_bert_gguf
     from ownvoice.assistant.backends.defaults import default_embedder_path
@@ -194,7 +194,6 @@ def test_a_full_disk_leaves_no_partial_embedder_copy_and_queries_take_the_torch_
     with pytest.raises(OSError):
         cached_bert_gguf(default_embedder_path(), cache)
     assert list(cache.iterdir()) == []  # no partial copy left to fill the disk
-    monkeypatch.setattr(st_embedder, "_ENGINES", {})  # as in a fresh process
     emb = st_embedder.SentenceTransformerEmbedder(str(default_embedder_path()), cache_dir=cache)
     query = ["a workshop for the parents"]
     assert float((emb.encode(query) * emb._encode_batches(query, 1)).sum()) > 0.9999

@@ -32,7 +32,8 @@ _LOCK = threading.Lock()
 FEW = 8  # up to this many texts take the direct path
 AGREEMENT = 1e-4  # largest difference from the library's own vectors for the direct path to be kept
 ENGINE_AGREEMENT = 0.9999  # least cosine of the llama.cpp copy's vectors to the library's (F16 gave 0.999999)
-_ENGINES: dict[str, Any] = {}  # model folder -> llama_cpp.Llama over its GGUF copy, or None where it failed
+# (model folder, cache folder) -> llama_cpp.Llama over the GGUF copy in that cache, or None where it failed
+_ENGINES: dict[tuple[str, str], Any] = {}
 _ENGINE_LOCK = threading.Lock()  # a llama.cpp context serves one call at a time, whichever embedder asks
 
 
@@ -90,8 +91,9 @@ class SentenceTransformerEmbedder(Embedder):
         """The llama.cpp model over the GGUF copy of this folder (None where it cannot be made)."""
         from .bert_gguf import cached_bert_gguf, is_bert_folder
 
+        key = (self.model_path, str(self.cache_dir))
         with _LOCK:
-            if self.model_path not in _ENGINES:
+            if key not in _ENGINES:
                 folder = Path(self.model_path)
                 engine = None
                 if self.cache_dir is not None and is_bert_folder(folder):
@@ -112,8 +114,8 @@ class SentenceTransformerEmbedder(Embedder):
                         engine = None  # the torch path embeds as before
                 if engine is not None and not any(_ENGINES.values()):
                     atexit.register(_close_engines)  # before the interpreter takes llama_cpp's module away
-                _ENGINES[self.model_path] = engine
-            return _ENGINES[self.model_path]
+                _ENGINES[key] = engine
+            return _ENGINES[key]
 
     def _encode_engine(self, texts: list[str]) -> Optional[np.ndarray]:
         """Vectors from the llama.cpp copy, or None where a text must take the torch path."""
