@@ -4,7 +4,8 @@ The data is shaped like OwnVoice's own training examples (RAFT: a prompt in the 
 two past mails as exemplars and the request, the mail as the response), so prompts are several times longer
 than responses, as they are when a user trains. Both loops put the loss on response tokens only; the plain
 loop does it the usual way (labels -100 on the prompt, logits for every position), runs with torch's
-default threading and no gradient checkpointing.
+default threading and no gradient checkpointing (fp32 on the CPU here; ``tests/device/cuda_check.py`` runs
+the same loop on a GPU, its dtype and device the two optional arguments after the step count).
 
 Where the run is bf16 (a CPU with native bf16 or CUDA), the same run is repeated in fp32 and both adapters'
 held-out loss (computed in fp32 on rows the runs never saw) is compared: bf16 must stay within 1%.
@@ -31,13 +32,17 @@ import json, sys, time, resource, torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 from peft import LoraConfig, get_peft_model
 base, data, steps = sys.argv[1], sys.argv[2], int(sys.argv[3])
+dtype, device = getattr(torch, (sys.argv[4:] or ["float32"])[0]), (sys.argv[5:] or ["cpu"])[0]
+cuda = device == "cuda"
 tok = AutoTokenizer.from_pretrained(base)
 tok.pad_token = tok.pad_token or tok.eos_token
-model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
+model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype).to(device)
 targets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, target_modules=targets, task_type="CAUSAL_LM"))
 rows = [json.loads(l) for l in open(data)]
 opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=5e-4)
+if cuda:
+    torch.cuda.reset_peak_memory_stats(); torch.cuda.synchronize()
 t, c = time.perf_counter(), time.process_time(); ntok = 0
 for s in range(steps):
     batch = rows[(s * 4) % len(rows):(s * 4) % len(rows) + 4]
@@ -47,12 +52,16 @@ for s in range(steps):
     for i, r in enumerate(batch):
         labels[i, :len(tok(r["prompt"])["input_ids"])] = -100
     labels[enc["attention_mask"] == 0] = -100
-    out = model(**enc, labels=labels)
+    enc = {k: v.to(device) for k, v in enc.items()}
+    out = model(**enc, labels=labels.to(device))
     out.loss.backward(); opt.step(); opt.zero_grad()
     ntok += int(enc["attention_mask"].sum())
+if cuda:
+    torch.cuda.synchronize()
 wall, cpu = time.perf_counter() - t, time.process_time() - c
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"tokens_per_s": ntok / wall, "cpu_s_per_token": cpu / ntok, "peak_rss_mb": peak}))
+gpu = {"gpu_peak_mib": torch.cuda.max_memory_allocated() / 2**20} if cuda else {}
+print(json.dumps({"tokens_per_s": ntok / wall, "cpu_s_per_token": cpu / ntok, "peak_rss_mb": peak, **gpu}))
 """
 
 OURS = (

@@ -41,38 +41,6 @@ SHAPES = {  # config.json changes from SmolLM2-135M's
     },
 }
 
-PLAIN = r"""
-import json, sys, time, torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
-from peft import LoraConfig, get_peft_model
-base, data, steps, dtype = sys.argv[1], sys.argv[2], int(sys.argv[3]), getattr(torch, sys.argv[4])
-tok = AutoTokenizer.from_pretrained(base)
-tok.pad_token = tok.pad_token or tok.eos_token
-model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype).cuda()
-targets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
-model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, target_modules=targets, task_type="CAUSAL_LM"))
-rows = [json.loads(l) for l in open(data)]
-opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=5e-4)
-torch.cuda.reset_peak_memory_stats(); torch.cuda.synchronize()
-t = time.perf_counter(); ntok = 0
-for s in range(steps):
-    batch = rows[(s * 4) % len(rows):(s * 4) % len(rows) + 4]
-    enc = tok([r["prompt"] + r["response"] for r in batch], return_tensors="pt", padding=True,
-              truncation=True, max_length=768)
-    labels = enc["input_ids"].clone()
-    for i, r in enumerate(batch):
-        labels[i, :len(tok(r["prompt"])["input_ids"])] = -100
-    labels[enc["attention_mask"] == 0] = -100
-    enc = {k: v.cuda() for k, v in enc.items()}
-    out = model(**enc, labels=labels.cuda())
-    out.loss.backward(); opt.step(); opt.zero_grad()
-    ntok += int(enc["attention_mask"].sum())
-torch.cuda.synchronize()
-wall = time.perf_counter() - t
-print(json.dumps({"tokens_per_s": ntok / wall, "gpu_peak_mib": torch.cuda.max_memory_allocated() / 2**20,
-                  "last_loss": float(out.loss)}))
-"""
-
 
 def stage(name: str, fn) -> None:
     """Run one stage, record its result or traceback, write the results so far."""
@@ -179,8 +147,10 @@ def ours(base: Path, data: Path, name: str, **over) -> dict:
 
 def plain(base: Path, data: Path, dtype: str) -> dict:
     """The plain transformers+peft loop in a child process."""
+    from ownvoice.assistant.bench.training import PLAIN_LOOP
+
     p = subprocess.run(
-        [sys.executable, "-c", PLAIN, str(base), str(data / "rows.jsonl"), str(STEPS), dtype],
+        [sys.executable, "-c", PLAIN_LOOP, str(base), str(data / "rows.jsonl"), str(STEPS), dtype, "cuda"],
         capture_output=True,
         text=True,
     )
