@@ -119,6 +119,30 @@ def test_training_page_shows_stages_minutes_and_the_first_loss_point(fresh_gui):
     assert page.curve.opts["symbol"] == "o"  # one point is visible
 
 
+def test_start_fresh_asks_for_the_base_model_and_the_result_says_where_a_run_began(
+    fresh_gui, qtbot, monkeypatch
+):
+    from ownvoice.assistant.training import TrainOutcome
+
+    asked = []
+
+    def train(name, progress=None, cancel=None, options=None):  # the core's training, which has its own tests
+        asked.append(options)
+        return TrainOutcome(1, len(asked), "", True, {"continued": not options.fresh}, "held-out loss 3 -> 2")
+
+    monkeypatch.setattr(fresh_gui.app, "train", train)
+    page = fresh_gui.window.show_training()
+    assert not page.fresh.isChecked()  # by default a retrain goes on from what the adapter in use learned
+    page.start_btn.click()
+    qtbot.waitUntil(lambda: page.op is None, timeout=10000)
+    assert not asked[0].fresh
+    assert page.eta.text() == "Activated: held-out loss 3 -> 2 (went on from the adapter in use)"
+    page.fresh.setChecked(True)
+    page.start_btn.click()
+    qtbot.waitUntil(lambda: page.op is None, timeout=10000)
+    assert asked[1].fresh and page.eta.text() == "Activated: held-out loss 3 -> 2"
+
+
 def test_dark_and_light_themes_and_a_usable_layout_at_1024x640(fresh_gui, qtbot):
     from PySide6.QtGui import QPalette
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -53,6 +54,11 @@ class TrainingPage(QWidget):
         self.steps = QSpinBox(minimum=0, maximum=100000, value=0)
         self.steps.setSpecialValueText("3 epochs")
         self.start_btn = QPushButton("Train my style")
+        self.fresh = QCheckBox("Start fresh")
+        self.fresh.setToolTip(
+            "Train from the base model instead of going on from the adapter in use "
+            "(what it learned is kept one click away in the table either way)"
+        )
         self.cancel_btn = QPushButton("Cancel")
         self.cancel_btn.setEnabled(False)
         self.resume_btn = QPushButton("Resume")
@@ -88,6 +94,7 @@ class TrainingPage(QWidget):
             QLabel("Steps:"),
             self.steps,
             self.estimate_btn,
+            self.fresh,
             self.start_btn,
             self.resume_btn,
             self.cancel_btn,
@@ -149,7 +156,12 @@ class TrainingPage(QWidget):
         self.losses.clear()
         self.curve.setData([], [])
         options, name = (
-            TrainingOptions(steps=self.steps.value(), resume=resume, background=True),
+            TrainingOptions(
+                steps=self.steps.value(),
+                resume=resume,
+                background=True,
+                fresh=self.fresh.isChecked() and not resume,
+            ),
             self.profile_name,
         )
         self.start_btn.setEnabled(False)
@@ -233,7 +245,8 @@ class TrainingPage(QWidget):
         self._finish()
         self.bar.setRange(0, 1)  # finished: a full bar, not the busy one of the last stage
         self.bar.setValue(1)
-        self.eta.setText(("Activated: " if outcome.activated else "Not activated: ") + outcome.reason)
+        began = " (went on from the adapter in use)" if outcome.metrics.get("continued") else ""
+        self.eta.setText(("Activated: " if outcome.activated else "Not activated: ") + outcome.reason + began)
 
     def _failed(self, message: str) -> None:
         cancelled = self.op is not None and self.op.cancel.cancelled
