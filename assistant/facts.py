@@ -100,6 +100,14 @@ NO_DRAFT = re.compile(
     r"have to (decline|pass)|must decline|not possible|sadly|decline)\b",
     re.I,
 )
+# an opening that also gives the other answer answers nothing ("Yes and no?"); "no problem" is a yes
+NO_ANSWER = re.compile(
+    r"\b(no(?![\s-]+(problem|problems|worries|worry|doubt|trouble|need|rush|question))|"
+    r"(can't|cannot|can not|won't be able to|unable to|not able to) (make|come|do|attend|join|be there|help)|"
+    r"must decline|have to (decline|pass))\b",
+    re.I,
+)
+YES_ANSWER = re.compile(r"\b(yes|yep|count me in|i'm in|(i'll|i will|we'll) be there)\b", re.I)
 
 # capitalised words that are not names of people or places (sentence words, titles, pronouns)
 _NOT_NAMES = {
@@ -413,9 +421,10 @@ def states(fact: Fact, draft: str) -> bool:
             )
             or re.search(rf"\b{part}\W+(\w+\W+){{0,2}}?{day}", draft, re.I)
         )
-    if fact.kind in ("yes", "no"):  # the answer comes first: the opening two sentences
+    if fact.kind in ("yes", "no"):  # the answer comes first (the opening two sentences), and only that answer
         opening = " ".join(re.split(r"(?<=[.!?])\s+", " ".join(_body(draft).split()))[:2])
-        return bool((YES_DRAFT if fact.kind == "yes" else NO_DRAFT).search(opening))
+        given, other = (YES_DRAFT, NO_ANSWER) if fact.kind == "yes" else (NO_DRAFT, YES_ANSWER)
+        return bool(given.search(opening)) and not other.search(opening)
     return fact.text.lower() in draft.lower()
 
 

@@ -48,6 +48,18 @@ def test_yes_must_come_first_and_greeting_does_not_count():
     assert coverage(no, "Dear Stephan,\n\nUnfortunately I cannot come.").ratio == 1.0
 
 
+def test_an_opening_that_gives_both_answers_gives_neither():
+    yes = [f for f in extract_facts("say yes and suggest a Thursday evening") if f.kind == "yes"]
+    assert coverage(yes, "Hey Ana —\n\nYes and no? Thursday evening.\n\nCheers,\nPriya").ratio == 0.0
+    assert (
+        coverage(extract_facts("decline politely"), "Hi,\n\nNo, sorry. Yes, I know it is late.").ratio == 0.0
+    )
+    assert coverage(yes, "Hi Ana,\n\nNo problem, happy to do it.").ratio == 1.0
+    assert coverage(yes, "Hi Ana,\n\nYes, no worries at all: Thursday evening works.").ratio == 1.0
+    assert coverage(yes, "Hi Ana,\n\nYes! I can't wait. Thursday evening it is.").ratio == 1.0
+    assert coverage(yes, "Hi Ana,\n\nSure. Sadly I can't make Thursday evening.").ratio == 0.0
+
+
 def test_unsupported_specifics_are_what_nobody_gave():
     support = Support.from_texts(
         [
