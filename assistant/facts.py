@@ -95,14 +95,16 @@ YES_DRAFT = re.compile(
     r"will do|(i'll|i will|we'll) be there|see you|i'm in|accept|agreed|great idea|perfect)\b",
     re.I,
 )
+# "no" as an answer, not "no problem" / "no worries" (which are a yes)
+_BARE_NO = r"no(?![\s-]+(problem|problems|worries|worry|doubt|trouble|need|rush|question))"
 NO_DRAFT = re.compile(
-    r"\b(no|can't|cannot|can not|won't be able|unable|not able|unfortunately|afraid|regret|"
+    rf"\b({_BARE_NO}|can't|cannot|can not|won't be able|unable|not able|unfortunately|afraid|regret|"
     r"have to (decline|pass)|must decline|not possible|sadly|decline)\b",
     re.I,
 )
-# an opening that also gives the other answer answers nothing ("Yes and no?"); "no problem" is a yes
+# an opening that also gives the other answer answers nothing ("Yes and no?")
 NO_ANSWER = re.compile(
-    r"\b(no(?![\s-]+(problem|problems|worries|worry|doubt|trouble|need|rush|question))|"
+    rf"\b({_BARE_NO}|"
     r"(can't|cannot|can not|won't be able to|unable to|not able to) (make|come|do|attend|join|be there|help)|"
     r"must decline|have to (decline|pass))\b",
     re.I,

@@ -58,6 +58,9 @@ def test_an_opening_that_gives_both_answers_gives_neither():
     assert coverage(yes, "Hi Ana,\n\nYes, no worries at all: Thursday evening works.").ratio == 1.0
     assert coverage(yes, "Hi Ana,\n\nYes! I can't wait. Thursday evening it is.").ratio == 1.0
     assert coverage(yes, "Hi Ana,\n\nSure. Sadly I can't make Thursday evening.").ratio == 0.0
+    no = extract_facts("decline politely, I'm away that week")
+    assert coverage(no, "Hey,\n\nNo problem, I'm on a road trip this week.").ratio == 0.0  # not a no
+    assert coverage(no, "Hey,\n\nNo, sorry: I'm away that week.").ratio == 1.0
 
 
 def test_unsupported_specifics_are_what_nobody_gave():
