@@ -84,6 +84,10 @@ def clean_lines(text: str, own_name: str = "", recipient: Optional[str] = None) 
             finished = True
             break
         line = fill_placeholders(line, own_name, recipient)
+        if opening and nonblank and _VOCATIVE.match(line.strip()):
+            called = line.strip(" ,:").split()[0].lower()
+            if called in {n.split()[0].lower() for n in (own_name, recipient or "") if n.strip()}:
+                continue  # 'Priya,' under 'Hey Stephan —': a second salutation (often the user's own name)
         if not nonblank:
             m = greeted_name(line)
             if m and own_name and m.group(2).lower() == own_name.split()[0].lower():
@@ -199,6 +203,7 @@ def _near_name(text: str, name: str) -> bool:
     return text.lower().startswith(name.lower()[: max(3, len(name) - 1)])
 
 
+_VOCATIVE = re.compile(r"^[A-Z][\w'\-]+( [A-Z][\w'\-]+)?\s*[,:]$")  # 'Priya,' / 'Dr Weber:' alone
 _NAME_LINE = re.compile(r"^[A-Z][\w'\-]+( [A-Z][\w'\-]+)?[.!]?$")
 
 

@@ -65,6 +65,17 @@ def test_greeting_to_users_own_name_is_readdressed():
     assert text.startswith("Dear Bob,")
 
 
+def test_a_second_salutation_under_the_greeting_is_dropped():
+    text, _ = clean_lines(
+        "Hey Stephan —\n\nPriya,\n\nYes, it's possible.\n\nBest,\nPriya", "Priya", "Stephan"
+    )
+    assert text == "Hey Stephan —\n\nYes, it's possible.\n\nBest,\nPriya"
+    text, _ = clean_lines("Hi Tom,\n\nTom,\n\nThanks, that works.", "Ann", "Tom")
+    assert text == "Hi Tom,\n\nThanks, that works."
+    text, _ = clean_lines("Hi Tom,\n\nThanks,\nthat works.", "Ann", "Tom")  # a word, not a name: kept
+    assert text == "Hi Tom,\n\nThanks,\nthat works."
+
+
 def test_finish_adds_usual_signoff_and_fixes_misspelt_name():
     style = compute_style(
         {
