@@ -7,6 +7,7 @@ from typing import Optional
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QMessageBox,
     QProgressBar,
@@ -86,6 +87,9 @@ class TrainingPage(QWidget):
         self.table.setHorizontalHeaderLabels(
             ["id", "version", "active", "held-out loss (base → adapter)", "examples", "created"]
         )
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # no header cut short
+        header.setStretchLastSection(True)
         self.use_btn = QPushButton("Use selected")
         self.off_btn = QPushButton("No adapter")
         self.delete_btn = QPushButton("Delete selected")
