@@ -47,6 +47,7 @@ _NAME = r"[A-Z][\w'\-]*"
 
 _GREETING_START = re.compile(rf"^\s*({_GREET})\b")
 _GREETING_NAME = re.compile(rf"^\s*({_GREET})\s+({_NAME})")
+_SALUTATION = re.compile(rf"^\s*({_NAME})(?:\s+{_NAME})?\s*[,:]\s*$")  # a name alone: 'Priya,' 'Ann Lee:'
 _BARE_GREETING = re.compile(
     r"^\s*(?i:hi|hello|hey|good morning|(?:dear|hi|hello) (?:all|everyone))[,!]?\s*$",
 )
@@ -85,6 +86,13 @@ def greeting_template(line: str) -> str:
     if not m:
         return ""
     return line[: m.start(2)].lstrip() + "{name}" + line[m.end(2) :]
+
+
+def salutation_name(line: str) -> str:
+    """The first name of a line that is only a name and a comma or colon ('Priya Raman,' -> 'Priya'); ''
+    otherwise."""
+    m = _SALUTATION.match(line)
+    return m.group(1) if m and not _GREETING_START.match(line) else ""
 
 
 def is_bare_greeting(line: str) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from .mailtext import closing_then_name, greeted_name, is_greeting, is_named_greeting
+from .mailtext import closing_then_name, greeted_name, is_greeting, is_named_greeting, salutation_name
 from .style import ends_with_closing_phrase, has_closing, with_signoff
 
 _PLACEHOLDER = re.compile(r"\[([^\[\]\n]{1,40})\]")
@@ -84,10 +84,9 @@ def clean_lines(text: str, own_name: str = "", recipient: Optional[str] = None) 
             finished = True
             break
         line = fill_placeholders(line, own_name, recipient)
-        if opening and nonblank and _VOCATIVE.match(line.strip()):
-            called = line.strip(" ,:").split()[0].lower()
-            if called in {n.split()[0].lower() for n in (own_name, recipient or "") if n.strip()}:
-                continue  # 'Priya,' under 'Hey Stephan —': a second salutation (often the user's own name)
+        called = salutation_name(line).lower() if opening and nonblank else ""
+        if called and called in {n.split()[0].lower() for n in (own_name, recipient or "") if n.strip()}:
+            continue  # 'Priya,' under 'Hey Stephan —': a second salutation (often the user's own name)
         if not nonblank:
             m = greeted_name(line)
             if m and own_name and m.group(2).lower() == own_name.split()[0].lower():
@@ -203,7 +202,6 @@ def _near_name(text: str, name: str) -> bool:
     return text.lower().startswith(name.lower()[: max(3, len(name) - 1)])
 
 
-_VOCATIVE = re.compile(r"^[A-Z][\w'\-]+( [A-Z][\w'\-]+)?\s*[,:]$")  # 'Priya,' / 'Dr Weber:' alone
 _NAME_LINE = re.compile(r"^[A-Z][\w'\-]+( [A-Z][\w'\-]+)?[.!]?$")
 
 

@@ -251,13 +251,14 @@ def check_throughput(data: Path, tokenizer_dir: Path) -> None:
         )
 
 
+USAGE = "usage: cuda_check.py data DIR | trainer BASE.gguf DIR | throughput DIR TOKENIZER_DIR"
+
 if __name__ == "__main__":
-    mode, *args = sys.argv[1:]
-    if mode == "data":
-        make_data(Path(args[0]))
-    elif mode == "trainer":
-        check_trainer(Path(args[0]), Path(args[1]))
-    elif mode == "throughput":
-        check_throughput(Path(args[0]), Path(args[1]))
-    else:
-        sys.exit(f"unknown mode {mode}: data | trainer | throughput")
+    mode, args = (sys.argv[1:2] or [""])[0], [Path(a) for a in sys.argv[2:]]
+    runs = {"data": (make_data, 1), "trainer": (check_trainer, 2), "throughput": (check_throughput, 2)}
+    if mode not in runs or len(args) != runs[mode][1]:
+        sys.exit(USAGE)
+    missing = [str(a) for a in args if mode != "data" and not a.exists()]
+    if missing:
+        sys.exit(f"not found: {', '.join(missing)}\n{USAGE}")
+    runs[mode][0](*args)
