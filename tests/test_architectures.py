@@ -122,3 +122,32 @@ def test_a_conversion_parses_each_gguf_once_and_puts_gguf_back_after(tmp_path):
         assert gguf.GGUFReader(write_gguf(tmp_path / "other.gguf")) is not first
     assert gguf.GGUFReader is real_reader and gguf.get_tensor_name_map is real_map
     assert gguf.GGUFReader(path) is not gguf.GGUFReader(path)
+
+
+def test_the_conversions_plain_array_reader_reads_what_ggufs_reader_reads(tmp_path):
+    import gguf
+
+    from ownvoice.adapters.base_model import plain_array_reader
+
+    path = tmp_path / "vocab.gguf"
+    writer = gguf.GGUFWriter(str(path), "llama")
+    writer.add_name("a vocabulary")
+    writer.add_token_list([f"tok{i}" for i in range(300)] + ["naïve", ""])
+    writer.add_token_scores([float(-i) for i in range(302)])
+    writer.add_token_types([1] * 302)
+    writer.add_tensor("token_embd.weight", np.arange(302 * 8, dtype=np.float32).reshape(302, 8))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+    plain, real = plain_array_reader(gguf.GGUFReader)(path), gguf.GGUFReader(path)
+    assert list(plain.fields) == list(real.fields)
+    for name, field in real.fields.items():
+        mine = plain.fields[name]
+        assert (mine.offset, mine.data, mine.types) == (field.offset, field.data, field.types), name
+        assert all(np.array_equal(a, b) for a, b in zip(mine.parts, field.parts, strict=True)), name
+    assert plain.fields["tokenizer.ggml.tokens"].contents()[-2:] == ["naïve", ""]
+    assert [t.name for t in plain.tensors] == ["token_embd.weight"]
+    assert np.array_equal(plain.tensors[0].data, real.tensors[0].data)
+    assert plain.tensors[0].data[301, 7] == 302 * 8 - 1
