@@ -92,7 +92,7 @@ def plain_array_reader(gguf_reader: type) -> type:
     """
     import numpy as np
 
-    class PlainArrayReader(gguf_reader):  # type: ignore[misc,valid-type]
+    class PlainArrayReader(gguf_reader):
         def _get(self, offset, dtype, count=1, override_order=None):
             plain = self.__dict__.get("_plain")
             if plain is None:
