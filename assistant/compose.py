@@ -31,7 +31,7 @@ from .anchors import style_anchors
 from .backends.base import Embedder, Generator, GenParams, GenStats
 from .errors import storage_error
 from .facts import Specific, Support, extract_facts, signature_names
-from .guidance import DraftCheck, build_guide, check_draft
+from .guidance import DraftCheck, body_opening, build_guide, check_draft
 from .jobs import CancelToken
 from .postprocess import addressee_from_instruction, clean_lines, finish_draft, recipient_first_name
 from .prompts import DraftRequest, build_messages, fit_messages, head_messages, static_head
@@ -334,8 +334,12 @@ class Composer:
         best: Optional[tuple[float, str, str, DraftCheck, GenParams, GenStats]] = None
         attempts: list[dict] = []
         cancelled = False
+        last_check: Optional[DraftCheck] = None
+        last_text = ""
         for attempt in range(max(1, request.candidates)):
-            guide = build_guide(facts, support, attempt, prefill) if request.guided else None
+            opening = body_opening(request.instruction, attempt, last_check, last_text)
+            begun = prefill + opening
+            guide = build_guide(facts, support, attempt, begun) if request.guided else None
             params = GenParams(
                 max_tokens=max_tokens,
                 min_tokens=int(target * 0.6 * TOKENS_PER_WORD),
@@ -346,13 +350,13 @@ class Composer:
                 static_prefix_chars=head,
             )
             raw, cancelled = self._stream(
-                prompt,
+                prompt + opening,
                 params,
                 own_name,
                 recipient,
                 on_update,
                 cancel,
-                prefill,
+                begun,
                 max_words=int(target * LENGTH_CAP) + 4,
             )
             text = finish_draft(
@@ -363,7 +367,8 @@ class Composer:
                 max_words=int(target * LENGTH_TRIM) + 6,
                 known_signoff=style.knows_closing_for(recipient or "") or "closing" in card.edited,
             )
-            check = check_draft(text, facts, support, own_name, recipient)
+            check = last_check = check_draft(text, facts, support, own_name, recipient)
+            last_text = text
             score = candidate_score(
                 check,
                 centroid.similarity(text),
@@ -374,6 +379,7 @@ class Composer:
             attempts.append(
                 {
                     "seed": params.seed,
+                    "opening": opening,
                     "strength": guide.strength if guide else 0.0,
                     "score": round(score, 4),
                     "mean_logprob": round(self.generator.last_stats.mean_logprob, 3),

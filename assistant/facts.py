@@ -1,8 +1,9 @@
 """The checkable content of a request, and whether a draft carries it or invents more.
 
-A *fact* is a specific the user asked for: a name or place, a weekday, a date, a time, a number, or
-a yes/no answer. ``extract_facts`` finds them in an instruction; ``coverage`` says which of them a
-draft states (times and numbers compared by value: "7.30 pm" states "7:30", "three" states "3").
+A *fact* is a specific the user asked for: a name or place, a weekday, a date, a time, a number, a
+yes/no answer, or an ask ("ask Mia for the signed lease": the draft must ask for the lease, as a question
+or a request, not only mention it). ``extract_facts`` finds them in an instruction; ``coverage`` says which
+of them a draft states (times and numbers compared by value: "7.30 pm" states "7:30", "three" states "3").
 ``unsupported_specifics`` lists the days, dates, times, numbers and names a draft states that
 appear in neither the instruction, the mail being answered nor the user's profile: what a small
 model invents. Everything here is plain regular expressions over text, shared by drafting (rerank,
@@ -16,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .mailtext import is_greeting
+from .mailtext import is_closing, is_greeting
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTHS = (
@@ -111,6 +112,27 @@ NO_ANSWER = re.compile(
 )
 YES_ANSWER = re.compile(r"\b(yes|yep|count me in|i'm in|(i'll|i will|we'll) be there)\b", re.I)
 
+# "ask Mia for ...", "ask her to ...", "ask Prof. Ito whether ...": what is asked runs to the next clause
+ASK_INSTRUCTION = re.compile(
+    r"\bask(?:s|ing)?\s+"
+    r"(?:(?:her|him|them|everyone|the team|[A-Z][\w'\u2019.\-]*(?:\s+[A-Z][\w'\u2019.\-]*){0,2})\s+)?"
+    r"(?P<what>(?:for|to|whether|if|about|when|what|where|who|how|which)\b.*?)"
+    r"(?=\s+and\s+(?:say|tell|thank|ask|confirm|mention|suggest|remind|offer)\b|[,;]|$)",
+    re.I | re.S,
+)
+# a sentence that asks: a question, or a request ("Please send ...", "Could you ...", "Let me know if ...")
+_ASKING = re.compile(
+    r"\?\s*$|\b(please|could you|would you|can you|will you|could we|can we|would it be possible|"
+    r"is it possible|let me know|i was wondering|i wonder|(i'd|i would) (like|love) to (ask|know)|"
+    r"(i'd|i would|we'd) appreciate|if you could|do you (know|have|think)|any chance)\b",
+    re.I,
+)
+_ASK_FILLER = set(
+    """for to whether if about when what where who how which the a an we can could our my your you me us i is
+are be by in on at of or and it this that with from send get give let know have do make take please share
+her him them everyone team some any""".split()
+)
+
 # capitalised words that are not names of people or places (sentence words, titles, pronouns)
 _NOT_NAMES = {
     w.lower()
@@ -135,7 +157,7 @@ November December Mon Tue Wed Thu Fri Sat Sun""".split()
 class Fact:
     """One checkable specific of a request."""
 
-    kind: str  # name | day | date | time | number | part-of-day | yes | no
+    kind: str  # name | day | date | time | number | part-of-day | yes | no | ask
     text: str  # as the user wrote it
     key: tuple = ()  # normalised value compared with what a draft states
     variants: tuple[str, ...] = ()  # surface forms a draft may use (for guidance)
@@ -287,6 +309,44 @@ def names_in(text: str) -> list[str]:
     return out
 
 
+def _stem(word: str) -> str:
+    """A rough stem for matching an ask's words: 'moving'/'move', 'numbers'/'number', 'signed'/'sign'."""
+    w = word.lower().strip("'\u2019.")
+    for suffix in ("ing", "ed", "es", "s", "e"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            w = w[: -len(suffix)]
+            break
+    return w[:5]
+
+
+def _ask_stems(what: str) -> tuple[str, ...]:
+    """The content words of what is asked (not its weekdays, months or numbers: those are facts of their
+    own)."""
+    words = re.findall(r"[A-Za-z][\w'\u2019\-]*", what)
+    keep = [
+        w
+        for w in words
+        if w.lower() not in _ASK_FILLER
+        and w.lower() not in WEEKDAYS
+        and w.lower() not in MONTHS
+        and w.lower() not in NUMBER_WORDS
+        and len(w) > 2
+    ]
+    return tuple(dict.fromkeys(_stem(w) for w in keep))
+
+
+def _asks(stems: tuple, draft: str) -> bool:
+    """Whether a sentence of the draft's body asks (a question or a request) about one of ``stems`` ('How
+    about Friday?' does not ask for the final numbers by Friday)."""
+    body = "\n".join(ln for ln in _body(draft).split("\n") if not is_closing(ln.strip()))
+    for sentence in (s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", body)):
+        if not _ASKING.search(sentence):
+            continue
+        if not stems or {_stem(w) for w in re.findall(r"[A-Za-z][\w'\u2019\-]*", sentence)} & set(stems):
+            return True
+    return False
+
+
 # --- facts of an instruction
 # ---------------------------------------------------------------------------------------
 def _number_variants(value: float) -> tuple[str, ...]:
@@ -368,6 +428,10 @@ def extract_facts(instruction: str, recipient: str = "") -> list[Fact]:
         add(Fact("no", "no", ("no",), ("Unfortunately", "Sadly")))
     elif YES_INSTRUCTION.search(instruction):
         add(Fact("yes", "yes", ("yes",), ("Yes", "Sure")))
+    for m in ASK_INSTRUCTION.finditer(instruction):
+        what = m.group("what").strip()
+        # no variants: no words to push towards (a later attempt may begin with a request, see guidance)
+        add(Fact("ask", f"asks {what}", ("ask", _ask_stems(what))))
     return facts
 
 
@@ -423,6 +487,8 @@ def states(fact: Fact, draft: str) -> bool:
             )
             or re.search(rf"\b{part}\W+(\w+\W+){{0,2}}?{day}", draft, re.I)
         )
+    if fact.kind == "ask":
+        return _asks(fact.key[1], draft)
     if fact.kind in ("yes", "no"):  # the answer comes first (the opening two sentences), and only that answer
         opening = " ".join(re.split(r"(?<=[.!?])\s+", " ".join(_body(draft).split()))[:2])
         given, other = (YES_DRAFT, NO_ANSWER) if fact.kind == "yes" else (NO_DRAFT, YES_ANSWER)

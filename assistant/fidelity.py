@@ -38,7 +38,7 @@ def fact_from_spec(kind: str, text: str) -> Fact:
         return Fact(kind, kind, (kind,))
     if kind == "name":
         return Fact("name", text, ("name", text.lower()), (text,))
-    found = [f for f in extract_facts(text) if f.kind != "name"]
+    found = [f for f in extract_facts(text) if (f.kind == "ask") == (kind == "ask") and f.kind != "name"]
     if not found:
         raise ValueError(f"cannot read the required fact {kind}: {text!r}")
     return found[0]

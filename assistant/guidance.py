@@ -32,6 +32,26 @@ _CHATTER = re.compile(
 )
 
 
+ASK_OPENING = "Could you"
+_ASK_FIRST = re.compile(r"\s*(?:please\s+)?ask\b", re.I)
+_FIRST_SENTENCE = re.compile(r"[^\n?]{8,200}?[.!](?=\s|$)")
+
+
+def body_opening(instruction: str, attempt: int, last: Optional[DraftCheck], last_text: str = "") -> str:
+    """The words a later attempt's body starts with when the last draft did not ask what it was told to ask:
+    'Could you' for a request that is all about asking ('ask Mia for the lease'), else the last draft's
+    first sentence and then 'Could you' ('thank Anna ... and ask for the numbers': the thanks stay). A tiny
+    model goes on the way a sentence began; pushing the words anywhere would break sentences mid-way."""
+    if attempt == 0 or last is None or not any(f.kind == "ask" for f in last.coverage.missing):
+        return ""
+    if _ASK_FIRST.match(instruction):
+        return ASK_OPENING
+    lines = last_text.strip().split("\n")
+    body = "\n".join(lines[1:] if lines and is_greeting(lines[0]) else lines).strip()
+    first = _FIRST_SENTENCE.match(body)
+    return f"{first.group(0)} {ASK_OPENING}" if first else ""
+
+
 def build_guide(facts: list[Fact], support: Support, attempt: int, already: str = "") -> Guide:
     """Guidance for one attempt: push towards facts not stated in ``already``; never invent weekdays or
     months."""

@@ -37,6 +37,39 @@ def test_a_candidate_missing_a_fact_is_redrafted_with_guidance(persona, script):
     assert result.check is not None and result.check.passes
 
 
+def test_a_draft_that_does_not_ask_what_it_was_told_to_ask_is_redrafted_beginning_with_a_request(
+    persona, script
+):
+    script.replies = [
+        "The signed lease is due May 12." + SIGNED,
+        " send me the signed lease by May 12?" + SIGNED,
+    ]
+    result = persona.draft(
+        DraftRequest("ask Mia for the signed lease by May 12", recipient="Mia", k=2, seed=1), "priya"
+    )
+    assert [a["coverage"]["missing"] for a in result.attempts] == [
+        ["asks for the signed lease by May 12"],
+        [],
+    ]
+    assert [a["opening"] for a in result.attempts] == ["", "Could you"]
+    assert script.prompts[1].endswith("\n\nCould you") and not script.prompts[0].endswith("Could you")
+    assert "\n\nCould you send me the signed lease by May 12?" in result.text
+
+    # a request that does something else first keeps the last draft's first sentence, then asks
+    script.prompts.clear()
+    script.replies = [
+        "Thanks so much for the report. It reads well." + SIGNED,
+        " send me the final numbers by Friday?" + SIGNED,
+    ]
+    request = DraftRequest(
+        "thank Anna for the report and ask for the final numbers by Friday", recipient="Anna"
+    )
+    result = persona.draft(request, "priya")
+    assert result.attempts[1]["opening"] == "Thanks so much for the report. Could you"
+    assert "Thanks so much for the report. Could you send me the final numbers by Friday?" in result.text
+    assert result.check is not None and result.check.passes
+
+
 def test_the_prompt_carries_the_request_and_exemplars_but_not_the_document_edited(persona, script):
     first = persona.draft(DraftRequest("ask Marco about the Tuesday site visit", k=3), "priya")
     assert len(first.exemplars) == 3 and "ask Marco about the Tuesday site visit" in script.prompts[0]

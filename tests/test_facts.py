@@ -19,6 +19,7 @@ def test_facts_of_typical_requests():
     assert _texts(extract_facts("ask Mia for the signed lease by May 12")) == [
         ("date", "May 12"),
         ("name", "Mia"),
+        ("ask", "asks for the signed lease by May 12"),
     ]
     facts = _texts(extract_facts("say yes, Thursday works, but suggest 7:30 instead of 7"))
     assert ("time", "7:30") in facts and ("day", "Thursday") in facts and ("yes", "yes") in facts
@@ -26,6 +27,42 @@ def test_facts_of_typical_requests():
     assert ("name", "Paris") in _texts(extract_facts("decline the invitation to speak in Paris"))
     # 'may' the verb is no month, a sentence's first word is no name
     assert extract_facts("Please check whether we may need more chairs") == []
+
+
+def _ask(instruction):
+    (fact,) = [f for f in extract_facts(instruction) if f.kind == "ask"]
+    return fact
+
+
+def test_an_ask_is_stated_only_by_a_question_or_request_about_what_was_asked():
+    lease = _ask("ask Mia for the signed lease by May 12")
+    assert (
+        coverage([lease], "Hi Mia,\n\nCould you send me the signed lease by May 12?\n\nBest,\nPriya").ratio
+        == 1
+    )
+    assert (
+        coverage([lease], "Hi Mia,\n\nPlease send the signed lease by May 12.\n\nThanks,\nPriya").ratio == 1
+    )
+    # mentioning the lease is not asking for it, and a stock "let me know" asks about nothing
+    told = "Hi Mia,\n\nThe signed lease is due May 12.\n\nPlease let me know if you have questions.\n\nPriya"
+    assert coverage([lease], told).missing == [lease]
+    assert coverage([lease], "Hi Mia,\n\nI have the lease ready. Let me know!\n\nPriya").ratio == 0
+    # the asked words match loosely ('move' / 'moving'), in a question without a request word
+    call = _ask("ask Daniel if we can move our call from Thursday to Friday at 11")
+    assert coverage([call], "Hi Daniel,\n\nWould moving the call to Friday at 11 suit you?\n\nTom").ratio == 1
+    # a question about the asked clause's date alone does not ask for what is due by then
+    numbers = _ask("thank Anna for the report and ask for the final numbers by Friday")
+    assert coverage([numbers], "Hey Anna —\n\nHow about Friday?\n\nCheers,\nPriya").ratio == 0
+    # the clause ends where the next part of the request begins
+    assert _ask("say yes to the interview and ask for the questions in advance").text == (
+        "asks for the questions in advance"
+    )
+    assert _ask("thank Lena for the data and ask her to send the numbers, please").text == (
+        "asks to send the numbers"
+    )
+    assert not [
+        f for f in extract_facts("tell Omar I can't make Saturday, and suggest Sunday") if f.kind == "ask"
+    ]
 
 
 def test_times_compare_by_value_and_am_pm():
