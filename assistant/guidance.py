@@ -14,7 +14,7 @@ from typing import Optional
 
 from .backends.base import Guide
 from .facts import MONTHS, WEEKDAYS, Coverage, Fact, Specific, Support, coverage, unsupported_specifics
-from .mailtext import is_greeting, without_closing
+from .mailtext import is_greeting, without_closing, without_title
 
 STRENGTHS = (1.5, 4.0, 7.0, 10.0)  # logit push on a missing fact, per attempt
 NAME_PENALTIES = (3.0, 4.0, 6.0, 8.0)  # logit penalty on a name nobody mentioned, per attempt
@@ -114,9 +114,10 @@ def draft_defects(text: str, own_name: str = "", recipient: Optional[str] = None
     lines = [ln.strip() for ln in text.strip().split("\n") if ln.strip()]
     if sum(1 for ln in lines[1:] if is_greeting(ln, max_chars=45)) >= 1:
         out.append("second mail")
-    if lines and recipient and own_name and recipient.split()[0].lower() != own_name.split()[0].lower():
+    called = without_title(recipient or "").split()[0].lower() if (recipient or "").strip() else ""
+    if lines and called and own_name and called != own_name.split()[0].lower():
         last = without_closing(lines[-1]).strip(" ,.!-—")
-        if last.lower() == recipient.split()[0].lower():
+        if last.lower() == called:
             out.append("signed with the recipient's name")
     return out
 

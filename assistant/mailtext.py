@@ -95,6 +95,21 @@ def salutation_name(line: str) -> str:
     return m.group(1) if m and not _GREETING_START.match(line) else ""
 
 
+TITLES = ("Prof", "Professor", "Dr", "Mr", "Mrs", "Ms", "Mx", "Dean", "Rev", "Sir", "Dame")
+TITLE = r"(?:" + "|".join(TITLES) + r")\.?"  # 'Prof.', 'Dr', 'Mrs'
+_TITLED = re.compile(rf"^\s*{TITLE}\s+(?=[A-Z])")
+
+
+def is_titled(name: str) -> bool:
+    """True for a name with a title in front ('Prof. Ito', 'Dr Weber')."""
+    return bool(_TITLED.match(name or ""))
+
+
+def without_title(name: str) -> str:
+    """The name without its title ('Prof. Ito' -> 'Ito'); a name without one as it is."""
+    return _TITLED.sub("", (name or "").strip(), count=1)
+
+
 def is_bare_greeting(line: str) -> bool:
     """True if ``line`` greets without a name ('Hi,', 'Hello all!')."""
     return bool(_BARE_GREETING.match(line))

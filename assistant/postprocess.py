@@ -12,7 +12,16 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from .mailtext import closing_then_name, greeted_name, is_greeting, is_named_greeting, salutation_name
+from .mailtext import (
+    TITLE,
+    closing_then_name,
+    greeted_name,
+    is_greeting,
+    is_named_greeting,
+    is_titled,
+    salutation_name,
+    without_title,
+)
 from .style import ends_with_closing_phrase, has_closing, with_signoff
 
 _PLACEHOLDER = re.compile(r"\[([^\[\]\n]{1,40})\]")
@@ -85,7 +94,9 @@ def clean_lines(text: str, own_name: str = "", recipient: Optional[str] = None) 
             break
         line = fill_placeholders(line, own_name, recipient)
         called = salutation_name(line).lower() if opening and nonblank else ""
-        if called and called in {n.split()[0].lower() for n in (own_name, recipient or "") if n.strip()}:
+        if called and called in {
+            without_title(n).split()[0].lower() for n in (own_name, recipient or "") if n.strip()
+        }:
             continue  # 'Priya,' under 'Hey Stephan —': a second salutation (often the user's own name)
         if not nonblank:
             m = greeted_name(line)
@@ -175,14 +186,17 @@ def recipient_first_name(display: str) -> Optional[str]:
     name = display.split("<")[0].strip().strip('"')
     if "," in name:  # 'Doe, John'
         name = name.split(",", 1)[1].strip()
-    first = name.split()[0] if name.split() else ""
+    words = name.split()
+    if len(words) >= 2 and is_titled(name) and words[-1][:1].isupper() and words[-1].isalpha():
+        return f"{words[0]} {words[-1]}"  # 'Prof. Kenji Ito' -> 'Prof. Ito' (the greeting keeps the title)
+    first = words[0] if words else ""
     return first if first[:1].isupper() and first.isalpha() else None
 
 
 _ADDRESSEE = re.compile(
     r"\b(?:thank|tell|ask|remind|invite|email|e-mail|write to|reply to|answer|congratulate|inform|update|"
     r"let|welcome|thanking|asking|telling|message|ping|respond to|apologi[sz]e to|introduce myself to)\s+"
-    r"([A-Z][a-z]+)\b"
+    rf"((?:{TITLE}\s+)?[A-Z][a-z]+)\b"
 )
 _NOT_NAMES = {"The", "My", "Our", "Your", "Them", "Him", "Her", "Everyone", "All", "Team", "Me", "Us", "I"}
 

@@ -11,25 +11,17 @@ import re
 import statistics
 from dataclasses import dataclass, field
 
-from .mailtext import greeting_template, greeting_word, is_bare_greeting, is_closing, is_greeting
+from .mailtext import (
+    TITLES,
+    greeting_template,
+    greeting_word,
+    is_bare_greeting,
+    is_closing,
+    is_greeting,
+    is_titled,
+)
 
-_TITLES = {
-    "prof",
-    "prof.",
-    "dr",
-    "dr.",
-    "mr",
-    "mr.",
-    "mrs",
-    "mrs.",
-    "ms",
-    "ms.",
-    "professor",
-    "sir",
-    "madam",
-    "and",
-    "all",
-}
+_TITLES = {t.lower() for t in TITLES} | {t.lower() + "." for t in TITLES} | {"madam", "and", "all"}
 
 
 @dataclass
@@ -203,6 +195,8 @@ def greeting_for(stats: StyleStats, recipient: str) -> str:
     known = _by_name(stats.greetings_by_name, recipient)
     if known:
         return known
+    if is_titled(recipient):  # 'Prof. Ito', never met in the user's mail: not 'Hey Prof. Ito —'
+        return f"Dear {recipient},"
     if stats.greeting_template:
         return stats.greeting_template.replace("{name}", recipient)
     return f"{stats.greeting} {recipient}," if stats.greeting else ""

@@ -101,6 +101,27 @@ def test_addressee_from_instruction():
     assert addressee_from_instruction("write a note about the budget") is None
 
 
+def test_a_titled_addressee_keeps_the_title_and_is_greeted_formally_unless_the_user_knows_better():
+    from ownvoice.assistant.guidance import draft_defects
+    from ownvoice.assistant.postprocess import recipient_first_name
+    from ownvoice.assistant.style import greeting_for
+
+    assert addressee_from_instruction("ask Prof. Ito whether the deadline can move to June 3") == "Prof. Ito"
+    assert addressee_from_instruction("email Dr Weber about the results") == "Dr Weber"
+    assert recipient_first_name("Prof. Kenji Ito <ito@uni.example.jp>") == "Prof. Ito"
+    assert recipient_first_name("Ana Costa <ana@example.org>") == "Ana"
+    style = compute_style({"email": ["Hey Ana —\n\nSure.\n\nCheers,\nPriya"] * 3}, "Priya")
+    assert greeting_for(style, "Ana") == "Hey Ana —"
+    assert greeting_for(style, "Prof. Ito") == "Dear Prof. Ito,"  # not 'Hey Prof —' / 'Hey Prof. Ito —'
+    known = compute_style({"email": ["Hi Kenji,\n\nSure.\n\nCheers,\nPriya"] * 3}, "Priya")
+    assert greeting_for(known, "Prof. Kenji Ito") == "Hi Kenji,"  # how the user greets this person wins
+    # the name under the greeting or as the signature is the person's, not the title
+    signed = "Dear Prof. Ito,\n\nCould the deadline move to June 3?\n\nBest,\nIto"
+    assert "signed with the recipient's name" in draft_defects(signed, "Priya", "Prof. Ito")
+    cleaned, _ = clean_lines("Dear Prof. Ito,\nIto,\nCould the deadline move?", "Priya", "Prof. Ito")
+    assert cleaned.split("\n")[:2] == ["Dear Prof. Ito,", "Could the deadline move?"]
+
+
 def test_signature_with_someone_elses_name_is_signed_by_the_user():
     assert finish_draft(
         "Hey Marco,\n\nSee you.\n\nCheers,\nMarco", "Priya", "Marco", "Cheers,\nPriya"

@@ -180,3 +180,10 @@ def test_training_prompts_open_with_the_anchors_like_drafting_prompts_but_never_
     opened = [r for r in rows if r["document_id"] not in {a.id for a in drafted.anchors}]
     first = drafted.anchors[0].body.strip().split("\n")[-3][:30]
     assert opened and all(first in r["prompt"] for r in opened)
+
+
+def test_a_draft_to_a_titled_person_named_in_the_request_greets_them_with_the_title(persona, script):
+    script.replies = ["Could the deadline move to June 3?" + SIGNED]
+    result = persona.draft(DraftRequest("ask Prof. Ito whether the deadline can move to June 3"), "priya")
+    assert result.text.startswith("Dear Prof. Ito,\n\nCould the deadline move to June 3?")
+    assert result.check is not None and result.check.passes, result.check
