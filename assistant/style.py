@@ -21,6 +21,7 @@ from .mailtext import (
     is_titled,
 )
 
+FORMAL_CLOSING = "Best regards,"
 _TITLES = {t.lower() for t in TITLES} | {t.lower() + "." for t in TITLES} | {"madam", "and", "all"}
 
 
@@ -48,12 +49,15 @@ class StyleStats:
         return self.signoff_for("")
 
     def knows_closing_for(self, recipient: str) -> bool:
-        """True when the user's past mail shows how they sign off to ``recipient``."""
-        return bool(recipient) and bool(_by_name(self.closings_by_name, recipient))
+        """True when the closing for ``recipient`` is settled: the user's past mail shows it, or the
+        recipient has a title and is greeted formally (then closed formally, see ``signoff_for``)."""
+        return bool(recipient) and (bool(_by_name(self.closings_by_name, recipient)) or is_titled(recipient))
 
     def signoff_for(self, recipient: str = "") -> str:
-        """The sign-off block the user uses with ``recipient`` (their usual one when unknown)."""
-        closing = _by_name(self.closings_by_name, recipient) or self.closing
+        """The sign-off block the user uses with ``recipient`` (their usual one when unknown; 'Best regards,'
+        under the formal greeting of a titled person the user never wrote to)."""
+        known = _by_name(self.closings_by_name, recipient)
+        closing = known or (FORMAL_CLOSING if is_titled(recipient) else self.closing)
         if closing and self.name:
             return f"{closing}\n\n{self.name}" if self._blank_before_name else f"{closing}\n{self.name}"
         return self.name

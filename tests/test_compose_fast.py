@@ -186,4 +186,5 @@ def test_a_draft_to_a_titled_person_named_in_the_request_greets_them_with_the_ti
     script.replies = ["Could the deadline move to June 3?" + SIGNED]
     result = persona.draft(DraftRequest("ask Prof. Ito whether the deadline can move to June 3"), "priya")
     assert result.text.startswith("Dear Prof. Ito,\n\nCould the deadline move to June 3?")
+    assert result.text.rstrip().endswith("Best regards,\nPriya"), result.text  # not the usual 'Cheers,'
     assert result.check is not None and result.check.passes, result.check
