@@ -431,7 +431,7 @@ def extract_facts(instruction: str, recipient: str = "") -> list[Fact]:
     for m in ASK_INSTRUCTION.finditer(instruction):
         what = m.group("what").strip()
         # no variants: no words to push towards (a later attempt may begin with a request, see guidance)
-        add(Fact("ask", f"asks {what}", ("ask", _ask_stems(what))))
+        add(Fact("ask", f"ask {what}", ("ask", _ask_stems(what))))
     return facts
 
 

@@ -48,7 +48,7 @@ def test_a_draft_that_does_not_ask_what_it_was_told_to_ask_is_redrafted_beginnin
         DraftRequest("ask Mia for the signed lease by May 12", recipient="Mia", k=2, seed=1), "priya"
     )
     assert [a["coverage"]["missing"] for a in result.attempts] == [
-        ["asks for the signed lease by May 12"],
+        ["ask for the signed lease by May 12"],
         [],
     ]
     assert [a["opening"] for a in result.attempts] == ["", "Could you"]
