@@ -54,15 +54,17 @@ class StyleStats:
         return bool(recipient) and (bool(_by_name(self.closings_by_name, recipient)) or is_titled(recipient))
 
     def signoff_for(self, recipient: str = "") -> str:
-        """The sign-off block the user uses with ``recipient`` (their usual one when unknown; 'Best regards,'
-        under the formal greeting of a titled person the user never wrote to)."""
+        """The sign-off block the user uses with ``recipient`` (their usual one when unknown; under the formal
+        greeting of a titled person the user never wrote to, the closing of their own 'Dear ...' mail, else
+        'Best regards,')."""
         known = _by_name(self.closings_by_name, recipient)
-        closing = known or (FORMAL_CLOSING if is_titled(recipient) else self.closing)
+        closing = known or ((self.formal_closing or FORMAL_CLOSING) if is_titled(recipient) else self.closing)
         if closing and self.name:
             return f"{closing}\n\n{self.name}" if self._blank_before_name else f"{closing}\n{self.name}"
         return self.name
 
     _blank_before_name: bool = True
+    formal_closing: str = ""  # the closing under the user's own 'Dear ...' mail (for titled strangers)
 
 
 def word_count(text: str) -> int:
@@ -87,6 +89,7 @@ def compute_style(bodies_by_kind: dict[str, list[str]], name: str = "") -> Style
         stats.median_words["all"] = int(statistics.median(word_count(b) for b in all_bodies))
     greetings: collections.Counter[str] = collections.Counter()
     closings: collections.Counter[str] = collections.Counter()
+    formal: collections.Counter[str] = collections.Counter()
     templates: collections.Counter[str] = collections.Counter()
     blank_before: collections.Counter[bool] = collections.Counter()
     signed: collections.Counter[str] = collections.Counter()
@@ -111,6 +114,8 @@ def compute_style(bodies_by_kind: dict[str, list[str]], name: str = "") -> Style
         for i, ln in enumerate(lines[-3:]):
             if is_closing(ln):
                 closings[ln] += 1
+                if lines and greeting_word(lines[0]).lower() == "dear":
+                    formal[ln] += 1
                 for n in names:
                     close_by[n][ln] += 1
                 after = lines[-3:][i + 1 :]
@@ -128,6 +133,8 @@ def compute_style(bodies_by_kind: dict[str, list[str]], name: str = "") -> Style
         stats.name = signed.most_common(1)[0][0]
     if closings and closings.most_common(1)[0][1] >= 2:
         stats.closing = closings.most_common(1)[0][0]
+    if formal:
+        stats.formal_closing = formal.most_common(1)[0][0]
     if blank_before:
         stats._blank_before_name = blank_before.most_common(1)[0][0]
     if bare and bare.most_common(1)[0][1] >= max(2, 0.25 * n_emails):

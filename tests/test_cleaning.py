@@ -115,6 +115,17 @@ def test_a_titled_addressee_keeps_the_title_and_is_greeted_formally_unless_the_u
     assert greeting_for(style, "Prof. Ito") == "Dear Prof. Ito,"  # not 'Hey Prof —' / 'Hey Prof. Ito —'
     known = compute_style({"email": ["Hi Kenji,\n\nSure.\n\nCheers,\nPriya"] * 3}, "Priya")
     assert greeting_for(known, "Prof. Kenji Ito") == "Hi Kenji,"  # how the user greets this person wins
+    # a titled stranger is closed the way the user closes their own 'Dear ...' mail, else 'Best regards,'
+    assert style.signoff_for("Prof. Ito").startswith("Best regards,")
+    formal = compute_style(
+        {
+            "email": ["Hi Ana,\n\nSure.\n\nCheers,\nPriya"] * 3
+            + ["Dear Tom,\n\nNoted.\n\nKind regards,\nPriya"]
+        },
+        "Priya",
+    )
+    assert formal.signoff_for("Ana").startswith("Cheers,") and formal.signoff_for("Zoe").startswith("Cheers,")
+    assert formal.signoff_for("Dr Weber").startswith("Kind regards,")
     # the name under the greeting or as the signature is the person's, not the title
     signed = "Dear Prof. Ito,\n\nCould the deadline move to June 3?\n\nBest,\nIto"
     assert "signed with the recipient's name" in draft_defects(signed, "Priya", "Prof. Ito")
