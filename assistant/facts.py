@@ -309,6 +309,9 @@ def names_in(text: str) -> list[str]:
     return out
 
 
+_WORD = re.compile(r"[A-Za-z][\w'\u2019\-]*")
+
+
 def _stem(word: str) -> str:
     """A rough stem for matching an ask's words: 'moving'/'move', 'numbers'/'number', 'signed'/'sign'."""
     w = word.lower().strip("'\u2019.")
@@ -322,7 +325,7 @@ def _stem(word: str) -> str:
 def _ask_stems(what: str) -> tuple[str, ...]:
     """The content words of what is asked (not its weekdays, months or numbers: those are facts of their
     own)."""
-    words = re.findall(r"[A-Za-z][\w'\u2019\-]*", what)
+    words = _WORD.findall(what)
     keep = [
         w
         for w in words
@@ -338,11 +341,11 @@ def _ask_stems(what: str) -> tuple[str, ...]:
 def _asks(stems: tuple, draft: str) -> bool:
     """Whether a sentence of the draft's body asks (a question or a request) about one of ``stems`` ('How
     about Friday?' does not ask for the final numbers by Friday)."""
-    body = "\n".join(ln for ln in _body(draft).split("\n") if not is_closing(ln.strip()))
+    body = "\n".join(ln for ln in draft_body(draft).split("\n") if not is_closing(ln.strip()))
     for sentence in (s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", body)):
         if not _ASKING.search(sentence):
             continue
-        if not stems or {_stem(w) for w in re.findall(r"[A-Za-z][\w'\u2019\-]*", sentence)} & set(stems):
+        if not stems or {_stem(w) for w in _WORD.findall(sentence)} & set(stems):
             return True
     return False
 
@@ -490,13 +493,13 @@ def states(fact: Fact, draft: str) -> bool:
     if fact.kind == "ask":
         return _asks(fact.key[1], draft)
     if fact.kind in ("yes", "no"):  # the answer comes first (the opening two sentences), and only that answer
-        opening = " ".join(re.split(r"(?<=[.!?])\s+", " ".join(_body(draft).split()))[:2])
+        opening = " ".join(re.split(r"(?<=[.!?])\s+", " ".join(draft_body(draft).split()))[:2])
         given, other = (YES_DRAFT, NO_ANSWER) if fact.kind == "yes" else (NO_DRAFT, YES_ANSWER)
         return bool(given.search(opening)) and not other.search(opening)
     return fact.text.lower() in draft.lower()
 
 
-def _body(draft: str) -> str:
+def draft_body(draft: str) -> str:
     """The draft without its greeting line (a 'Hi Ana,' never answers yes or no)."""
     lines = draft.strip().split("\n")
     if lines and is_greeting(lines[0]):
@@ -578,7 +581,7 @@ def unsupported_specifics(draft: str, support: Support) -> list[Specific]:
             seen.add(text.lower())
             out.append(Specific(kind, text))
 
-    body = _body(draft)
+    body = draft_body(draft)
     for day in weekdays_in(body):
         if day not in support.weekdays and not (day in ("tonight",) and "evening" in support.words):
             add("day", day.capitalize())

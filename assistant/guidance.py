@@ -13,7 +13,17 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from .backends.base import Guide
-from .facts import MONTHS, WEEKDAYS, Coverage, Fact, Specific, Support, coverage, unsupported_specifics
+from .facts import (
+    MONTHS,
+    WEEKDAYS,
+    Coverage,
+    Fact,
+    Specific,
+    Support,
+    coverage,
+    draft_body,
+    unsupported_specifics,
+)
 from .mailtext import is_greeting, without_closing, without_title
 
 STRENGTHS = (1.5, 4.0, 7.0, 10.0)  # logit push on a missing fact, per attempt
@@ -46,9 +56,7 @@ def body_opening(instruction: str, attempt: int, last: Optional[DraftCheck], las
         return ""
     if _ASK_FIRST.match(instruction):
         return ASK_OPENING
-    lines = last_text.strip().split("\n")
-    body = "\n".join(lines[1:] if lines and is_greeting(lines[0]) else lines).strip()
-    first = _FIRST_SENTENCE.match(body)
+    first = _FIRST_SENTENCE.match(draft_body(last_text).strip())
     return f"{first.group(0)} {ASK_OPENING}" if first else ""
 
 
