@@ -84,9 +84,22 @@ class JobBoard(QObject):
 
 
 class CoreEvents(QObject):
-    """Carries the core's ``Changes`` to the screens, on the Qt thread whichever thread wrote."""
+    """Carries the core's ``Changes`` to the screens, on the Qt thread whichever thread wrote.
+
+    A write's news reaches the Qt thread as a queued call; one that arrives after the app closed the core is
+    dropped, so no screen reads a closed store."""
 
     changed = Signal(object)  # Changes
+    arrived = Signal(object)  # Changes, from whichever thread wrote
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open = True
+        self.arrived.connect(self._deliver)
+
+    def _deliver(self, changes: Changes) -> None:
+        if self.open:
+            self.changed.emit(changes)
 
 
 class Runner:
@@ -104,16 +117,21 @@ class Runner:
 
     def _core_changed(self, changes: Changes) -> None:
         """Called by the core on the thread that wrote; the signal queues it to the Qt thread when needed."""
-        self.events.changed.emit(changes)
+        self.events.arrived.emit(changes)
 
     def close(self) -> None:
-        """Stop listening to the core (at quit)."""
+        """Stop listening to the core (at quit); news still queued for the screens is dropped."""
         self.core.unsubscribe(self._core_changed)
+        self.events.open = False
+
+    def _board_changed(self) -> None:
+        if self.events.open:
+            self.board.changed.emit()
 
     def _finished(self, op: Operation) -> None:
         if op in self._running:
             self._running.remove(op)
-        self.board.changed.emit()
+        self._board_changed()
 
     def start(
         self,
@@ -136,7 +154,7 @@ class Runner:
             op.signals.update.connect(on_update)
         op.signals.done.connect(lambda *_: self._finished(op))
         op.signals.failed.connect(lambda *_: self._finished(op))
-        op.signals.started.connect(self.board.changed.emit)
+        op.signals.started.connect(self._board_changed)
         self._running.append(op)
         self.pool.start(op)
         self.board.changed.emit()
