@@ -24,7 +24,7 @@ from .facts import (
     draft_body,
     unsupported_specifics,
 )
-from .mailtext import is_greeting, without_closing, without_title
+from .mailtext import greeted_name, is_greeting, name_alone, without_closing, without_title
 
 STRENGTHS = (1.5, 4.0, 7.0, 10.0)  # logit push on a missing fact, per attempt
 NAME_PENALTIES = (3.0, 4.0, 6.0, 8.0)  # logit penalty on a name nobody mentioned, per attempt
@@ -120,12 +120,20 @@ def draft_defects(text: str, own_name: str = "", recipient: Optional[str] = None
     if any(_CHATTER.search(ln) for ln in text.split("\n")):
         out.append("commentary")
     lines = [ln.strip() for ln in text.strip().split("\n") if ln.strip()]
-    if sum(1 for ln in lines[1:] if is_greeting(ln, max_chars=45)) >= 1:
-        out.append("second mail")
     called = without_title(recipient or "").split()[0].lower() if (recipient or "").strip() else ""
-    if lines and called and own_name and called != own_name.split()[0].lower():
+    own_first = own_name.split()[0].lower() if own_name.strip() else ""
+    names = {n for n in (called, own_first) if n}
+    greeted = [m.group(2).lower() for ln in lines[2:] if (m := greeted_name(ln))]
+    signed = [(i, name_alone(ln).lower()) for i, ln in enumerate(lines) if i >= 2 and name_alone(ln)]
+    if (
+        any(is_greeting(ln, max_chars=45) for ln in lines[1:])
+        or names & set(greeted)
+        or any(name in names and i < len(lines) - 1 for i, name in signed)  # signed, then more text
+    ):
+        out.append("second mail")
+    if lines and called and own_first and called != own_first:
         last = without_closing(lines[-1]).strip(" ,.!-—")
-        if last.lower() == called:
+        if last.lower() == called or any(name == called for _, name in signed):
             out.append("signed with the recipient's name")
     return out
 

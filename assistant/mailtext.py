@@ -48,6 +48,7 @@ _NAME = r"[A-Z][\w'\-]*"
 _GREETING_START = re.compile(rf"^\s*({_GREET})\b")
 _GREETING_NAME = re.compile(rf"^\s*({_GREET})\s+({_NAME})")
 _SALUTATION = re.compile(rf"^\s*({_NAME})(?:\s+{_NAME})?\s*[,:]\s*$")  # a name alone: 'Priya,' 'Ann Lee:'
+_NAME_ALONE = re.compile(rf"^\s*({_NAME})\s*[-—–,.!]*\s*$")  # 'Priya —', 'Sophie'
 _BARE_GREETING = re.compile(
     r"^\s*(?i:hi|hello|hey|good morning|(?:dear|hi|hello) (?:all|everyone))[,!]?\s*$",
 )
@@ -93,6 +94,12 @@ def salutation_name(line: str) -> str:
     otherwise."""
     m = _SALUTATION.match(line)
     return m.group(1) if m and not _GREETING_START.match(line) else ""
+
+
+def name_alone(line: str) -> str:
+    """The word of a line that is one capitalised word and punctuation ('Priya —' -> 'Priya'); '' if not."""
+    m = _NAME_ALONE.match(line)
+    return m.group(1) if m else ""
 
 
 TITLES = ("Prof", "Professor", "Dr", "Mr", "Mrs", "Ms", "Mx", "Dean", "Rev", "Sir", "Dame")

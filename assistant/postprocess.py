@@ -19,6 +19,7 @@ from .mailtext import (
     is_greeting,
     is_named_greeting,
     is_titled,
+    name_alone,
     salutation_name,
     without_title,
 )
@@ -69,6 +70,9 @@ def clean_lines(text: str, own_name: str = "", recipient: Optional[str] = None) 
     out: list[str] = []
     finished = False
     lines = text.split("\n")
+    own_first = own_name.split()[0].lower() if own_name.strip() else ""
+    called = without_title(recipient or "").split()[0].lower() if (recipient or "").strip() else ""
+    names = {n for n in (own_first, called) if n} if own_first else set()
     for raw in lines:
         line = raw.rstrip()
         if line.startswith(" ") and not line.startswith("  "):
@@ -82,6 +86,15 @@ def clean_lines(text: str, own_name: str = "", recipient: Optional[str] = None) 
             break
         if nonblank and len(nonblank) >= 2 and is_named_greeting(line):
             finished = True  # a second mail begins
+            break
+        greeted = greeted_name(line) if len(nonblank) >= 2 else None
+        if greeted and greeted.group(2).lower() in names:
+            finished = True  # 'Hey Hugo! You're right...' under the body: a second mail, however long
+            break
+        alone = name_alone(line).lower() if len(nonblank) >= 2 else ""
+        if alone and alone in names:  # a sign-off line before the mail's end: the mail ends here
+            out.append(line.strip(" -—–,.!") if alone == own_first else own_name)  # signed by the user
+            finished = True
             break
         if _CHATTER.search(line):
             continue
@@ -147,6 +160,11 @@ def finish_draft(
     cleaned = _own_signature(cleaned.strip(), own_name)
     if max_words and len(cleaned.split()) > max_words:
         cleaned = _trim_to_sentence(cleaned, max_words)
+    lines = cleaned.rstrip().split("\n")
+    if own_name and "\n" in signoff and len(lines) >= 2 and lines[-1].strip() == own_name:
+        head = "\n".join(lines[:-1]).rstrip()
+        if head and not ends_with_closing_phrase(head):
+            cleaned = head + "\n\n" + signoff  # 'No, no more.\nPriya': the user's sign-off, not the bare name
     if signoff and cleaned and not has_closing(cleaned, own_name):
         cleaned = cleaned.rstrip() + "\n\n" + signoff
     elif known_signoff and signoff and cleaned and "\n" in signoff:  # the one the user uses with this person

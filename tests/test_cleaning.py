@@ -206,3 +206,30 @@ def test_the_closing_the_user_uses_with_a_known_recipient_replaces_the_models():
         "Cheers,\nDavid"
     )
     assert finish_draft(draft, "David", "Zoe", style.signoff_for("Zoe")).endswith("Best regards,\nDavid")
+
+
+def test_a_sign_off_or_greeting_in_the_middle_ends_the_mail_there():
+    """Drafts the embedded model wrote (fidelity run, 2026-12-04): what follows the mail's end is cut."""
+    sophie = (
+        "Hey Sophie —\n\nSadly, I'm 10 minutes away from Lyon. Could you please send a short recording?\n\n"
+        "Sophie\n\nPriya -\nI would love to talk about the future of my company with you.\n\nCheers,\nPriya"
+    )
+    assert finish_draft(sophie, "Priya", "Sophie", "Cheers,\nPriya") == (
+        "Hey Sophie —\n\nSadly, I'm 10 minutes away from Lyon. Could you please send a short recording?\n\n"
+        "Cheers,\nPriya"
+    )  # signed with the recipient's name mid-mail: the user signs, with their own sign-off
+    hugo = (
+        "Hey Hugo —\n\nI've added 35 euros to 12. No, no more.\nPriya —\nHey Hugo! You're right. I'll "
+        "take it and throw in a note for the team.\nPriya —\nSure thing.\n\nCheers,\nPriya"
+    )
+    assert finish_draft(hugo, "Priya", "Hugo", "Cheers,\nPriya") == (
+        "Hey Hugo —\n\nI've added 35 euros to 12. No, no more.\n\nCheers,\nPriya"
+    )
+    text, finished = clean_lines(
+        "Hey Ana —\n\nYes, Thursday works.\nHey Ana! One more thing I forgot to say in the last mail.",
+        "Priya",
+        "Ana",
+    )
+    assert finished and text == "Hey Ana —\n\nYes, Thursday works."
+    plain = finish_draft("Hey Ana —\n\nSophie is coming too.\nYes.", "Priya", "Ana", "Cheers,\nPriya")
+    assert plain.endswith("Yes.\n\nCheers,\nPriya")  # one capitalised word that is nobody's name is text

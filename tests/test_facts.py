@@ -127,6 +127,12 @@ def test_defects_prompt_text_placeholder_second_mail_and_recipient_signature():
     ]
     assert draft_defects("Hi John,\n\n7 pm works.\n\nThanks,\nPriya", "Priya", "John") == []
     assert "commentary" in draft_defects("Hi John,\n\n*Note: In the email I said yes.", "Priya", "John")
+    # the embedded model's drafts (fidelity run, 2026-12-04): a sign-off and a greeting in mid-mail
+    hugo = "Hey Hugo —\n\n35 euros, no more.\nPriya —\nHey Hugo! You're right. I'll take it for the team.\n"
+    assert draft_defects(hugo + "\nCheers,\nPriya", "Priya", "Hugo") == ["second mail"]
+    sophie = "Hey Sophie —\n\nCould you send a recording?\n\nSophie\n\nI'd love to talk.\n\nCheers,\nPriya"
+    assert draft_defects(sophie, "Priya", "Sophie") == ["second mail", "signed with the recipient's name"]
+    assert draft_defects("Hey Ana —\n\nSophie is coming too.\nYes.\n\nCheers,\nPriya", "Priya", "Ana") == []
 
 
 def test_guide_pushes_missing_facts_and_forbids_invented_days_and_numbers():
