@@ -21,7 +21,7 @@ from typing import Any
 
 from .errors import InputError
 from .mailtext import is_closing, is_greeting
-from .style import StyleStats
+from .style import FORMAL_CLOSING, StyleStats
 
 FORMALITIES = ("formal", "neutral", "casual")
 SAMPLE = 1000  # tone, habits, phrases and languages from the newest texts: bounded time in a large library
@@ -32,6 +32,7 @@ EDITABLE: dict[str, type] = {
     "greeting_template": str,
     "bare_greeting": str,
     "closing": str,
+    "formal_closing": str,
     "greetings_by_name": dict,
     "closings_by_name": dict,
     "typical_words": dict,
@@ -48,6 +49,7 @@ SHARED_WITH_STATS = (
     "greeting_template",
     "bare_greeting",
     "closing",
+    "formal_closing",
     "greetings_by_name",
     "closings_by_name",
 )
@@ -116,6 +118,7 @@ class StyleCard:
     greeting_template: str = ""  # 'Hey {name} —'
     bare_greeting: str = ""  # how they open when no name is known ('Hi,')
     closing: str = ""  # 'Best,'
+    formal_closing: str = ""  # to a titled person they never wrote to ('Dear Prof. Ito,' ... 'Best regards,')
     greetings_by_name: dict[str, str] = field(default_factory=dict)  # 'tom' -> 'Dear Tom,'
     closings_by_name: dict[str, str] = field(default_factory=dict)  # 'tom' -> 'Best regards,'
     typical_words: dict[str, int] = field(default_factory=dict)  # kind -> median words ('all' too)
@@ -256,8 +259,10 @@ def detect_languages(bodies: list[str]) -> list[str]:
 def compute_card(stats: StyleStats, bodies_by_kind: Mapping[str, list[str]]) -> StyleCard:
     """The card computed from the user's writing (``stats``: ``style.compute_style`` of the same texts)."""
     bodies = [b for texts in bodies_by_kind.values() for b in texts][-SAMPLE:]
+    shared = {f: copy.copy(getattr(stats, f)) for f in SHARED_WITH_STATS}
+    shared["formal_closing"] = stats.formal_closing or FORMAL_CLOSING  # the one drafting uses, shown
     return StyleCard(
-        **{f: copy.copy(getattr(stats, f)) for f in SHARED_WITH_STATS},
+        **shared,
         typical_words=dict(stats.median_words),
         formality=measure_formality(bodies),
         habits=measure_habits(bodies) if bodies else {},

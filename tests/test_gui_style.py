@@ -28,15 +28,22 @@ def page(qtbot, fake_app):
 
 def test_the_card_is_shown_edited_used_and_undone(qtbot, page, fake_app, script):
     assert page.closing.text() == "Cheers," and page.greeting.text() == "Hey {name} —"
+    assert page.formal_closing.text() == "Best regards,"  # to a 'Prof.' Priya never wrote to
     assert page.formality.currentText() == "casual" and page.people.rowCount() >= 6
     row = next(i for i in range(page.people.rowCount()) if page.people.item(i, 0).text() == "tom")
     page.people.item(row, 2).setText("Talk soon,")
     page.notes.setPlainText("Short sentences.")
+    page.formal_closing.setText("Yours sincerely,")
     page.save_btn.click()
     assert page.status.text().startswith("Saved as version 1")
     card = fake_app.style_card("priya")
     assert card.closings_by_name["tom"] == "Talk soon," and card.notes == "Short sentences."
-    assert sorted(card.edited) == ["closings_by_name", "notes"]  # only what the user changed
+    assert card.formal_closing == "Yours sincerely,"
+    assert sorted(card.edited) == [
+        "closings_by_name",
+        "formal_closing",
+        "notes",
+    ]  # only what the user changed
     qtbot.waitUntil(lambda: page.versions.count() == 1, timeout=10000)  # the page reloaded itself
 
     script.replies = ["Yes, Thursday works.\n\nCheers,\nPriya"]

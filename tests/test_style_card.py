@@ -73,6 +73,24 @@ def test_an_edit_is_versioned_used_by_the_next_draft_and_undone(persona, script)
     assert persona.revert_style(1, "priya").closing == "Warmly,"
 
 
+def test_the_formal_sign_off_is_on_the_card_and_an_edit_of_it_closes_a_titled_strangers_draft(
+    persona, script
+):
+    card = persona.style_card("priya")
+    assert card.formal_closing == "Best regards,"  # Priya never wrote 'Dear ...': the plain formal closing
+    script.replies = ["I hope the deadline can move.\n\nCheers,\nPriya"]
+    request = DraftRequest("ask Prof. Ito whether the deadline can move", k=2, candidates=1)
+    first = persona.draft(request, "priya")
+    assert first.text.startswith("Dear Prof. Ito,") and first.text.endswith("Best regards,\nPriya")
+    assert persona.edit_style({"formal_closing": "With kind regards,"}, "priya").formal_closing == (
+        "With kind regards,"
+    )
+    assert persona.draft(request, "priya").text.endswith("With kind regards,\nPriya")
+    assert persona.draft(DraftRequest("tell Tom yes", k=2, candidates=1), "priya").text.endswith(
+        "Cheers,\nPriya"
+    )
+
+
 def test_a_bad_edit_is_refused_and_nothing_is_stored(persona):
     for bad in ({"formality": "rude"}, {"colour": "red"}, {"typical_words": {"email": 0}}, {"phrases": "x"}):
         with pytest.raises(CardError):

@@ -88,6 +88,8 @@ class StylePage(LazyRefresh, QWidget):
         self.greeting.setToolTip("How you greet someone by name: {name} is where the name goes")
         self.bare = QLineEdit()
         self.closing = QLineEdit()
+        self.formal_closing = QLineEdit()
+        self.formal_closing.setToolTip("How you close to a 'Prof.' or 'Dr' you never wrote to")
         self.formality = QComboBox()
         self.formality.addItems(list(FORMALITIES))
         self.words = QSpinBox()
@@ -123,6 +125,7 @@ class StylePage(LazyRefresh, QWidget):
         form.addRow("Greeting", self.greeting)
         form.addRow("No name known", self.bare)
         form.addRow("Sign-off", self.closing)
+        form.addRow("Sign-off, formal", self.formal_closing)
         form.addRow("Tone", self.formality)
         form.addRow("Typical words (email)", self.words)
         form.addRow("Habits (measured)", self.habits)
@@ -184,6 +187,7 @@ class StylePage(LazyRefresh, QWidget):
         )
         self.bare.setText(card.bare_greeting)
         self.closing.setText(card.closing)
+        self.formal_closing.setText(card.formal_closing)
         self.formality.setCurrentText(card.formality)
         self.words.setValue(card.typical_words.get("email") or card.typical_words.get("all") or 60)
         self.habits.setText(", ".join(habit_sentences(card.habits)) or "nothing unusual")
@@ -236,6 +240,7 @@ class StylePage(LazyRefresh, QWidget):
             "greeting_template": self.greeting.text().strip(),
             "bare_greeting": self.bare.text().strip(),
             "closing": self.closing.text().strip(),
+            "formal_closing": self.formal_closing.text().strip(),
             "formality": self.formality.currentText(),
             "typical_words": words,
             "phrases": [p.strip() for p in self.phrases.toPlainText().split("\n") if p.strip()],

@@ -35,6 +35,7 @@ def print_card(card) -> None:
     show("greeting", "greeting_template", card.greeting_template or card.greeting)
     show("no name known", "bare_greeting", card.bare_greeting)
     show("sign-off", "closing", card.closing)
+    show("formal sign-off", "formal_closing", card.formal_closing)
     show(
         "typical words", "typical_words", ", ".join(f"{k} {v}" for k, v in sorted(card.typical_words.items()))
     )
