@@ -224,7 +224,10 @@ def eval_loss(
     return total / max(count, 1)
 
 
-def _save_checkpoint(model, optimizer, scheduler, step: int, epoch: int, out: Path) -> None:
+def _save_checkpoint(model, optimizer, scheduler, step: int, epoch: int, out: Path, before: dict) -> None:
+    """Save the adapter, optimizer and scheduler at ``step``, with ``before``: the evaluations made before the
+    first step (base and previous adapter's held-out loss, the pairs' reference log-probabilities), which a
+    resume reuses instead of computing them again."""
     from safetensors.torch import save_file
 
     ck = out / CHECKPOINT_DIR
@@ -239,8 +242,27 @@ def _save_checkpoint(model, optimizer, scheduler, step: int, epoch: int, out: Pa
                 meta[f"{pid}.{name}"] = float(val)
     save_file(tensors, str(ck / CHECKPOINT_OPTIM))
     (ck / CHECKPOINT_STATE).write_text(
-        json.dumps({"step": step, "epoch": epoch, "scalars": meta, "scheduler": scheduler.state_dict()})
+        json.dumps(
+            {
+                "step": step,
+                "epoch": epoch,
+                "scalars": meta,
+                "scheduler": scheduler.state_dict(),
+                "before": before,
+            }
+        )
     )
+
+
+def _evaluations_before(out: Path, eval_examples: int, pairs: int) -> dict:
+    """The checkpoint's evaluations before the first step, if they were made on as many held-out examples and
+    preference pairs as this run has ({} otherwise: evaluate again)."""
+    path = out / CHECKPOINT_DIR / CHECKPOINT_STATE
+    if not path.is_file():
+        return {}
+    before = json.loads(path.read_text()).get("before") or {}
+    same = before.get("eval_examples") == eval_examples and len(before.get("ref_logps", [])) == pairs
+    return before if same else {}
 
 
 def _load_checkpoint(model, optimizer, scheduler, out: Path) -> tuple[int, int]:
@@ -354,19 +376,34 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
     split = cfg.prompt_gradients is False or (cfg.prompt_gradients is None and not checkpointing)
     metrics["prompt_gradients"] = not split
     metrics["load_seconds"] = round(time.perf_counter() - started, 2)
+    kept = _evaluations_before(out, len(eval_items), len(pairs)) if cfg.resume else {}
     if cfg.probe_steps:  # a timed probe for the estimate: no evaluation, a few steps, nothing saved
         metrics["eval_tokens"] = sum(len(e.input_ids) for e in eval_items)
+    elif "eval_loss_base" in kept:  # a resumed run: the same held-out examples were evaluated before
+        metrics["eval_loss_base"] = kept["eval_loss_base"]
+        emit({"event": "eval", "which": "base", "loss": metrics["eval_loss_base"], "kept": True})
     else:
         metrics["eval_loss_base"] = eval_loss(model, eval_items, pad_id, device)
         emit({"event": "eval", "which": "base", "loss": metrics["eval_loss_base"]})
     if cfg.compare_adapter_dir and Path(cfg.compare_adapter_dir).is_dir() and not cfg.probe_steps:
-        from peft import PeftModel
+        if "eval_loss_previous" in kept:
+            metrics["eval_loss_previous"] = kept["eval_loss_previous"]
+        else:
+            from peft import PeftModel
 
-        prev = PeftModel.from_pretrained(model, cfg.compare_adapter_dir)
-        metrics["eval_loss_previous"] = eval_loss(prev, eval_items, pad_id, device)
-        model = prev.unload()
+            prev = PeftModel.from_pretrained(model, cfg.compare_adapter_dir)
+            metrics["eval_loss_previous"] = eval_loss(prev, eval_items, pad_id, device)
+            model = prev.unload()
         emit({"event": "eval", "which": "previous", "loss": metrics["eval_loss_previous"]})
-    ref_logps = reference_logps(model, pairs, pad_id, device) if pairs and not cfg.probe_steps else []
+    if "ref_logps" in kept:
+        ref_logps = [(float(c), float(r)) for c, r in kept["ref_logps"]]
+    else:
+        ref_logps = reference_logps(model, pairs, pad_id, device) if pairs and not cfg.probe_steps else []
+    before = {
+        "eval_examples": len(eval_items),
+        **{k: metrics[k] for k in ("eval_loss_base", "eval_loss_previous") if k in metrics},
+        "ref_logps": [list(r) for r in ref_logps],
+    }
     pair_losses: list[float] = []
     metrics["continued"] = continuable(cfg)
     model = _lora_model(model, cfg, metrics["continued"])
@@ -464,11 +501,11 @@ def train(cfg: TrainConfig, base_dir: Path, emit: Emit) -> dict:
                 }
             )
             if STOP.is_set() and step < total:  # a cancel: keep every finished step for Resume
-                _save_checkpoint(model, optimizer, scheduler, step, epoch, out)
+                _save_checkpoint(model, optimizer, scheduler, step, epoch, out, before)
                 emit({"event": "checkpoint", "step": step})
                 raise Stopped(step)
             if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < total:
-                _save_checkpoint(model, optimizer, scheduler, step, epoch, out)
+                _save_checkpoint(model, optimizer, scheduler, step, epoch, out, before)
                 emit({"event": "checkpoint", "step": step})
         epoch += 1
     train_s = time.perf_counter() - start

@@ -164,23 +164,26 @@ def test_checkpoint_resume_continues_the_step_count(base_dir, tmp_path):
 
     rows = [
         {"prompt": f"<|im_start|>user\nx {i}<|im_end|>\n<|im_start|>assistant\n", "response": f"Reply {i}."}
-        for i in range(8)
+        for i in range(10)
     ]
     data = tmp_path / "train.jsonl"
-    data.write_text("\n".join(json.dumps(r) for r in rows))
+    data.write_text("\n".join(json.dumps(r) for r in rows[:8]))
+    held_out = tmp_path / "eval.jsonl"
+    held_out.write_text("\n".join(json.dumps(r) for r in rows[8:]))
     out = tmp_path / "run"
     cfg = TrainConfig(
         base_gguf="",
         out_dir=str(out),
         cache_dir="",
         train_file=str(data),
+        eval_file=str(held_out),
         max_steps=2,
         batch_size=4,
         device="cpu",
         quantize="none",
         checkpoint_every=1,
     )
-    train(cfg, base_dir, lambda e: None)
+    first = train(cfg, base_dir, lambda e: None)
     assert (out / "checkpoint" / "optimizer.safetensors").is_file()
     assert json.loads((out / "checkpoint" / "state.json").read_text())["step"] == 1
     cfg.max_steps, cfg.resume = 3, True
@@ -188,6 +191,9 @@ def test_checkpoint_resume_continues_the_step_count(base_dir, tmp_path):
     metrics = train(cfg, base_dir, events.append)
     assert any(e["event"] == "resumed" and e["step"] == 1 for e in events)
     assert [e["step"] for e in events if e["event"] == "step"] == [2, 3] and metrics["steps"] == 3
+    base = [e for e in events if e["event"] == "eval" and e["which"] == "base"]
+    assert base == [{"event": "eval", "which": "base", "loss": first["eval_loss_base"], "kept": True}]
+    assert metrics["eval_loss_base"] == first["eval_loss_base"]  # not evaluated again on resume
 
 
 def test_no_adapter_in_the_gui_after_an_adapter_draft_really_drafts_without_it(trained_app, qtbot):
