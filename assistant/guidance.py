@@ -24,7 +24,7 @@ from .facts import (
     draft_body,
     unsupported_specifics,
 )
-from .mailtext import greeted_name, is_greeting, name_alone, without_closing, without_title
+from .mailtext import called_name, greeted_name, is_greeting, name_alone, without_closing
 
 STRENGTHS = (1.5, 4.0, 7.0, 10.0)  # logit push on a missing fact, per attempt
 NAME_PENALTIES = (3.0, 4.0, 6.0, 8.0)  # logit penalty on a name nobody mentioned, per attempt
@@ -120,8 +120,8 @@ def draft_defects(text: str, own_name: str = "", recipient: Optional[str] = None
     if any(_CHATTER.search(ln) for ln in text.split("\n")):
         out.append("commentary")
     lines = [ln.strip() for ln in text.strip().split("\n") if ln.strip()]
-    called = without_title(recipient or "").split()[0].lower() if (recipient or "").strip() else ""
-    own_first = own_name.split()[0].lower() if own_name.strip() else ""
+    called = called_name(recipient or "")
+    own_first = own_name.split()[0].lower() if own_name.strip() else ""  # the user's own name has no title
     names = {n for n in (called, own_first) if n}
     greeted = [m.group(2).lower() for ln in lines[2:] if (m := greeted_name(ln))]
     signed = [(i, name_alone(ln).lower()) for i, ln in enumerate(lines) if i >= 2 and name_alone(ln)]

@@ -117,6 +117,12 @@ def without_title(name: str) -> str:
     return _TITLED.sub("", (name or "").strip(), count=1)
 
 
+def called_name(name: str) -> str:
+    """The lower-case first name a person is called by, title left out ('Prof. Ito' -> 'ito'); '' for none."""
+    words = without_title(name or "").split()
+    return words[0].lower() if words else ""
+
+
 def is_bare_greeting(line: str) -> bool:
     """True if ``line`` greets without a name ('Hi,', 'Hello all!')."""
     return bool(_BARE_GREETING.match(line))

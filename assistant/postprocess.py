@@ -14,6 +14,7 @@ from typing import Optional
 
 from .mailtext import (
     TITLE,
+    called_name,
     closing_then_name,
     greeted_name,
     is_greeting,
@@ -21,7 +22,6 @@ from .mailtext import (
     is_titled,
     name_alone,
     salutation_name,
-    without_title,
 )
 from .style import ends_with_closing_phrase, has_closing, with_signoff
 
@@ -71,8 +71,7 @@ def clean_lines(text: str, own_name: str = "", recipient: Optional[str] = None) 
     finished = False
     lines = text.split("\n")
     own_first = own_name.split()[0].lower() if own_name.strip() else ""
-    called = without_title(recipient or "").split()[0].lower() if (recipient or "").strip() else ""
-    names = {n for n in (own_first, called) if n} if own_first else set()
+    people = {n for n in (own_first, called_name(recipient or "")) if n}  # the user and the recipient
     for raw in lines:
         line = raw.rstrip()
         if line.startswith(" ") and not line.startswith("  "):
@@ -88,11 +87,11 @@ def clean_lines(text: str, own_name: str = "", recipient: Optional[str] = None) 
             finished = True  # a second mail begins
             break
         greeted = greeted_name(line) if len(nonblank) >= 2 else None
-        if greeted and greeted.group(2).lower() in names:
+        if greeted and greeted.group(2).lower() in people:
             finished = True  # 'Hey Hugo! You're right...' under the body: a second mail, however long
             break
         alone = name_alone(line).lower() if len(nonblank) >= 2 else ""
-        if alone and alone in names:  # a sign-off line before the mail's end: the mail ends here
+        if alone and own_name and alone in people:  # a sign-off line before the mail's end: it ends here
             out.append(line.strip(" -—–,.!") if alone == own_first else own_name)  # signed by the user
             finished = True
             break
@@ -100,20 +99,18 @@ def clean_lines(text: str, own_name: str = "", recipient: Optional[str] = None) 
             continue
         line = _TRAILING_TAGS.sub("", line)
         cm = closing_then_name(line)
-        if nonblank and cm and own_name and cm[1].lower() != own_name.split()[0].lower():
+        if nonblank and cm and own_name and cm[1].lower() != own_first:
             out.append(cm[0] if cm[0][-1] in ",!." else cm[0] + ",")
             out.append(own_name)  # 'Thanks, John' (the recipient): the user signs their own mail
             finished = True
             break
         line = fill_placeholders(line, own_name, recipient)
-        called = salutation_name(line).lower() if opening and nonblank else ""
-        if called and called in {
-            without_title(n).split()[0].lower() for n in (own_name, recipient or "") if n.strip()
-        }:
+        salutation = salutation_name(line).lower() if opening and nonblank else ""
+        if salutation and salutation in people:
             continue  # 'Priya,' under 'Hey Stephan —': a second salutation (often the user's own name)
         if not nonblank:
             m = greeted_name(line)
-            if m and own_name and m.group(2).lower() == own_name.split()[0].lower():
+            if m and own_name and m.group(2).lower() == own_first:
                 line = line[: m.start(2)] + (recipient or "") + line[m.end(2) :]
                 line = re.sub(r"\s+,", ",", line).replace("  ", " ")
         if raw.strip() and not line.strip():

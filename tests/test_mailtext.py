@@ -46,3 +46,10 @@ def test_callers_agree_on_the_same_mail():
     assert "signed with the recipient's name" in draft_defects(signed_by_recipient, "Priya", "Tom")
     cleaned, finished = clean_lines(signed_by_recipient, own_name="Priya", recipient="Tom")
     assert cleaned.endswith("Talk soon,\nPriya") and finished
+
+
+def test_the_name_a_person_is_called_by_and_a_name_alone_on_a_line():
+    assert mailtext.called_name("Prof. Kenji Ito") == "kenji" and mailtext.called_name("Prof. Ito") == "ito"
+    assert mailtext.called_name("Ana Ruiz") == "ana" and mailtext.called_name("") == ""
+    assert mailtext.name_alone("Priya —") == "Priya" and mailtext.name_alone("Sophie") == "Sophie"
+    assert mailtext.name_alone("See you then.") == ""
