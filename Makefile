@@ -1,4 +1,5 @@
-# OwnVoice: `make demo` (set up + import the sample persona + draft a reply) and `make test`.
+# OwnVoice: `make demo` (set up + import the sample persona + draft a reply), `make check` (every test; CI)
+# and `make test` (the development loop without the long scenarios).
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -8,7 +9,7 @@ DEMO_HOME ?= .demo-home
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_TILE=OFF
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup system-deps demo test test-fast lint screenshots bench frozen llama-server llama-src clean
+.PHONY: setup system-deps demo test check test-fast lint screenshots bench frozen llama-server llama-src clean
 
 # Debian packages for the GUI tests: Qt's xcb plugin under Xvfb, and a tray host (trayer)
 SYSTEM_DEPS := xvfb trayer libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
@@ -84,7 +85,12 @@ lint: setup
 # PYTEST_ARGS: extra pytest arguments, e.g. make test PYTEST_ARGS="--durations=30"
 PYTEST_ARGS ?=
 
+# the development loop: lint, our own logic and the real-model integration tests, the long scenarios left out
 test: setup system-deps llama-server llama-src lint
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider -m "not scenario" $(PYTEST_ARGS)
+
+# every test, the long scenarios (trainings, conversions, simulations, killed processes) included: .ci/run
+check: setup system-deps llama-server llama-src lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 # the unit tests of our own logic on the fake backends (tests marked slow load the real models)

@@ -30,14 +30,26 @@ REAL_MODEL_MODULES = ("llama_cpp", "torch", "sentence_transformers")
 
 
 def pytest_configure(config) -> None:
-    """The ``slow`` marker: tests that load the real models (``make test-fast`` leaves them out)."""
+    """The tiers' markers: ``slow`` (real models; not in ``make test-fast``) and ``scenario`` (long runs)."""
     config.addinivalue_line("markers", "slow: loads the real GGUF, MiniLM or torch (not in make test-fast)")
+    config.addinivalue_line(
+        "markers",
+        "scenario: a long end-to-end run (trainings, conversions, simulations, killed processes): "
+        "not in make test, run by make check (CI)",
+    )
+
+
+# fixtures that train an adapter first (tens of seconds of a real training): their tests are scenarios
+TRAINING_FIXTURES = {"trained_app", "trained_template"}
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """Mark every test that uses a real-model fixture as slow."""
+    """Mark the tests that use a training fixture as scenarios, and every real-model test or scenario slow."""
     for item in items:
-        if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if TRAINING_FIXTURES & fixtures:
+            item.add_marker(pytest.mark.scenario)
+        if REAL_MODEL_FIXTURES & fixtures or item.get_closest_marker("scenario"):
             item.add_marker(pytest.mark.slow)
 
 

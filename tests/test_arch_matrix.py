@@ -21,7 +21,8 @@ import pytest
 
 from tests.gguf_files import llama_cpp_logits
 
-pytestmark = pytest.mark.slow  # torch, transformers, llama.cpp and a converter per architecture
+# torch, transformers, llama.cpp and a converter per architecture
+pytestmark = [pytest.mark.slow, pytest.mark.scenario]
 
 ARCHS = ["llama", "qwen2", "qwen3", "gemma2", "gemma3", "phi3"]
 SPM_ARCHS = {"gemma2", "gemma3", "phi3"}  # their GGUF tokenizers are SentencePiece (the others: BPE)

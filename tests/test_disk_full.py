@@ -123,6 +123,7 @@ def _cli(home, *args):
     )
 
 
+@pytest.mark.scenario
 def test_opening_the_store_on_a_full_disk_is_a_clear_error_and_loses_nothing(small_disk, persona_mbox):
     home = small_disk / "home"
     assert _cli(home, "import", str(persona_mbox), "--from", "priya@example.org", "--quiet").returncode == 0
@@ -171,6 +172,7 @@ def test_import_search_draft_and_training_when_the_disk_fills_up_while_the_app_r
     app.close()
 
 
+@pytest.mark.scenario
 def test_the_desktop_app_on_a_full_disk_says_so_in_a_window(small_disk, persona_mbox, qtbot, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 

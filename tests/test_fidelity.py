@@ -58,6 +58,7 @@ def test_make_demo_draft_says_yes_and_names_a_thursday_evening(home, capsys, tmp
     assert out.read_bytes().startswith(b"From:") or b"In-Reply-To" in out.read_bytes()
 
 
+@pytest.mark.scenario
 def test_fidelity_on_the_intent_fixture_with_retrieval(persona_app):
     report = run_fidelity(persona_app, "priya", ("rag",))
     s = report["conditions"]["rag"]

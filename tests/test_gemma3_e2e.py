@@ -11,7 +11,7 @@ import pytest
 from ownvoice.assistant.cli import main
 from tests.conftest import SAMPLES
 
-pytestmark = pytest.mark.slow  # a 270M model trained and drafted with for real
+pytestmark = [pytest.mark.slow, pytest.mark.scenario]  # a 270M model trained and drafted with for real
 
 REQUEST = "ask Ana whether the workshop room has a projector"
 

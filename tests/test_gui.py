@@ -120,6 +120,7 @@ def test_tray_menu_and_training_page(gui):
     assert page.table.rowCount() == 0 and page.start_btn.isEnabled()
 
 
+@pytest.mark.scenario
 def test_training_page_estimates_before_training(gui, qtbot, shared_cache):
     page = gui.window.show_training()
     page.steps.setValue(4)

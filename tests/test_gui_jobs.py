@@ -48,6 +48,7 @@ def test_first_run_imports_thunderbird_sent_mail_from_the_gui(fresh_gui, qtbot):
     assert fresh_gui.app.profile().addresses == ["priya@example.org"]
 
 
+@pytest.mark.scenario
 def test_cli_import_while_the_app_runs_appears_in_the_library(fresh_gui, qtbot, home, persona_mbox):
     win = fresh_gui.window
     assert win.library.list.count() == 0
@@ -165,6 +166,7 @@ def test_dark_and_light_themes_and_a_usable_layout_at_1024x640(fresh_gui, qtbot)
     )
 
 
+@pytest.mark.scenario
 def test_cancel_keeps_the_steps_done_and_resume_continues_from_there(
     fresh_gui, qtbot, persona_mbox, shared_cache
 ):

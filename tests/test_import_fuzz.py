@@ -232,6 +232,7 @@ def _check_counts(h: Harness, runs_before: int) -> None:
 
 # ---- one test per importer
 # -------------------------------------------------------------------------------------
+@pytest.mark.scenario
 def test_fuzz_mbox(harness):
     start = harness.runs
 
@@ -249,6 +250,7 @@ def test_fuzz_mbox(harness):
     _check_counts(harness, start)
 
 
+@pytest.mark.scenario
 def test_fuzz_eml(harness):
     start = harness.runs
 
@@ -266,6 +268,7 @@ def test_fuzz_eml(harness):
     _check_counts(harness, start)
 
 
+@pytest.mark.scenario
 def test_fuzz_jsonl(harness):
     start = harness.runs
 
@@ -314,6 +317,7 @@ def _special(folder: Path, kind: str) -> None:
 specials = st.lists(st.sampled_from(["fifo", "link-out", "loop", "empty-dir"]), max_size=2, unique=True)
 
 
+@pytest.mark.scenario
 def test_fuzz_maildir(harness):
     start = harness.runs
 
@@ -362,6 +366,7 @@ def folder_files(draw) -> list[tuple[bytes, bytes]]:
     return draw(st.lists(st.tuples(names, content), max_size=6))
 
 
+@pytest.mark.scenario
 def test_fuzz_folder_tree(harness):
     start = harness.runs
 
@@ -388,6 +393,7 @@ def test_fuzz_folder_tree(harness):
     _check_counts(harness, start)
 
 
+@pytest.mark.scenario
 def test_fuzzing_reached_both_outcomes(harness):
     """The generated inputs were not all refused (or all accepted): both paths were exercised."""
     assert harness.runs >= 5 * EXAMPLES

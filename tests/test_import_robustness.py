@@ -184,6 +184,7 @@ def test_a_lone_surrogate_in_a_jsonl_date_is_stored_as_valid_text(app, tmp_path)
     assert doc.sent_at == "? 2024"
 
 
+@pytest.mark.scenario
 def test_kill_9_during_an_import_leaves_all_or_nothing(home, tmp_path):
     """`ownvoice import` killed at several moments (reading, storing, embedding): the store is intact and
     holds

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from ownvoice.assistant.metrics import (
     diversity,
     greets_self,
@@ -69,6 +71,7 @@ def test_style_model_separates_two_clearly_different_writers():
     assert min(masked.score(a[6:])) > 0.5 > max(masked.score(b[6:]))
 
 
+@pytest.mark.scenario
 def test_end_to_end_eval_report(persona_app, tmp_path, mixed_mbox, shared_cache):
     from ownvoice.assistant.evaluation import EvalConfig, run_eval, write_report
     from ownvoice.assistant.importers import Own, read_path

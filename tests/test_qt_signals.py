@@ -42,6 +42,7 @@ def test_twenty_thousand_emits_of_each_kind_in_one_process():
     assert int(run.stdout.strip()) == 80000
 
 
+@pytest.mark.scenario
 def test_several_long_drafts_stream_in_a_row_in_the_gui(qtbot, home, persona_mbox):
     """Streaming emits once per piece: three long drafts in a row stay alive and each ends with its result."""
     from tests.conftest import import_persona_as_default, running_gui

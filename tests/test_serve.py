@@ -191,6 +191,7 @@ def test_a_non_loopback_address_is_refused_without_an_explicit_token_and_flag(se
     assert shown.stdout.strip() == token
 
 
+@pytest.mark.scenario
 def test_mcp_server_lists_draft_email_and_drafts_over_stdio(served):
     import anyio
     from mcp import ClientSession, StdioServerParameters

@@ -11,7 +11,7 @@ import pytest
 
 from tests.training_data import MARKER, TOPICS
 
-pytestmark = pytest.mark.slow  # real training (twice), real drafting
+pytestmark = [pytest.mark.slow, pytest.mark.scenario]  # real training (twice), real drafting
 
 
 def _mbox(path):

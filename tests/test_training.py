@@ -140,6 +140,7 @@ def _small_run(tmp_path, rows: list[dict], **overrides):
     )
 
 
+@pytest.mark.scenario
 def test_qlora_nf4_step_runs_on_cpu(base_dir, tmp_path):
     from ownvoice.adapters.trainer import train
 
@@ -254,6 +255,7 @@ def test_no_adapter_in_the_gui_after_an_adapter_draft_really_drafts_without_it(t
         assert logged[0][0].endswith("adapter.gguf") and logged[1][0] == ""
 
 
+@pytest.mark.scenario
 def test_kill_9_of_ownvoice_train_takes_the_trainer_child_with_it(home, tmp_path, shared_cache):
     """No orphaned trainer after the parent dies; the next run removes the mail the dead run had copied."""
     import os
@@ -519,6 +521,7 @@ def test_strength_zero_is_the_plain_model_and_style_grows_with_strength(trained_
     assert style[0.0] < style[0.5] <= style[1.0], style
 
 
+@pytest.mark.scenario
 def test_preference_pairs_teach_the_adapter_the_users_final_text_over_the_draft(base_dir, tmp_path):
     """A real LoRA run with DPO pairs (chosen: the user's final text, rejected: the model's draft): the pair
     loss starts at log 2 and falls, and the trained adapter prefers the chosen texts more than the base."""
