@@ -583,3 +583,29 @@ def test_preference_pairs_teach_the_adapter_the_users_final_text_over_the_draft(
     margin_before = sum(c - r for c, r in before) / len(enc)
     margin_after = sum(c - r for c, r in after) / len(enc)
     assert margin_after > margin_before + 1.0
+
+
+@pytest.mark.parametrize(
+    ("quantize", "device", "skipped"),
+    [("none", "auto", True), ("auto", "cpu", True), ("nf4", "cpu", False), ("auto", "auto", None)],
+)
+def test_a_cpu_training_child_does_not_import_bitsandbytes(quantize, device, skipped, monkeypatch):
+    """Only a run that may choose 4-bit NF4 lets peft import bitsandbytes (auto chooses it on CUDA only)."""
+    import sys
+
+    import torch
+
+    from ownvoice.adapters.config import TrainConfig
+    from ownvoice.adapters.worker import _skip_bitsandbytes_unless_nf4
+
+    if skipped is None:  # auto on auto: skipped where there is no CUDA GPU
+        skipped = not torch.cuda.is_available()
+    monkeypatch.delitem(sys.modules, "bitsandbytes", raising=False)  # restored after the test
+    cfg = TrainConfig(
+        base_gguf="m.gguf", out_dir="o", cache_dir="c", train_file="t", quantize=quantize, device=device
+    )
+    _skip_bitsandbytes_unless_nf4(cfg)
+    assert ("bitsandbytes" in sys.modules and sys.modules["bitsandbytes"] is None) is skipped
+    if skipped:
+        with pytest.raises(ImportError):
+            import bitsandbytes  # noqa: F401
