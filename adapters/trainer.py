@@ -63,12 +63,17 @@ def choose_device(pref: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def may_choose_nf4(quantize: str, device: str) -> bool:
+    """Whether a run may train in 4-bit NF4: when asked for, or by ``auto`` on a CUDA GPU."""
+    return quantize == "nf4" or (quantize == "auto" and device != "cpu")
+
+
 def choose_nf4(quantize: str, device: str, model_bytes: int) -> bool:
     """QLoRA (4-bit NF4) or not: on CUDA when the bf16 model would not fit comfortably."""
+    if not may_choose_nf4(quantize, device):
+        return False
     if quantize == "nf4":
         return True
-    if quantize == "none" or device == "cpu":
-        return False
     import torch
 
     free, _total = torch.cuda.mem_get_info()

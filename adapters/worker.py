@@ -12,6 +12,10 @@ import sys
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import TrainConfig
 
 
 def _emit(obj: dict) -> None:
@@ -19,15 +23,15 @@ def _emit(obj: dict) -> None:
     sys.stdout.flush()
 
 
-def _skip_bitsandbytes_unless_nf4(cfg) -> None:
+def _skip_bitsandbytes_unless_nf4(cfg: TrainConfig) -> None:
     """Keep peft from importing bitsandbytes (~2 s of this child's start) in a run that cannot use 4-bit NF4.
 
-    peft imports bitsandbytes whenever it is installed; NF4 is only chosen when asked for, or by ``auto`` on
-    a CUDA GPU (``trainer.choose_nf4``), so a CPU run marks the module absent before peft is imported.
+    peft imports bitsandbytes whenever it is installed, so a run ``trainer.may_choose_nf4`` rules out marks
+    the module absent before peft is imported.
     """
-    from .trainer import choose_device
+    from .trainer import choose_device, may_choose_nf4
 
-    if cfg.quantize == "none" or (cfg.quantize == "auto" and choose_device(cfg.device) == "cpu"):
+    if not may_choose_nf4(cfg.quantize, choose_device(cfg.device)):
         sys.modules.setdefault("bitsandbytes", None)  # type: ignore[arg-type]
 
 

@@ -24,7 +24,7 @@ from .facts import (
     draft_body,
     unsupported_specifics,
 )
-from .mailtext import called_name, greeted_name, is_greeting, name_alone, without_closing
+from .mailtext import called_name, first_name, greeted_name, is_greeting, name_alone, without_closing
 
 STRENGTHS = (1.5, 4.0, 7.0, 10.0)  # logit push on a missing fact, per attempt
 NAME_PENALTIES = (3.0, 4.0, 6.0, 8.0)  # logit penalty on a name nobody mentioned, per attempt
@@ -121,7 +121,7 @@ def draft_defects(text: str, own_name: str = "", recipient: Optional[str] = None
         out.append("commentary")
     lines = [ln.strip() for ln in text.strip().split("\n") if ln.strip()]
     called = called_name(recipient or "")
-    own_first = own_name.split()[0].lower() if own_name.strip() else ""  # the user's own name has no title
+    own_first = first_name(own_name)  # the user's own name has no title
     names = {n for n in (called, own_first) if n}
     greeted = [m.group(2).lower() for ln in lines[2:] if (m := greeted_name(ln))]
     signed = [(i, name_alone(ln).lower()) for i, ln in enumerate(lines) if i >= 2 and name_alone(ln)]

@@ -117,6 +117,12 @@ def without_title(name: str) -> str:
     return _TITLED.sub("", (name or "").strip(), count=1)
 
 
+def first_name(name: str) -> str:
+    """The lower-case first word of a name as written, no title taken off (the user's own); '' for none."""
+    words = (name or "").split()
+    return words[0].lower() if words else ""
+
+
 def called_name(name: str) -> str:
     """The lower-case first name a person is called by, title left out ('Prof. Ito' -> 'ito'); '' for none."""
     words = without_title(name or "").split()

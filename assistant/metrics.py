@@ -11,7 +11,7 @@ import random
 import re
 from collections.abc import Sequence
 
-from .mailtext import greeted_name
+from .mailtext import first_name, greeted_name
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -73,10 +73,9 @@ def diversity(drafts: Sequence[str]) -> float:
 
 def greets_self(draft: str, own_name: str) -> bool:
     """True when the draft's greeting addresses the user by their own name."""
-    if not own_name:
-        return False
-    m = greeted_name(draft.strip().split("\n", 1)[0])
-    return m is not None and m.group(2).lower() == own_name.split()[0].lower()
+    own_first = first_name(own_name)
+    m = greeted_name(draft.strip().split("\n", 1)[0]) if own_first else None
+    return m is not None and m.group(2).lower() == own_first
 
 
 def paired_bootstrap(

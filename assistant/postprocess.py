@@ -16,6 +16,7 @@ from .mailtext import (
     TITLE,
     called_name,
     closing_then_name,
+    first_name,
     greeted_name,
     is_greeting,
     is_named_greeting,
@@ -70,7 +71,7 @@ def clean_lines(text: str, own_name: str = "", recipient: Optional[str] = None) 
     out: list[str] = []
     finished = False
     lines = text.split("\n")
-    own_first = own_name.split()[0].lower() if own_name.strip() else ""
+    own_first = first_name(own_name)
     people = {n for n in (own_first, called_name(recipient or "")) if n}  # the user and the recipient
     for raw in lines:
         line = raw.rstrip()
