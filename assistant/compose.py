@@ -14,6 +14,7 @@ candidate that passes is kept; otherwise the best by fidelity, then style, then 
 from __future__ import annotations
 
 import sqlite3
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -45,6 +46,8 @@ STOP_STRINGS = ["<|im_start|>", "<|im_end|>", "\nSubject:", "\nSUBJECT:", "\n---
 TOKENS_PER_WORD = 1.4
 LENGTH_CAP = 1.0  # generation stops at the first sentence end past this multiple of the user's typical length
 LENGTH_TRIM = 1.25  # the finished draft is trimmed to a sentence end within this multiple
+WORDS_FIRST = 0  # tokens after the greeting that may not be blank (a line break, spaces)
+MIN_BODY_WORDS = 4  # a shorter body ("Wonderful, Croatian teacher!") is drafted again
 
 
 @dataclass
@@ -286,8 +289,7 @@ class Composer:
         docs = [e.doc for e in exemplars]
         target = style.target_words(request.kind)
         if docs:  # the length of the closest examples says most about this kind of mail
-            ex_words = sorted(len(d.body.split()) for d in docs)
-            target = int(round(0.5 * target + 0.5 * ex_words[len(ex_words) // 2]))
+            target = int(round(0.5 * target + 0.5 * statistics.median(len(d.body.split()) for d in docs)))
         max_tokens = request.max_tokens or max_tokens_for(target)
         playback = self._playback(docs + anchors)
         budget = self.generator.context_length - max_tokens - 16
@@ -320,7 +322,7 @@ class Composer:
         prompt = self.generator.format_chat(messages) + prefill
         head = static_head(
             self.generator.format_chat,
-            head_messages(name, request.kind, anchors, playback, style_lines),
+            head_messages(name, request.kind, anchors, playback, style_lines, request.exemplar_words),
             prompt,
         )
         own_name = style.name or (profile.display_name.split()[0] if profile.display_name else "")
@@ -343,6 +345,8 @@ class Composer:
             params = GenParams(
                 max_tokens=max_tokens,
                 min_tokens=int(target * 0.6 * TOKENS_PER_WORD),
+                # after the greeting, words: a tiny model otherwise often signs off at once
+                words_first=WORDS_FIRST if prefill and not opening else 0,
                 seed=request.seed + attempt,
                 stop=list(STOP_STRINGS),
                 guide=guide,
@@ -367,7 +371,9 @@ class Composer:
                 max_words=int(target * LENGTH_TRIM) + 6,
                 known_signoff=style.knows_closing_for(recipient or "") or "closing" in card.edited,
             )
-            check = last_check = check_draft(text, facts, support, own_name, recipient)
+            check = last_check = check_draft(
+                text, facts, support, own_name, recipient, min(MIN_BODY_WORDS, target // 4)
+            )
             last_text = text
             score = candidate_score(
                 check,

@@ -30,6 +30,7 @@ from ownvoice.store import documents as docs_table
 from ownvoice.store.documents import Document
 
 from .conditions import CONDITION_SETTINGS, condition_settings
+from .facts import coverage, extract_facts
 from .intents import addressee, subject_instruction
 from .jobs import ProgressFn, report
 from .metrics import (
@@ -50,6 +51,7 @@ from .training import TrainingOptions, split_documents
 
 ALL_CONDITIONS = list(CONDITION_SETTINGS)
 PROTOCOLS = ("subject", "playback")
+CI_METRICS = ("rougeL", "style", "style_masked", "facts", "prompt_tokens")
 REFERENCE_ROWS = ["instruction-echo", "nearest-past-mail", "reference", "other-writers"]
 
 
@@ -121,7 +123,7 @@ def _draft(
 
 
 def _aggregate(rows: list[dict]) -> dict:
-    keys = ["rouge1", "rougeL", "bleu", "chrf", "style", "style_masked", "length_ratio", "novelty"]
+    keys = ["rouge1", "rougeL", "bleu", "chrf", "style", "style_masked", "length_ratio", "novelty", "facts"]
     out = {k: statistics.fmean(r[k] for r in rows) for k in keys}
     out["diversity"] = diversity([r["draft"] for r in rows])
     out["greets_self"] = sum(r["greets_self"] for r in rows) / len(rows)
@@ -143,6 +145,8 @@ def _row(task: Task, draft: str, grams: set, own_name: str) -> dict:
         "length_ratio": length_ratio(draft, ref),
         "novelty": novelty(draft, grams),
         "greets_self": greets_self(draft, own_name),
+        # fidelity: the share of the instruction's facts (names, times, yes/no, asks) the draft states
+        "facts": coverage(extract_facts(task.instruction, task.recipient), draft).ratio,
     }
 
 
@@ -235,14 +239,16 @@ def run_eval(app, profile_name: str, cfg: EvalConfig, progress: Optional[Progres
             r["style"], r["style_masked"] = s, m
     summary = {c: _aggregate(rows) for c, rows in results.items()}
     base_rows = results.get("base")
-    ci = {}
-    if base_rows:
-        for c in cfg.conditions:
-            if c != "base":
-                ci[c] = {
-                    m: paired_bootstrap([r[m] for r in results[c]], [r[m] for r in base_rows], seed=cfg.seed)
-                    for m in ("rougeL", "style", "style_masked")
-                }
+    # each condition against base, or against the first condition when base is not run
+    against = "base" if base_rows else cfg.conditions[0]
+    ci = {
+        c: {
+            m: paired_bootstrap([r[m] for r in results[c]], [r[m] for r in results[against]], seed=cfg.seed)
+            for m in CI_METRICS
+        }
+        for c in cfg.conditions
+        if c != against
+    }
     ref_style = summary["reference"]["style"]
     trusted = (base_rows is None or ref_style > summary["base"]["style"]) and (
         "other-writers" not in summary or ref_style > summary["other-writers"]["style"]
@@ -266,7 +272,8 @@ def run_eval(app, profile_name: str, cfg: EvalConfig, progress: Optional[Progres
         "summary": summary,
         "reference_heldout": {"style": ref_style, "style_masked": summary["reference"]["style_masked"]},
         "style_trusted": trusted,
-        "ci_vs_base": ci,
+        "ci_against": against,
+        "ci": ci,
         "seconds": round(time.perf_counter() - start, 1),
         "rows": results,
     }
@@ -288,15 +295,15 @@ def markdown(r: dict) -> str:
         f"{r['train']} for retrieval/training",
         "",
         "| condition | ROUGE-1 | ROUGE-L | BLEU | chrF | style | style (masked) | length ratio | novelty | "
-        "copied 8-gram | diversity | greets self | prompt tokens |",
-        "|---" * 13 + "|",
+        "copied 8-gram | diversity | greets self | facts stated | prompt tokens |",
+        "|---" * 14 + "|",
     ]
     for cond, s in r["summary"].items():
         name = f"*{cond}*" if cond in REFERENCE_ROWS else cond
         lines.append(
             f"| {name} | {s['rouge1']:.3f} | {s['rougeL']:.3f} | {s['bleu']:.1f} | {s['chrf']:.1f} | "
             f"{s['style']:.3f} | {s['style_masked']:.3f} | {s['length_ratio']:.2f} | {s['novelty']:.3f} | "
-            f"{s['copied_8gram']:.0%} | {s['diversity']:.2f} | {s['greets_self']:.0%} | "
+            f"{s['copied_8gram']:.0%} | {s['diversity']:.2f} | {s['greets_self']:.0%} | {s['facts']:.0%} | "
             + (f"{s['prompt_tokens']:.0f} |" if "prompt_tokens" in s else "- |")
         )
     n = r["negatives"]
@@ -310,21 +317,23 @@ def markdown(r: dict) -> str:
         f"base-model drafts; {n['human_texts_floor']} further texts by other people form the floor row.",
         "",
     ]
-    if r["ci_vs_base"]:
+    if r["ci"]:
         lines += [
-            "Paired bootstrap 95% intervals of the difference to base:",
+            f"Paired bootstrap 95% intervals of the difference to {r['ci_against']}:",
             "",
-            "| condition | ΔROUGE-L | Δstyle | Δstyle (masked) |",
-            "|---|---|---|---|",
+            "| condition | ΔROUGE-L | Δstyle | Δstyle (masked) | Δfacts stated | Δprompt tokens |",
+            "|---|---|---|---|---|---|",
         ]
-        for cond, m in r["ci_vs_base"].items():
+        for cond, m in r["ci"].items():
             lines.append(
                 "| "
                 + cond
                 + " | "
                 + " | ".join(
                     f"{m[k]['mean']:+.3f} [{m[k]['lo']:+.3f}, {m[k]['hi']:+.3f}]"
-                    for k in ("rougeL", "style", "style_masked")
+                    if k != "prompt_tokens"
+                    else f"{m[k]['mean']:+.0f} [{m[k]['lo']:+.0f}, {m[k]['hi']:+.0f}]"
+                    for k in CI_METRICS
                 )
                 + " |"
             )

@@ -24,7 +24,15 @@ from .facts import (
     draft_body,
     unsupported_specifics,
 )
-from .mailtext import called_name, first_name, greeted_name, is_greeting, name_alone, without_closing
+from .mailtext import (
+    called_name,
+    first_name,
+    greeted_name,
+    is_greeting,
+    mask_frame,
+    name_alone,
+    without_closing,
+)
 
 STRENGTHS = (1.5, 4.0, 7.0, 10.0)  # logit push on a missing fact, per attempt
 NAME_PENALTIES = (3.0, 4.0, 6.0, 8.0)  # logit penalty on a name nobody mentioned, per attempt
@@ -139,9 +147,16 @@ def draft_defects(text: str, own_name: str = "", recipient: Optional[str] = None
 
 
 def check_draft(
-    text: str, facts: list[Fact], support: Support, own_name: str = "", recipient: Optional[str] = None
+    text: str,
+    facts: list[Fact],
+    support: Support,
+    own_name: str = "",
+    recipient: Optional[str] = None,
+    min_body_words: int = 0,
 ) -> DraftCheck:
-    """Judge one draft against its request."""
-    return DraftCheck(
-        coverage(facts, text), unsupported_specifics(text, support), draft_defects(text, own_name, recipient)
-    )
+    """Judge one draft against its request; a body (the text between greeting and sign-off) shorter than
+    ``min_body_words`` is a defect ('Hi Luke, / Thanks, / Isabel' says nothing)."""
+    defects = draft_defects(text, own_name, recipient)
+    if min_body_words and len(mask_frame(text).split()) < min_body_words:
+        defects.append("too short")
+    return DraftCheck(coverage(facts, text), unsupported_specifics(text, support), defects)

@@ -150,6 +150,12 @@ def without_closing(line: str) -> str:
     return _LEADING_CLOSING.sub("", line, count=1)
 
 
+def signoff_block(text: str) -> str:
+    """The sign-off lines that end ``text`` ('Best,\\nDavid'); '' when it ends with none."""
+    m = _FRAME_TAIL.search(text.rstrip())
+    return m.group(0).strip() if m else ""
+
+
 def mask_frame(text: str) -> str:
     """The text without its greeting line and its sign-off block."""
     return _FRAME_TAIL.sub("\n", _FRAME_HEAD.sub("", text.strip())).strip()

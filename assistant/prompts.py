@@ -18,6 +18,8 @@ from typing import Optional
 
 from ownvoice.store.documents import Document
 
+from .mailtext import signoff_block
+
 MAX_EXEMPLAR_WORDS = 250
 MAX_INCOMING_WORDS = 300
 
@@ -28,6 +30,9 @@ MAX_EXEMPLARS = 20
 # quick compose (the tray popup): two retrieved mails after the two style anchors, so most of the prompt is
 # the profile's kept head and the first token comes soon after Enter
 QUICK_K = 2
+# the lean prompt the style card makes possible: the card and the one closest past mail, clipped; about a
+# third of the default prompt's tokens at the same ROUGE-L, style and facts stated (docs/evaluation.md)
+LEAN = {"k": 1, "anchors": 0, "exemplar_words": 40}
 
 
 @dataclass
@@ -51,6 +56,7 @@ class DraftRequest:
     anchors: int = 2  # the profile's most typical mails at the head of the prompt (with RAG on)
     strength: float = 1.0  # how strongly your style applies: scales the adapter and the past mails shown
     use_card: bool = True  # the style card's lines in the system text (with RAG on)
+    exemplar_words: int = MAX_EXEMPLAR_WORDS  # each past mail shown is clipped to this many words
 
     def at_strength(self) -> DraftRequest:
         """The request with its strength applied: the adapter's scale is ``strength``, the past mails and
@@ -85,6 +91,10 @@ class DraftRequest:
             )
         if not 0.0 <= self.strength <= 1.0:
             out.append(f"strength must be between 0 and 1 (got {self.strength})")
+        if not 10 <= self.exemplar_words <= MAX_EXEMPLAR_WORDS:
+            out.append(
+                f"past mails must be shown with 10 to {MAX_EXEMPLAR_WORDS} words (got {self.exemplar_words})"
+            )
         if not 0 <= self.anchors <= MAX_EXEMPLARS:
             out.append(
                 f"the number of style anchors must be between 0 and {MAX_EXEMPLARS} (got {self.anchors})"
@@ -121,6 +131,16 @@ def _clip(text: str, words: int) -> str:
     return "\n".join(out)
 
 
+def clip_mail(body: str, words: int) -> str:
+    """A past mail cut to about ``words`` words, its sign-off kept: the model still sees how it ends."""
+    if len(body.split()) <= words:
+        return body.strip()
+    tail = signoff_block(body)
+    head = body.rstrip()[: len(body.rstrip()) - len(tail)] if tail else body
+    kept = _clip(head, max(1, words - len(tail.split())))
+    return f"{kept}\n\n{tail}" if tail else kept
+
+
 def instruction_text(instruction: str, kind: str = "email", incoming: str = "") -> str:
     """The user-turn text for one request (shared by exemplars, drafting and training).
 
@@ -152,8 +172,10 @@ def build_messages(
     style_lines: Sequence[str] = (),
 ) -> list[dict]:
     """Chat messages: system, style anchors, exemplar turns (most relevant last), then the request."""
-    messages = head_messages(name, request.kind, anchors, playback, style_lines)
-    messages += exemplar_turns(list(reversed(list(exemplars))), playback)  # exemplars arrive best first
+    words = request.exemplar_words
+    messages = head_messages(name, request.kind, anchors, playback, style_lines, words)
+    # exemplars arrive best first
+    messages += exemplar_turns(list(reversed(list(exemplars))), playback, words)
     messages.append(
         {"role": "user", "content": instruction_text(request.instruction, request.kind, request.incoming)}
     )
@@ -166,12 +188,13 @@ def head_messages(
     anchors: Sequence[Document],
     playback: Optional[dict[int, str]] = None,
     style_lines: Sequence[str] = (),
+    words: int = MAX_EXEMPLAR_WORDS,
 ) -> list[dict]:
     """The part of every prompt of a profile that does not depend on the request: system text (with the style
     card) and anchors."""
     return [
         {"role": "system", "content": system_text(name, kind, style_lines)},
-        *exemplar_turns(anchors, playback),
+        *exemplar_turns(anchors, playback, words),
     ]
 
 
@@ -181,8 +204,12 @@ def static_head(format_chat: Callable[[list[dict]], str], head: list[dict], prom
     return len(os.path.commonprefix([probe, prompt]))
 
 
-def exemplar_turns(exemplars: Sequence[Document], playback: Optional[dict[int, str]] = None) -> list[dict]:
-    """(instruction, the user's text) turn pairs, in the order given."""
+def exemplar_turns(
+    exemplars: Sequence[Document],
+    playback: Optional[dict[int, str]] = None,
+    words: int = MAX_EXEMPLAR_WORDS,
+) -> list[dict]:
+    """(instruction, the user's text) turn pairs, in the order given; each text at most ``words`` words."""
     playback = playback or {}
     messages: list[dict] = []
     for doc in exemplars:
@@ -196,7 +223,7 @@ def exemplar_turns(exemplars: Sequence[Document], playback: Optional[dict[int, s
                 ),
             }
         )
-        messages.append({"role": "assistant", "content": _clip(doc.body, MAX_EXEMPLAR_WORDS)})
+        messages.append({"role": "assistant", "content": clip_mail(doc.body, words)})
     return messages
 
 

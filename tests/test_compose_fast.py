@@ -121,6 +121,37 @@ def test_cli_import_search_draft_and_stats_with_the_fakes(fake_home, script, cap
     assert stats["documents"] == 22 and stats["generations"] == 1 and stats["embedded"] == 22
 
 
+def test_a_draft_that_says_nothing_between_greeting_and_sign_off_is_drafted_again(persona, script):
+    from ownvoice.assistant.compose import WORDS_FIRST
+
+    script.replies = ["Cheers,\nPriya", "I referred you, you should have gotten an email by now." + SIGNED]
+    result = persona.draft(DraftRequest("write to Luke about the referral", recipient="Luke", k=2), "priya")
+    assert [a["defects"] for a in result.attempts] == [["too short"], []]
+    assert result.text.endswith("I referred you, you should have gotten an email by now." + SIGNED)
+    # after the greeting the model must begin with words, not a blank line (where the sign-off came from)
+    assert script.prompts[0].endswith("Hey Luke —\n\n") and script.params[0].words_first == WORDS_FIRST
+
+
+def test_the_lean_prompt_shows_the_card_and_one_clipped_past_mail(persona, script, capsys):
+    from ownvoice.assistant.prompts import LEAN, clip_mail
+
+    script.replies = ["Thank you for the photos, Jonas, they are lovely." + SIGNED]
+    assert main(["draft", "thank Jonas for the photos", "--profile", "priya", "--lean", "--json"]) == 0
+    lean = json.loads(capsys.readouterr().out)
+    assert main(["draft", "thank Jonas for the photos", "--profile", "priya", "--json"]) == 0
+    full = json.loads(capsys.readouterr().out)
+    assert len(lean["exemplars"]) == LEAN["k"] == 1 and lean["anchors"] == [] and len(full["exemplars"]) == 4
+    lean_prompt, full_prompt = script.prompts[0], script.prompts[-1]
+    assert "Tone:" in lean_prompt and lean_prompt.count("Write an email:") == 2  # one past mail, the request
+    assert len(lean_prompt) < 0.5 * len(full_prompt)
+    # a long mail is cut to about LEAN's words and keeps its sign-off
+    long = "Hi Ana,\n\n" + " ".join(["word"] * 120) + ".\n\nSee you soon.\n\nCheers,\nPriya"
+    cut = clip_mail(long, LEAN["exemplar_words"])
+    assert cut.startswith("Hi Ana,") and cut.endswith("...\n\nCheers,\nPriya")
+    assert LEAN["exemplar_words"] - 5 <= len(cut.split()) <= LEAN["exemplar_words"] + 1
+    assert clip_mail("Hi,\n\nShort.\n\nBest,\nP", 40) == "Hi,\n\nShort.\n\nBest,\nP"
+
+
 def test_every_draft_opens_with_the_same_style_anchors_none_repeated_none_edited(persona, script):
     a = persona.draft(DraftRequest("ask Marco about the Tuesday site visit", k=3), "priya")
     first_prompt, first_head = script.prompts[0], script.params[0].static_prefix_chars

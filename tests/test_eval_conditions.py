@@ -8,6 +8,7 @@ import pytest
 from ownvoice.assistant.conditions import CONDITION_SETTINGS, condition_settings
 from ownvoice.assistant.evaluation import EvalConfig, markdown, run_eval
 from ownvoice.assistant.fidelity import run_fidelity
+from ownvoice.assistant.prompts import LEAN
 from tests.conftest import SAMPLES
 
 
@@ -16,7 +17,8 @@ def test_every_condition_names_valid_request_settings():
 
     for name in CONDITION_SETTINGS:
         DraftRequest("x", **condition_settings(name))  # every key is a request field
-    assert condition_settings("card")["k"] == 2 and condition_settings("rag-no-card")["use_card"] is False
+    assert condition_settings("card") | {} == {"use_rag": True, "use_adapter": False, **LEAN}
+    assert condition_settings("rag-no-card")["use_card"] is False
     with pytest.raises(ValueError, match="unknown condition"):
         condition_settings("magic")
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from ownvoice.assistant.compose import MIN_BODY_WORDS
 from ownvoice.assistant.facts import Support, coverage, extract_facts, unsupported_specifics
 from ownvoice.assistant.fidelity import fact_from_spec, load_intents, score_draft
-from ownvoice.assistant.guidance import build_guide, draft_defects
+from ownvoice.assistant.guidance import build_guide, check_draft, draft_defects
 
 
 def _texts(facts):
@@ -133,6 +134,18 @@ def test_defects_prompt_text_placeholder_second_mail_and_recipient_signature():
     sophie = "Hey Sophie —\n\nCould you send a recording?\n\nSophie\n\nI'd love to talk.\n\nCheers,\nPriya"
     assert draft_defects(sophie, "Priya", "Sophie") == ["second mail", "signed with the recipient's name"]
     assert draft_defects("Hey Ana —\n\nSophie is coming too.\nYes.\n\nCheers,\nPriya", "Priya", "Ana") == []
+
+
+def test_a_draft_with_no_body_between_greeting_and_sign_off_is_too_short():
+    support = Support.from_texts(["write to Luke about: Patisserie"])
+    facts = extract_facts("write to Luke about: Patisserie")
+    # the embedded model's drafts (card evaluation on isabel, 2026-12-04): greeting, sign-off, nothing said
+    for empty in ("Hi Luke,\n\nThanks,\n\nIsabel", "Hi,\n\nThanks for asking.\nIsabel"):
+        check = check_draft(empty, facts, support, "Isabel", "Luke", min_body_words=MIN_BODY_WORDS)
+        assert check.defects == ["too short"] and not check.passes
+    said = "Hi Luke,\n\nI referred you, you should have gotten an email by now.\n\nCheers,\nIsabel"
+    assert check_draft(said, facts, support, "Isabel", "Luke", min_body_words=MIN_BODY_WORDS).passes
+    assert check_draft("Hi Luke,\n\nThanks,\nIsabel", facts, support, "Isabel", "Luke").passes  # no minimum
 
 
 def test_guide_pushes_missing_facts_and_forbids_invented_days_and_numbers():

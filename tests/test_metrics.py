@@ -121,7 +121,9 @@ def test_end_to_end_eval_report(persona_app, tmp_path, mixed_mbox, shared_cache)
     }
     assert all(r["draft"] in train_bodies for r in report["rows"]["nearest-past-mail"])
     assert all(r["draft"] in negatives[1::2] for r in report["rows"]["other-writers"])  # never fit on
-    assert set(report["ci_vs_base"]) == {"rag", "best-of-n"}
+    assert report["ci_against"] == "base"
+    assert set(report["ci"]) == {"rag", "best-of-n"}
+    assert set(report["ci"]["rag"]) == {"rougeL", "style", "style_masked", "facts", "prompt_tokens"}
     md = write_report(report, tmp_path / "out")
     text = md.read_text()
     assert "| base |" in text and "| *reference* |" in text and "protocol: subject" in text

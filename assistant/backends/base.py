@@ -66,6 +66,7 @@ class GenParams:
 
     max_tokens: int = 256
     min_tokens: int = 0  # end-of-text is suppressed before this many tokens (length control)
+    words_first: int = 0  # no blank token among the first this many: the body begins with words
     temperature: float = 0.7
     top_p: float = 0.9
     top_k: int = 40

@@ -154,7 +154,14 @@ class LlamaCppGenerator(Generator):
             recorder = _LogprobRecorder(stats.prompt_tokens)
             guards: list = [
                 recorder,
-                _TurnGuard(stats.prompt_tokens, params.min_tokens, self._end_ids(), self._start_ids()),
+                _TurnGuard(
+                    stats.prompt_tokens,
+                    params.min_tokens,
+                    self._end_ids(),
+                    self._start_ids(),
+                    self.blank_token_ids if params.words_first else [],
+                    params.words_first,
+                ),
             ]
             if params.guide is not None:
                 guards.append(_FactGuide(self, params.guide, stats.prompt_tokens))
@@ -256,6 +263,20 @@ class LlamaCppGenerator(Generator):
         )
 
     @property
+    def blank_token_ids(self) -> list[int]:
+        """Tokens that are only white space ('\\n', '\\n\\n', '   '), computed once per model."""
+
+        def build() -> list[int]:
+            out = []
+            for i, t in enumerate(self._vocab_texts()):
+                plain = t.replace("\u010a", "\n").replace("\u0109", "\t").replace("<0x0A>", "\n")
+                if plain and not plain.strip():
+                    out.append(i)
+            return out
+
+        return self._per_model("blank_tokens", build)
+
+    @property
     def capitalised_tokens(self) -> dict[int, str]:
         """Tokens that begin a capitalised word after a space (' Paris', ' Bar'), lower-cased."""
         return self._per_model(
@@ -309,21 +330,34 @@ class _LogprobRecorder:
 
 
 class _TurnGuard:
-    """Logits processor: never open a new chat turn; no end-of-text before ``min_tokens`` tokens."""
+    """Logits processor: never open a new chat turn; no end-of-text before ``min_tokens`` tokens; no blank
+    token among the first ``words_first`` tokens (a body that starts with words, not with a sign-off)."""
 
-    def __init__(self, n_prompt: int, min_tokens: int, end_ids: list[int], start_ids: list[int]) -> None:
+    def __init__(
+        self,
+        n_prompt: int,
+        min_tokens: int,
+        end_ids: list[int],
+        start_ids: list[int],
+        blank_ids: Sequence[int] = (),
+        words_first: int = 0,
+    ) -> None:
         self.n_prompt, self.min_tokens, self.end_ids, self.start_ids = (
             n_prompt,
             min_tokens,
             end_ids,
             start_ids,
         )
+        self.blank_ids, self.words_first = list(blank_ids), words_first
 
     def __call__(self, input_ids, scores):
         if self.start_ids:
             scores[self.start_ids] = -float("inf")
-        if len(input_ids) - self.n_prompt < self.min_tokens:
+        made = len(input_ids) - self.n_prompt
+        if made < self.min_tokens:
             scores[self.end_ids] = -float("inf")
+        if made < self.words_first and self.blank_ids:
+            scores[self.blank_ids] = -float("inf")
         return scores
 
 

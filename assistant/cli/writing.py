@@ -68,7 +68,7 @@ def cmd_search(args) -> int:
 
 def cmd_draft(args) -> int:
     """ownvoice draft INSTRUCTION [--reply-to FILE.eml] ..."""
-    from ..prompts import DraftRequest
+    from ..prompts import LEAN, DraftRequest
 
     app = open_core(args)
     incoming = None
@@ -79,8 +79,6 @@ def cmd_draft(args) -> int:
     request = DraftRequest(
         instruction=args.instruction,
         incoming=incoming.prompt_text() if incoming else "",
-        k=args.k,
-        anchors=args.anchors,
         strength=args.strength,
         use_rag=not args.no_rag,
         max_tokens=args.max_tokens,
@@ -88,6 +86,7 @@ def cmd_draft(args) -> int:
         recipient=incoming.first_name if incoming else "",
         use_adapter=not args.no_adapter,
         kind=args.kind,
+        **({"k": args.k, "anchors": args.anchors} | (LEAN if args.lean else {})),
     )
     printed = ""
 
@@ -245,6 +244,12 @@ def register(sub, common) -> None:
         default=1.0,
         help="how strongly your style applies, 0..1: scales your adapter and the past mails shown "
         "(0: the plain model)",
+    )
+    p.add_argument(
+        "--lean",
+        action="store_true",
+        help="the lean prompt: your style card and the one closest past mail, clipped (a third of the "
+        "prompt; replaces --k and --anchors)",
     )
     p.add_argument("--no-rag", action="store_true", help="do not use your past writing as examples")
     p.add_argument("--no-adapter", action="store_true", help="do not apply your trained style adapter")
