@@ -59,6 +59,21 @@ def test_same_seed_same_draft(persona_app):
     assert a == b
 
 
+def test_the_body_begins_with_words_when_the_model_would_break_the_line(app):
+    from ownvoice.assistant.backends.base import GenParams
+
+    gen = app.generator()
+    blank = set(gen.blank_token_ids)
+    assert {gen.token_ids("\n")[0], gen.token_ids("\n\n")[0]} <= blank
+    assert not blank & set(gen.token_ids("Hi Luke, thanks"))
+    # after a greeting greedy decoding breaks the line (where the signing-off-at-once drafts began)
+    ask = [{"role": "user", "content": "Write a short email to Luke saying thanks."}]
+    prompt = gen.format_chat(ask) + "Hi Luke,\n"
+    free = "".join(gen.stream(prompt, GenParams(max_tokens=6, temperature=0.0)))
+    guarded = "".join(gen.stream(prompt, GenParams(max_tokens=6, temperature=0.0, words_first=4)))
+    assert free.startswith("\n") and guarded[:1].isalpha() and "\n" not in guarded
+
+
 def test_no_rag_has_no_exemplars(persona_app):
     result = persona_app.draft(DraftRequest("a note about trees", use_rag=False, max_tokens=40), "priya")
     assert result.exemplars == [] and "Cheers" not in result.prompt.split("<|im_start|>user")[0]
