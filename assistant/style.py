@@ -22,6 +22,7 @@ from .mailtext import (
 )
 
 FORMAL_CLOSING = "Best regards,"
+_PRONOUNS = {"i'm", "i'll", "i've", "i'd"}
 _TITLES = {t.lower() for t in TITLES} | {t.lower() + "." for t in TITLES} | {"madam", "and", "all"}
 
 
@@ -149,8 +150,24 @@ def greeting_names(line: str) -> list[str]:
     word = greeting_word(line)
     if not word:
         return []
-    rest = line.strip()[len(word) :]
-    return [w.lower() for w in re.findall(r"[A-Z][\w'\-]+\.?", rest) if w.lower() not in _TITLES][:3]
+    # the salutation ends at '!', '?', ':' or a dash ('Hey! Sorry I missed ...' names nobody); after its
+    # first part, a comma-separated part counts only if it is all names ('Dear Rachel, Maria, and Anna,'
+    # but not 'Hey Luke, I referred you')
+    rest = re.split(r"[!?:;—–]| - ", line.strip()[len(word) :])[0]
+    names: list[str] = []
+    for i, part in enumerate(rest.split(",")):
+        words = [w for w in part.split() if re.search(r"\w", w) and w.lower() not in ("and", "&")]
+        taken = []
+        for w in words:
+            if not re.fullmatch(r"[A-Z][\w'\-]+\.?", w) or w.lower() in _PRONOUNS:
+                break
+            taken.append(w)
+        if i > 0 and len(taken) < len([w for w in words if w.lower() not in _TITLES]):
+            break
+        names += [w.lower() for w in taken if w.lower() not in _TITLES]
+        if len(taken) < len(words):  # the salutation ran into a sentence
+            break
+    return names[:3]
 
 
 def _by_name(table: dict[str, str], recipient: str) -> str:

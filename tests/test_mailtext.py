@@ -32,6 +32,17 @@ def test_sign_offs_share_one_list():
     assert mailtext.without_closing("Best regards, Tom") == "Tom"
 
 
+def test_a_greeting_that_runs_into_a_sentence_names_only_who_it_greets():
+    # the evaluation once asked for mail "to Sorry" and "to I'm" from first lines like these
+    assert greeting_names("Hey! Sorry I lost track of your mail") == []
+    assert greeting_names("Hi everyone, I'm afraid I have to cancel") == []
+    assert greeting_names("Hey Luke, I passed your name on, Maria will write") == ["luke"]
+    assert greeting_names("Hi Mira,I also learnt Latin there") == ["mira"]
+    assert greeting_names("Dear Rachel, Maria, and Anna,") == ["rachel", "maria", "anna"]
+    assert greeting_names("Hello Dr. Weber and team,") == ["weber"]
+    assert greeting_names("Hi Tom —") == ["tom"] and greeting_names("Dear all,") == []
+
+
 def test_callers_agree_on_the_same_mail():
     mail = "Hi Tom,\n\nThursday works for me.\n\nTalk soon,\nPriya"
     assert greeting_names(mail.split("\n")[0]) == ["tom"]
