@@ -46,7 +46,10 @@ STOP_STRINGS = ["<|im_start|>", "<|im_end|>", "\nSubject:", "\nSUBJECT:", "\n---
 TOKENS_PER_WORD = 1.4
 LENGTH_CAP = 1.0  # generation stops at the first sentence end past this multiple of the user's typical length
 LENGTH_TRIM = 1.25  # the finished draft is trimmed to a sentence end within this multiple
-WORDS_FIRST = 0  # tokens after the greeting that may not be blank (a line break, spaces)
+# tokens after the greeting that may not be blank (GenParams.words_first). Off: the 2026-12-05 figures in
+# docs/evaluation.md were measured with it off and the too-short redraft alone; set to 4 in a probe, the
+# masked line break drew openings like "***" and emoji. One constant turns it on once that is measured.
+WORDS_FIRST = 0
 MIN_BODY_WORDS = 4  # a shorter body ("Wonderful, Croatian teacher!") is drafted again
 
 

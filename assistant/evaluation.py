@@ -71,6 +71,8 @@ class EvalConfig:
     n_generic: int = 20
 
     def __post_init__(self) -> None:
+        if not self.conditions:
+            raise ValueError(f"name at least one condition; known: {ALL_CONDITIONS}")
         if self.protocol not in PROTOCOLS:
             raise ValueError(f"protocol must be one of {PROTOCOLS}, not {self.protocol!r}")
         unknown = set(self.conditions) - set(ALL_CONDITIONS)

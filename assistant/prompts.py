@@ -31,7 +31,8 @@ MAX_EXEMPLARS = 20
 # the profile's kept head and the first token comes soon after Enter
 QUICK_K = 2
 # the lean prompt the style card makes possible: the card and the one closest past mail, clipped; about a
-# third of the default prompt's tokens at the same ROUGE-L, style and facts stated (docs/evaluation.md)
+# third of the default prompt's tokens at the same ROUGE-L, style and facts stated for leak-free requests,
+# not yet for requests naming a mail's specifics (docs/evaluation.md, 2026-12-05)
 LEAN = {"k": 1, "anchors": 0, "exemplar_words": 40}
 
 

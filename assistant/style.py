@@ -162,7 +162,7 @@ def greeting_names(line: str) -> list[str]:
             if not re.fullmatch(r"[A-Z][\w'\-]+\.?", w) or w.lower() in _PRONOUNS:
                 break
             taken.append(w)
-        if i > 0 and len(taken) < len([w for w in words if w.lower() not in _TITLES]):
+        if i > 0 and len(taken) < len(words):  # a later part that is not all names: a sentence began
             break
         names += [w.lower() for w in taken if w.lower() not in _TITLES]
         if len(taken) < len(words):  # the salutation ran into a sentence

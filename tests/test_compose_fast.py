@@ -128,7 +128,7 @@ def test_a_draft_that_says_nothing_between_greeting_and_sign_off_is_drafted_agai
     result = persona.draft(DraftRequest("write to Luke about the referral", recipient="Luke", k=2), "priya")
     assert [a["defects"] for a in result.attempts] == [["too short"], []]
     assert result.text.endswith("I referred you, you should have gotten an email by now." + SIGNED)
-    # after the greeting the model must begin with words, not a blank line (where the sign-off came from)
+    # the draft continues after the greeting; the blank-token guard goes with it as set (off by default)
     assert script.prompts[0].endswith("Hey Luke —\n\n") and script.params[0].words_first == WORDS_FIRST
 
 

@@ -23,6 +23,17 @@ def test_every_condition_names_valid_request_settings():
         condition_settings("magic")
 
 
+def test_eval_with_no_or_an_unknown_condition_says_so_before_importing(fake_home, tmp_path, capsys):
+    from ownvoice.assistant.cli import main
+
+    for conditions in ("magic", ","):
+        out = tmp_path / "out"
+        assert (
+            main(["eval", str(SAMPLES / "persona.mbox"), "--conditions", conditions, "--out", str(out)]) == 2
+        )
+        assert "condition" in capsys.readouterr().err and not out.exists()
+
+
 def test_the_card_prompt_is_less_than_half_the_full_prompt(fake_app, script):
     fake_app.import_paths([SAMPLES / "persona.mbox"], "priya", ["priya@example.org"])
     script.replies = ["Hey —\n\nSounds good, see you then.\n\nCheers,\nPriya"]

@@ -11,10 +11,24 @@ def cmd_eval(args) -> int:
     DIR]."""
 
     from ..app import OwnVoice
+    from ..errors import OwnVoiceError
     from ..evaluation import EvalConfig, run_eval, write_report
     from ..importers import Own, read_path
     from ..jobs import TqdmProgress
 
+    try:  # a bad option is said before anything is imported
+        cfg = EvalConfig(
+            conditions=[c.strip() for c in args.conditions.split(",") if c.strip()],
+            limit=args.limit,
+            seed=args.seed,
+            n_best=args.n_best,
+            train_steps=args.steps or 0,
+            protocol=args.protocol,
+            playback_model=not args.heuristic_playback,
+            negative_texts=[],
+        )
+    except ValueError as exc:
+        raise OwnVoiceError(str(exc)) from None
     out = Path(args.out)
     data = Path(args.data)
     if data.exists():  # evaluate a file in a throw-away data home, never in the user's store
@@ -24,19 +38,8 @@ def cmd_eval(args) -> int:
     else:
         app = OwnVoice(args.home)
         profile = args.data
-    negatives = []
     for neg in args.negatives or []:
-        negatives += [it.doc.body for it in read_path(Path(neg), set()) if isinstance(it, Own)]
-    cfg = EvalConfig(
-        conditions=[c.strip() for c in args.conditions.split(",") if c.strip()],
-        limit=args.limit,
-        seed=args.seed,
-        n_best=args.n_best,
-        train_steps=args.steps or 0,
-        protocol=args.protocol,
-        playback_model=not args.heuristic_playback,
-        negative_texts=negatives,
-    )
+        cfg.negative_texts += [it.doc.body for it in read_path(Path(neg), set()) if isinstance(it, Own)]
     bar = TqdmProgress()
     try:
         if args.fidelity:
