@@ -9,6 +9,14 @@ to change). In the *learning* copy the real mail is then accepted as the user's 
 ``retrain.retrain_if_it_pays`` trains a new adapter and keeps it only if it drafts the held-out mail
 better. The *static* copy never learns. Same seeds, same requests; the difference per mail gets a paired
 bootstrap interval.
+
+That per-mail curve mixes two things: what was learned and how hard the next mail is (the walk's later mails
+are on other topics, and both copies' curves rise or fall with them). So the walk also keeps back the
+newest ``probe`` mails, never walked and never in either library, and drafts all of them (same seeds each
+time) before the walk and after each block of ``every`` mails: the *probe curve* measures the same mails
+at every point, so it moves only with what the copy has learned. The static copy's probe drafts are made
+before and after the walk (its state does not change); the differences get paired bootstrap intervals
+over the probe mails.
 """
 
 from __future__ import annotations
@@ -43,7 +51,15 @@ class SimConfig:
     steps: int = 30  # training steps of each adapter (the first one and each retrain)
     eval_mails: int = 6  # held-out mails a retrain drafts to decide whether to keep the new adapter
     window: int = 6  # the curve's moving window (mails)
+    probe: int = 0  # the newest mails kept back and drafted at every retrain point (0: no probe curve)
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.walk < 1 or self.every < 1 or self.steps < 1 or self.probe < 0:
+            raise ValueError("walk, every and steps must be at least 1, probe at least 0")
+
+
+PROBE_SEED = 1000  # probe mail j is drafted with seed + PROBE_SEED + j at every point
 
 
 def _draft_request(doc, seed: int) -> DraftRequest:
@@ -58,6 +74,14 @@ def _draft_request(doc, seed: int) -> DraftRequest:
 def moving_mean(values: list[float], window: int) -> list[float]:
     """The mean of each value and up to ``window - 1`` before it."""
     return [statistics.fmean(values[max(0, i - window + 1) : i + 1]) for i in range(len(values))]
+
+
+def _probe_edits(app, probes: list, seed: int) -> list[float]:
+    """Edit distance of a draft for each probe mail (same seeds at every call)."""
+    return [
+        normalised_edit(app.draft(_draft_request(doc, seed + PROBE_SEED + j), "user").text, doc.body)
+        for j, doc in enumerate(probes)
+    ]
 
 
 def run_simulation(
@@ -77,10 +101,14 @@ def run_simulation(
     docs = sorted(
         docs_table.list_documents(app.db, prof.id), key=lambda d: (d.sent_at or d.created or "", d.id)
     )
-    if len(docs) < cfg.walk + 20:
-        raise ValueError(f"{len(docs)} mails: the walk of {cfg.walk} needs at least {cfg.walk + 20}")
-    walk = docs[-cfg.walk :]
-    for doc in walk:  # the future: not in the library when the walk starts
+    if len(docs) < cfg.walk + cfg.probe + 20:
+        raise ValueError(
+            f"{len(docs)} mails: a walk of {cfg.walk} and {cfg.probe} probe mails need at least "
+            f"{cfg.walk + cfg.probe + 20}"
+        )
+    probes = docs[len(docs) - cfg.probe :] if cfg.probe else []
+    walk = docs[len(docs) - cfg.probe - cfg.walk : len(docs) - cfg.probe]
+    for doc in walk + probes:  # the future: not in the library when the walk starts
         docs_table.delete_document(app.db, doc.id)
     report(progress, "first adapter", 0, 1)
     first = app.train(
@@ -97,9 +125,13 @@ def run_simulation(
     edits: dict[str, list[float]] = {}
     drafts: dict[str, list[str]] = {}
     retrains: list[dict] = []
+    probe_points: dict[str, list[dict]] = {arm: [] for arm in ARMS}
     for arm in ARMS:
         app = OwnVoice(static_home if arm == "static" else learning_home)
         scores, texts = [], []
+        if probes:
+            report(progress, f"probe ({arm}, before the walk)", 0, 1)
+            probe_points[arm].append({"after_mail": 0, "edit": _probe_edits(app, probes, cfg.seed)})
         for i, doc in enumerate(walk):
             result = app.draft(_draft_request(doc, cfg.seed + i), "user")
             scores.append(normalised_edit(result.text, doc.body))
@@ -107,7 +139,8 @@ def run_simulation(
             if arm == "learning":
                 assert result.generation_id is not None
                 app.accept_generation(result.generation_id, doc.body, subject=doc.subject)
-                if (i + 1) % cfg.every == 0 and i + 1 < len(walk):
+                block_end = (i + 1) % cfg.every == 0 or i + 1 == len(walk)
+                if block_end and (i + 1 < len(walk) or probes):
                     rule = RetrainRule(
                         min_new_documents=cfg.every,
                         max_load_per_core=float("inf"),
@@ -117,6 +150,14 @@ def run_simulation(
                     )
                     res = app.retrain("user", rule, force=True, background=False)
                     retrains.append({"after_mail": i + 1, **res.as_dict()})
+                    if probes:
+                        report(progress, f"probe (learning, after mail {i + 1})", 0, 1)
+                        probe_points[arm].append(
+                            {"after_mail": i + 1, "edit": _probe_edits(app, probes, cfg.seed)}
+                        )
+            elif probes and i + 1 == len(walk):
+                report(progress, "probe (static, after the walk)", 0, 1)
+                probe_points[arm].append({"after_mail": i + 1, "edit": _probe_edits(app, probes, cfg.seed)})
             report(progress, f"walk ({arm})", i + 1, len(walk))
         edits[arm], drafts[arm] = scores, texts
         app.close()
@@ -124,7 +165,7 @@ def run_simulation(
     return {
         "data": [str(p) for p in data],
         "imported": summary.imported,
-        "library_at_start": len(docs) - len(walk),
+        "library_at_start": len(docs) - len(walk) - len(probes),
         "config": asdict(cfg),
         "first_adapter": {
             "version": first.version,
@@ -139,6 +180,7 @@ def run_simulation(
             edits["static"][half:], edits["learning"][half:], seed=cfg.seed
         ),
         "retrains": retrains,
+        "probe": _probe_report(probes, probe_points, cfg.seed) if probes else None,
         "rows": [
             {
                 "subject": doc.subject,
@@ -153,12 +195,29 @@ def run_simulation(
     }
 
 
+def _probe_report(probes: list, points: dict[str, list[dict]], seed: int) -> dict:
+    """The probe curve: mean edit per point and arm, and the paired differences that judge it."""
+    for arm in ARMS:
+        for pt in points[arm]:
+            pt["mean"] = statistics.fmean(pt["edit"])
+    first, last = points["learning"][0]["edit"], points["learning"][-1]["edit"]
+    return {
+        "mails": len(probes),
+        "subjects": [doc.subject for doc in probes],
+        "points": points,
+        # positive: the learning copy's drafts of the same mails need less editing at the end
+        "learning_start_minus_end": paired_bootstrap(first, last, seed=seed),
+        # positive: at the end, the learning copy's drafts need less editing than the static copy's
+        "static_minus_learning_end": paired_bootstrap(points["static"][-1]["edit"], last, seed=seed),
+    }
+
+
 def simulation_markdown(r: dict) -> str:
     """The report in markdown."""
     cfg = r["config"]
     d, d2 = r["difference"], r["difference_second_half"]
     lines = [
-        f"Library at the start: {r['library_at_start']} mails; walk: the newest {cfg['walk']} in time order; "
+        f"Library at the start: {r['library_at_start']} mails; walk: {cfg['walk']} mails in time order; "
         f"retrain every {cfg['every']} accepted mails ({cfg['steps']} steps each, promotion on "
         f"{cfg['eval_mails']} held-out mails).",
         "",
@@ -185,6 +244,41 @@ def simulation_markdown(r: dict) -> str:
             f"| {t['after_mail']} | v{t['version']} | {t['score_new']:.3f} | {t['score_previous']:.3f} | "
             f"{'new' if t['promoted'] else 'previous'} |"
         )
+    pr = r.get("probe")
+    if pr:
+        learn = pr["points"]["learning"]
+        lines += [
+            "",
+            f"Probe curve: the newest {pr['mails']} mails, kept back, drafted with the same seeds "
+            "at each point.",
+            "",
+            "| after mail | " + " | ".join(str(p["after_mail"]) for p in learn) + " |",
+            "|---|" + "---|" * len(learn),
+            "| learning | " + " | ".join(f"{p['mean']:.3f}" for p in learn) + " |",
+            "| static | "
+            + " | ".join(
+                next(
+                    (
+                        f"{s['mean']:.3f}"
+                        for s in pr["points"]["static"]
+                        if s["after_mail"] == p["after_mail"]
+                    ),
+                    "",
+                )
+                for p in learn
+            )
+            + " |",
+            "",
+        ]
+        for key, text in (
+            ("learning_start_minus_end", "Learning, start minus end"),
+            ("static_minus_learning_end", "Static minus learning at the end"),
+        ):
+            b = pr[key]
+            lines.append(
+                f"{text} (paired bootstrap 95% over the probe mails): {b['mean']:+.3f} [{b['lo']:+.3f}, "
+                f"{b['hi']:+.3f}] (positive: less to edit with learning)."
+            )
     lines.append(f"\nRun time: {r['seconds']} s.")
     return "\n".join(lines) + "\n"
 
@@ -199,7 +293,9 @@ def write_simulation(r: dict, out: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    pr = r.get("probe")
+    fig, axes = plt.subplots(1, 2 if pr else 1, figsize=(10 if pr else 7, 3.2), squeeze=False)
+    ax = axes[0][0]
     for arm in ARMS:
         ax.plot(range(1, len(r["curve"][arm]) + 1), r["curve"][arm], label=f"{arm} (moving mean)")
         ax.scatter(range(1, len(r["edit"][arm]) + 1), r["edit"][arm], s=8, alpha=0.4)
@@ -208,6 +304,15 @@ def write_simulation(r: dict, out: Path) -> Path:
     ax.set_xlabel("mail of the walk (time order)")
     ax.set_ylabel("normalised edit distance")
     ax.legend(fontsize=8)
+    if pr:
+        bx = axes[0][1]
+        for arm in ARMS:
+            pts = pr["points"][arm]
+            bx.plot([p["after_mail"] for p in pts], [p["mean"] for p in pts], marker="o", label=arm)
+        bx.set_xlabel("mails learned from (walk position)")
+        bx.set_ylabel(f"mean edit, {pr['mails']} kept-back mails")
+        bx.set_title("probe curve (same mails, same seeds)", fontsize=9)
+        bx.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out / "curve.png", dpi=110)
     plt.close(fig)

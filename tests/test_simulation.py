@@ -37,16 +37,25 @@ def test_the_walk_learns_in_one_home_and_not_in_the_other(tmp_path, shared_cache
     from ownvoice.store import documents as docs_table
 
     data = _mbox(tmp_path / "zeb.mbox")
-    cfg = SimConfig(walk=4, every=2, steps=2, eval_mails=2, window=2)
+    cfg = SimConfig(walk=4, every=2, steps=2, eval_mails=2, window=2, probe=2)
     r = run_simulation([data], tmp_path / "work", cfg)
-    assert r["library_at_start"] == 22 and r["first_adapter"]["version"] == 1
+    assert r["library_at_start"] == 20 and r["first_adapter"]["version"] == 1
     assert all(len(r["edit"][arm]) == 4 and all(0 <= e <= 1 for e in r["edit"][arm]) for arm in r["edit"])
     assert r["rows"][0]["request"].startswith("write to ") and "draft_learning" in r["rows"][0]
-    assert (
-        len(r["retrains"]) == 1 and r["retrains"][0]["after_mail"] == 2 and r["retrains"][0]["version"] == 2
-    )
+    # with a probe, the last block is retrained too, so the probe sees what all of the walk taught
+    assert [t["after_mail"] for t in r["retrains"]] == [2, 4]
+    assert [t["version"] for t in r["retrains"]] == [2, 3]
     assert r["retrains"][0]["score_new"] is not None and r["retrains"][0]["previous_version"] == 1
-    assert "Static minus learning" in simulation_markdown(r)
+    probe = r["probe"]
+    assert probe["mails"] == 2 and set(probe["subjects"]).isdisjoint(row["subject"] for row in r["rows"])
+    assert [p["after_mail"] for p in probe["points"]["learning"]] == [0, 2, 4]
+    assert [p["after_mail"] for p in probe["points"]["static"]] == [0, 4]
+    for arm in ("static", "learning"):
+        assert all(len(p["edit"]) == 2 and 0 <= p["mean"] <= 1 for p in probe["points"][arm])
+    # before the walk both copies are the same home drafting the same mails with the same seeds
+    assert probe["points"]["static"][0]["edit"] == probe["points"]["learning"][0]["edit"]
+    md = simulation_markdown(r)
+    assert "Static minus learning" in md and "Probe curve" in md
 
     learning = OwnVoice(tmp_path / "work" / "learning")
     prof = learning.profile("user")
@@ -55,12 +64,16 @@ def test_the_walk_learns_in_one_home_and_not_in_the_other(tmp_path, shared_cache
         row["subject"] for row in r["rows"]
     )  # each real mail kept
     versions = [a.version for a in adapters_table.list_adapters(learning.db, prof.id)]
-    assert sorted(versions) == [1, 2]
+    assert sorted(versions) == [1, 2, 3]
     active = adapters_table.active_adapter(learning.db, prof.id)
-    assert active is not None and active.version == (2 if r["retrains"][0]["promoted"] else 1)
+    promoted = [t["version"] for t in r["retrains"] if t["promoted"]]
+    assert active is not None and active.version == (promoted[-1] if promoted else 1)
+    # the probe mails never reach a library
+    assert not set(probe["subjects"]) & {d.subject for d in docs_table.list_documents(learning.db, prof.id)}
     learning.close()
     static = OwnVoice(tmp_path / "work" / "static")
     sprof = static.profile("user")
     assert docs_table.list_documents(static.db, sprof.id, source="accepted") == []  # it never learned
     assert [a.version for a in adapters_table.list_adapters(static.db, sprof.id)] == [1]
+    assert not set(probe["subjects"]) & {d.subject for d in docs_table.list_documents(static.db, sprof.id)}
     static.close()

@@ -104,10 +104,14 @@ def cmd_bench(args) -> int:
 
 def cmd_simulate(args) -> int:
     """ownvoice simulate DATA... [--walk N] [--every N] [--steps N] [--out DIR] [--work DIR]."""
+    from ..errors import OwnVoiceError
     from ..jobs import TqdmProgress
     from ..simulation import SimConfig, run_simulation, write_simulation
 
-    cfg = SimConfig(walk=args.walk, every=args.every, steps=args.steps, seed=args.seed)
+    try:
+        cfg = SimConfig(walk=args.walk, every=args.every, steps=args.steps, probe=args.probe, seed=args.seed)
+    except ValueError as exc:
+        raise OwnVoiceError(str(exc)) from exc
     out = Path(args.out)
     bar = TqdmProgress()
     try:
@@ -177,6 +181,12 @@ def register(sub, common) -> None:
     p.add_argument("--walk", type=int, default=24, help="the newest mails walked in time order")
     p.add_argument("--every", type=int, default=8, help="retrain after this many accepted mails")
     p.add_argument("--steps", type=int, default=30, help="training steps per adapter")
+    p.add_argument(
+        "--probe",
+        type=int,
+        default=0,
+        help="keep back the newest N mails and draft them before the walk and after each retrain",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="simulation-out")
     p.add_argument("--work", help="where the two homes go (default OUT/work)")
