@@ -34,6 +34,7 @@ from .errors import storage_error
 from .facts import Specific, Support, extract_facts, signature_names
 from .guidance import DraftCheck, body_opening, build_guide, check_draft
 from .jobs import CancelToken
+from .length_feedback import PARAM_KEY, length_factor
 from .postprocess import addressee_from_instruction, clean_lines, finish_draft, recipient_first_name
 from .prompts import DraftRequest, build_messages, fit_messages, head_messages, static_head
 from .recipients import mail_to
@@ -293,6 +294,9 @@ class Composer:
         target = style.target_words(request.kind)
         if docs:  # the length of the closest examples says most about this kind of mail
             target = int(round(0.5 * target + 0.5 * statistics.median(len(d.body.split()) for d in docs)))
+        # as long as the user keeps drafts: their edits correct the model's own way of missing the length
+        factor = length_factor(self.db, profile.id) if request.learn_length else 1.0
+        target = max(4, int(round(target * factor)))
         max_tokens = request.max_tokens or max_tokens_for(target)
         playback = self._playback(docs + anchors)
         budget = self.generator.context_length - max_tokens - 16
@@ -405,7 +409,7 @@ class Composer:
         save_error = ""
         if log:
             try:
-                gen_id = self._log(profile, request, exemplars, anchors, prompt, params, text, stats)
+                gen_id = self._log(profile, request, exemplars, anchors, prompt, params, text, stats, factor)
             except sqlite3.OperationalError as exc:  # the draft is still shown; only its record is missing
                 save_error = str(storage_error(exc, "the draft was not recorded"))
         if on_update:
@@ -436,6 +440,7 @@ class Composer:
         params: GenParams,
         text: str,
         stats: GenStats,
+        factor: float,
     ) -> int:
         return gen_table.log_generation(
             self.db,
@@ -446,7 +451,7 @@ class Composer:
             prompt=prompt,
             model=self.generator.model_path,
             adapter=self.generator.adapter_name,
-            params={**_loggable(params), "strength": request.strength},
+            params={**_loggable(params), "strength": request.strength, PARAM_KEY: factor},
             output=text,
             prompt_tokens=stats.prompt_tokens,
             completion_tokens=stats.completion_tokens,

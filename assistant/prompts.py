@@ -58,6 +58,7 @@ class DraftRequest:
     strength: float = 1.0  # how strongly your style applies: scales the adapter and the past mails shown
     use_card: bool = True  # the style card's lines in the system text (with RAG on)
     exemplar_words: int = MAX_EXEMPLAR_WORDS  # each past mail shown is clipped to this many words
+    learn_length: bool = True  # the target length follows how long the user kept past drafts
 
     def at_strength(self) -> DraftRequest:
         """The request with its strength applied: the adapter's scale is ``strength``, the past mails and
@@ -72,6 +73,7 @@ class DraftRequest:
             anchors=anchors,
             use_rag=self.use_rag and k + anchors > 0,
             use_adapter=self.use_adapter and self.strength > 0,
+            learn_length=self.learn_length and self.strength > 0,
         )
 
     def problems(self) -> list[str]:

@@ -129,3 +129,16 @@ def edited_approvals(db: sqlite_utils.Database, profile_id: int) -> list[dict]:
             [profile_id],
         )
     ]
+
+
+def recent_approvals(db: sqlite_utils.Database, profile_id: int, limit: int) -> list[tuple[dict, str, str]]:
+    """(params, output, final_text) of the newest ``limit`` drafts the user accepted or sent, newest first."""
+    return [
+        (json.loads(r[0] or "{}"), r[1] or "", r[2] or "")
+        for r in db.execute(
+            "SELECT params, output, final_text FROM generations WHERE profile_id = ? "
+            "AND status IN ('accepted', 'sent') AND final_text IS NOT NULL ORDER BY created DESC, id DESC "
+            "LIMIT ?",
+            [profile_id, limit],
+        )
+    ]
