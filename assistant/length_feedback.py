@@ -6,7 +6,9 @@ and only the user's edits show by how much. For each kept draft, ``factor_used *
 draft_words`` is the factor that would have made that draft as long as the user's final text; the
 factor applied to the next draft is the median of the newest few. Because each estimate carries the
 factor its draft was made with, the rule does not chase its own corrections: once drafts come out as
-long as the user keeps them, the estimates equal the factor in use.
+long as the user keeps them, the estimates equal the factor in use. Where the model's length follows its
+target only in part (the embedded model stops early whatever the target), the factor climbs until drafts
+are as long as kept mail or it reaches ``FACTOR_RANGE``'s end, which bounds what a slow model can do.
 """
 
 from __future__ import annotations
