@@ -379,7 +379,13 @@ class Composer:
                 known_signoff=style.knows_closing_for(recipient or "") or "closing" in card.edited,
             )
             check = last_check = check_draft(
-                text, facts, support, own_name, recipient, min(MIN_BODY_WORDS, target // 4)
+                text,
+                facts,
+                support,
+                own_name,
+                recipient,
+                min(MIN_BODY_WORDS, target // 4),
+                request.instruction,
             )
             last_text = text
             score = candidate_score(

@@ -59,7 +59,7 @@ def score_draft(draft: str, intent: dict, own_name: str, own_names: list[str]) -
         "present": present,
         "missing": [f.text for f in required if f.text not in present],
         "unsupported": [u.text for u in unsupported_specifics(draft, support)],
-        "defects": draft_defects(draft, own_name, recipient),
+        "defects": draft_defects(draft, own_name, recipient, intent["instruction"]),
     }
 
 

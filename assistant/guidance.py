@@ -48,6 +48,31 @@ _CHATTER = re.compile(
     r"^\s*(#\w+\s*)+$|\bas an ai\b|^\s*(this|the above) (email|message|draft|reply) (is|was|has)\b",
     re.I,
 )
+# a heading, an emphasis asterisk glued to its word or a line of asterisks ('# Code is ...', '*Applause to'):
+# markup of a chat model, not of a mail ('* item' with a space stays: people do write lists)
+_MARKUP = re.compile(r"^\s*(#{1,6}\s|\*(?=[^\s*])|\*\*|\*+\s*$)")
+_WORD = re.compile(r"[a-z0-9']+")
+ECHO_MIN_WORDS = 5  # a sentence this long made (almost) only of the request's words repeats the request
+ECHO_SHARE = 0.8
+
+
+def echoes_request(text: str, instruction: str) -> bool:
+    """True when a sentence of the draft is the request said back ('Thank them for their nanny, Andrea;
+    mention Athena.'): at least 5 words, 80% of them words of the request, and framed as the request (its
+    verb first, or 'mention'). Stating the request's facts ('The meeting moved to Thursday.') is no echo."""
+    asked = _WORD.findall(instruction.lower())
+    if not asked:
+        return False
+    for sentence in re.split(r"(?<=[.!?])\s+|\n", draft_body(text)):
+        words = _WORD.findall(sentence.lower())
+        framed = bool(words) and (words[0] == asked[0] or "mention" in words)
+        if (
+            framed
+            and len(words) >= ECHO_MIN_WORDS
+            and sum(w in asked for w in words) >= ECHO_SHARE * len(words)
+        ):
+            return True
+    return False
 
 
 ASK_OPENING = "Could you"
@@ -117,16 +142,20 @@ class DraftCheck:
         }
 
 
-def draft_defects(text: str, own_name: str = "", recipient: Optional[str] = None) -> list[str]:
-    """What makes a draft unusable as is: prompt text, placeholders, chatter, a second mail, the wrong
-    signature."""
+def draft_defects(
+    text: str, own_name: str = "", recipient: Optional[str] = None, instruction: str = ""
+) -> list[str]:
+    """What makes a draft unusable as is: prompt text or the request said back, placeholders, chatter,
+    chat markup, a second mail, the wrong signature."""
     out = []
-    if _PROMPT_TEXT.search(text):
+    if _PROMPT_TEXT.search(text) or (instruction and echoes_request(text, instruction)):
         out.append("prompt text")
     if _PLACEHOLDER.search(text):
         out.append("placeholder")
     if any(_CHATTER.search(ln) for ln in text.split("\n")):
         out.append("commentary")
+    if any(_MARKUP.match(ln) for ln in text.split("\n")):
+        out.append("markup")
     lines = [ln.strip() for ln in text.strip().split("\n") if ln.strip()]
     called = called_name(recipient or "")
     own_first = first_name(own_name)  # the user's own name has no title
@@ -153,10 +182,11 @@ def check_draft(
     own_name: str = "",
     recipient: Optional[str] = None,
     min_body_words: int = 0,
+    instruction: str = "",
 ) -> DraftCheck:
     """Judge one draft against its request; a body (the text between greeting and sign-off) shorter than
     ``min_body_words`` is a defect ('Hi Luke, / Thanks, / Isabel' says nothing)."""
-    defects = draft_defects(text, own_name, recipient)
+    defects = draft_defects(text, own_name, recipient, instruction)
     if min_body_words and len(mask_frame(text).split()) < min_body_words:
         defects.append("too short")
     return DraftCheck(coverage(facts, text), unsupported_specifics(text, support), defects)

@@ -136,6 +136,31 @@ def test_defects_prompt_text_placeholder_second_mail_and_recipient_signature():
     assert draft_defects("Hey Ana —\n\nSophie is coming too.\nYes.\n\nCheers,\nPriya", "Priya", "Ana") == []
 
 
+def test_chat_markup_and_the_request_said_back_are_defects_stating_its_facts_is_not():
+    # the embedded model's lean-prompt drafts (card evaluation on isabel, playback protocol, 2026-12-05)
+    nanny = "thank them for your nanny, Andrea; mention Athena"
+    leaked = (
+        "Hi,\n\n*Applause to Athena,\n*I'd love to visit you.\n\n"
+        "Thank them for their nanny, Andrea; mention Athena.\n\nBest,\nIsabel"
+    )
+    assert draft_defects(leaked, "Isabel", None, nanny) == ["prompt text", "markup"]
+    assert draft_defects(leaked, "Isabel", None) == ["markup"]  # without the request, no echo to see
+    starred = "Hi Mira,\n\n*\nReminder: I am checking.\n*\nThank you.\n\nBest,\nIsabel"
+    assert draft_defects(starred, "Isabel", "Mira", "thank Mira for the teacher") == ["markup"]
+    heading = "Hi,\n\n# Code is not a product, it's a service.\n\nBest,\nIsabel"
+    assert draft_defects(heading, "Isabel", None, "write to them about code") == ["markup"]
+    listed = "Hi,\n\nTwo things:\n* the code\n* the docs\n\nBest,\nIsabel"  # a list, as people write one
+    assert draft_defects(listed, "Isabel", None, "write to them about code") == []
+    moved = "tell Tom the meeting moved to Thursday at 3pm"
+    stated = "Hi Tom,\n\nThe meeting moved to Thursday at 3pm.\n\nBest,\nIsabel"
+    assert draft_defects(stated, "Isabel", "Tom", moved) == []
+    thanks = "Hi Pat,\n\nThank you for the contract questions, Pat.\n\nBest,\nIsabel"
+    assert draft_defects(thanks, "Isabel", "Pat", "thank Pat for contract questions; mention April 1") == []
+    support = Support.from_texts([nanny])
+    check = check_draft(leaked, extract_facts(nanny), support, "Isabel", None, 0, nanny)
+    assert "prompt text" in check.defects and not check.passes
+
+
 def test_a_draft_with_no_body_between_greeting_and_sign_off_is_too_short():
     support = Support.from_texts(["write to Luke about: Patisserie"])
     facts = extract_facts("write to Luke about: Patisserie")
