@@ -2,8 +2,8 @@
 
 ``rag`` is the product's default prompt (style card, two style anchors, four retrieved mails);
 ``rag-no-card`` the same without the card; ``card`` the lean prompt the card makes possible
-(``prompts.LEAN``: the card and the one closest past mail clipped to 40 words, no anchors: about a third
-of the prompt tokens). ``lora`` conditions add the adapter; ``best-of-n`` tries every candidate of
+(``prompts.LEAN``: the card and the two closest past mails clipped to 30 words, no anchors: under half
+the prompt tokens). ``lora`` conditions add the adapter; ``best-of-n`` tries every candidate of
 rag+lora and keeps the reranker's pick.
 """
 

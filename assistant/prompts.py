@@ -30,10 +30,11 @@ MAX_EXEMPLARS = 20
 # quick compose (the tray popup): two retrieved mails after the two style anchors, so most of the prompt is
 # the profile's kept head and the first token comes soon after Enter
 QUICK_K = 2
-# the lean prompt the style card makes possible: the card and the one closest past mail, clipped; about a
-# third of the default prompt's tokens at the same ROUGE-L, style and facts stated for leak-free requests,
-# not yet for requests naming a mail's specifics (docs/evaluation.md, 2026-12-05)
-LEAN = {"k": 1, "anchors": 0, "exemplar_words": 40}
+# the lean prompt the style card makes possible: the card and the two closest past mails, clipped to 30 words;
+# under half the default prompt's tokens at the same ROUGE-L, style and facts stated on both Panza users and
+# both protocols (docs/evaluation.md, 2026-12-05 second section; one mail of 40 words lost on requests that
+# name a mail's specifics)
+LEAN = {"k": 2, "anchors": 0, "exemplar_words": 30}
 
 
 @dataclass
@@ -111,11 +112,13 @@ def system_text(name: str, kind: str, style_lines: Sequence[str] = ()) -> str:
     """The short system prompt, with the lines of the user's style card when drafting uses it."""
     who = name or "the user"
     what = "email" if kind == "email" else "note"
-    text = (
+    output = f"Output only the {what} text: no subject line, no placeholders, no comments."
+    if style_lines:  # the card says the length and tone; greeting and sign-off are the user's own anyway
+        return f"You write as {who}, the way {who} writes. {output}\n" + " ".join(style_lines)
+    return (
         f"You write as {who}. Write the {what} exactly the way {who} writes: same greeting, tone, "
-        f"length and sign-off. Output only the {what} text: no subject line, no placeholders, no comments."
+        f"length and sign-off. {output}"
     )
-    return text + ("\n" + " ".join(style_lines) if style_lines else "")
 
 
 def _clip(text: str, words: int) -> str:

@@ -132,7 +132,7 @@ def test_a_draft_that_says_nothing_between_greeting_and_sign_off_is_drafted_agai
     assert script.prompts[0].endswith("Hey Luke —\n\n") and script.params[0].words_first == WORDS_FIRST
 
 
-def test_the_lean_prompt_shows_the_card_and_one_clipped_past_mail(persona, script, capsys):
+def test_the_lean_prompt_shows_the_card_and_two_clipped_past_mails(persona, script, capsys):
     from ownvoice.assistant.prompts import LEAN, clip_mail
 
     script.replies = ["Thank you for the photos, Jonas, they are lovely." + SIGNED]
@@ -140,9 +140,9 @@ def test_the_lean_prompt_shows_the_card_and_one_clipped_past_mail(persona, scrip
     lean = json.loads(capsys.readouterr().out)
     assert main(["draft", "thank Jonas for the photos", "--profile", "priya", "--json"]) == 0
     full = json.loads(capsys.readouterr().out)
-    assert len(lean["exemplars"]) == LEAN["k"] == 1 and lean["anchors"] == [] and len(full["exemplars"]) == 4
+    assert len(lean["exemplars"]) == LEAN["k"] == 2 and lean["anchors"] == [] and len(full["exemplars"]) == 4
     lean_prompt, full_prompt = script.prompts[0], script.prompts[-1]
-    assert "Tone:" in lean_prompt and lean_prompt.count("Write an email:") == 2  # one past mail, the request
+    assert "Tone:" in lean_prompt and lean_prompt.count("Write an email:") == 3  # two past mails, the request
     assert len(lean_prompt) < 0.5 * len(full_prompt)
     # a long mail is cut to about LEAN's words and keeps its sign-off
     long = "Hi Ana,\n\n" + " ".join(["word"] * 120) + ".\n\nSee you soon.\n\nCheers,\nPriya"

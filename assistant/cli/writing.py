@@ -248,7 +248,7 @@ def register(sub, common) -> None:
     p.add_argument(
         "--lean",
         action="store_true",
-        help="the lean prompt: your style card and the one closest past mail, clipped (a third of the "
+        help="the lean prompt: your style card and the two closest past mails, clipped (under half the "
         "prompt; replaces --k and --anchors)",
     )
     p.add_argument("--no-rag", action="store_true", help="do not use your past writing as examples")
