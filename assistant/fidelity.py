@@ -111,6 +111,7 @@ def run_fidelity(
                     "prompt text",
                     "placeholder",
                     "commentary",
+                    "markup",
                     "second mail",
                     "signed with the recipient's name",
                 )
@@ -130,14 +131,15 @@ def fidelity_markdown(r: dict) -> str:
         "",
         "| condition | required facts present | drafts with an unsupported specific | prompt text | "
         "placeholder | "
-        "commentary | second mail | signed with recipient's name | prompt tokens |",
-        "|---" * 9 + "|",
+        "commentary | markup | second mail | signed with recipient's name | prompt tokens |",
+        "|---" * 10 + "|",
     ]
     for cond, s in r["conditions"].items():
         d = s["defects"]
         lines.append(
             f"| {cond} | {s['facts_present']:.1%} | {s['drafts_with_unsupported']} / {s['drafts']} | "
-            f"{d['prompt text']} | {d['placeholder']} | {d['commentary']} | {d['second mail']} | "
+            f"{d['prompt text']} | {d['placeholder']} | {d['commentary']} | {d.get('markup', 0)} | "
+            f"{d['second mail']} | "
             f"{d[SIGNED]} | {s.get('prompt_tokens', 0):.0f} |"
         )
     return "\n".join(lines) + "\n"

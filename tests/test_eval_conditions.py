@@ -7,7 +7,7 @@ import pytest
 
 from ownvoice.assistant.conditions import CONDITION_SETTINGS, condition_settings
 from ownvoice.assistant.evaluation import EvalConfig, markdown, run_eval
-from ownvoice.assistant.fidelity import run_fidelity
+from ownvoice.assistant.fidelity import fidelity_markdown, run_fidelity
 from ownvoice.assistant.prompts import LEAN
 from tests.conftest import SAMPLES
 
@@ -50,6 +50,7 @@ def test_the_card_prompt_is_less_than_half_the_full_prompt(fake_app, script):
     assert (
         fid["conditions"]["card"]["prompt_tokens"] < 0.5 * fid["conditions"]["rag-no-card"]["prompt_tokens"]
     )
+    assert fid["conditions"]["card"]["defects"]["markup"] == 0 and "| markup |" in fidelity_markdown(fid)
 
 
 def _intents() -> list[dict]:
