@@ -142,6 +142,16 @@ class DraftCheck:
         }
 
 
+DEFECTS = (
+    "prompt text",
+    "placeholder",
+    "commentary",
+    "markup",
+    "second mail",
+    "signed with the recipient's name",
+)
+
+
 def draft_defects(
     text: str, own_name: str = "", recipient: Optional[str] = None, instruction: str = ""
 ) -> list[str]:

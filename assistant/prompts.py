@@ -32,7 +32,7 @@ MAX_EXEMPLARS = 20
 QUICK_K = 2
 # the lean prompt the style card makes possible: the card and the two closest past mails, clipped to 30 words;
 # under half the default prompt's tokens at the same ROUGE-L, style and facts stated on both Panza users and
-# both protocols (docs/evaluation.md, 2026-12-05 second section; one mail of 40 words lost on requests that
+# both protocols (docs/evaluation.md, '2026-12-05, second run'; one mail of 40 words lost on requests that
 # name a mail's specifics)
 LEAN = {"k": 2, "anchors": 0, "exemplar_words": 30}
 
