@@ -214,7 +214,7 @@ def test_no_adapter_in_the_gui_after_an_adapter_draft_really_drafts_without_it(t
     with running_gui(qtbot, app.home) as gui:
         panel = gui.window.compose
         # a topic none of Zeb's mails has: with one that is, both drafts copy that mail from the prompt
-        instruction = "a note about the broken fence"
+        instruction = "a note about the noisy neighbours"
 
         def gui_draft() -> str:
             panel.instruction.setText(instruction)
