@@ -26,7 +26,7 @@ from .backends import get_embedder, get_generator
 from .backends.base import Embedder, Generator
 from .backends.defaults import DEFAULT_EMBEDDER_NAME, default_embedder_path, default_gguf_path
 from .changes import ChangeListener, Changes
-from .compose import Composer, DraftResult
+from .compose import Composer, DraftResult, request_recipient
 from .config import Settings, load_settings, save_settings
 from .errors import (
     EmptyCorpusError,
@@ -453,6 +453,12 @@ class OwnVoice:
             kind=kind,
             recency_weight=self.settings.recency_weight,
         )
+
+    def retrieve(self, request: DraftRequest, profile: Optional[str] = None) -> list[Exemplar]:
+        """The exemplars a draft for ``request`` would be shown (mail to its addressee first)."""
+        prof = self.profile(profile)
+        self._embed_what_fits(prof)
+        return self.composer().retrieve(prof, request, recipient=request_recipient(request) or "")
 
     def composer(self, model_path: Optional[str] = None) -> Composer:
         """A Composer over the current models."""

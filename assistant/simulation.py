@@ -16,7 +16,9 @@ newest ``probe`` mails, never walked and never in either library, and drafts all
 time) before the walk and after each block of ``every`` mails: the *probe curve* measures the same mails
 at every point, so it moves only with what the copy has learned. The static copy's probe drafts are made
 before and after the walk (its state does not change); the differences get paired bootstrap intervals
-over the probe mails.
+over the probe mails. Beside the probe curve stand texts that need no model, scored on the same probe mails
+with the library at the start (``edit_bounds``): the floor (other writers, greeting and sign-off only, the
+nearest past mail) and the ceiling (the user's own closest past mail), so the curve's room to fall shows.
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ import json
 import shutil
 import statistics
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional
 
 from ownvoice.store import documents as docs_table
 
+from .edit_bounds import BOUNDS, LABELS, edit_bounds
 from .intents import addressee, subject_instruction
 from .jobs import ProgressFn, report
 from .learning_curve import normalised_edit
@@ -85,9 +89,14 @@ def _probe_edits(app, probes: list, seed: int) -> list[float]:
 
 
 def run_simulation(
-    data: list[Path], work: Path, cfg: SimConfig = SimConfig(), progress: Optional[ProgressFn] = None
+    data: list[Path],
+    work: Path,
+    cfg: SimConfig = SimConfig(),
+    progress: Optional[ProgressFn] = None,
+    others: Sequence[str] = (),
 ) -> dict:
-    """Replay the newest mails of ``data`` in two homes under ``work``; return the report."""
+    """Replay the newest mails of ``data`` in two homes under ``work``; return the report (``others``: other
+    people's mails, the probe curve's floor)."""
     from .app import OwnVoice
 
     started = time.perf_counter()
@@ -110,6 +119,17 @@ def run_simulation(
     walk = docs[len(docs) - cfg.probe - cfg.walk : len(docs) - cfg.probe]
     for doc in walk + probes:  # the future: not in the library when the walk starts
         docs_table.delete_document(app.db, doc.id)
+    bounds: dict[str, list[float]] = {}
+    if probes:
+        report(progress, "floor and ceiling", 0, 1)
+        bounds = edit_bounds(
+            [doc.body for doc in probes],
+            [_draft_request(doc, cfg.seed) for doc in probes],
+            app.style("user"),
+            lambda req: next((e.doc.body for e in app.retrieve(req, "user")), ""),
+            [doc.body for doc in docs[: len(docs) - len(walk) - len(probes)]],
+            others,
+        )
     report(progress, "first adapter", 0, 1)
     first = app.train(
         "user", progress=progress, options=TrainingOptions(steps=cfg.steps, playback_model=False)
@@ -180,7 +200,7 @@ def run_simulation(
             edits["static"][half:], edits["learning"][half:], seed=cfg.seed
         ),
         "retrains": retrains,
-        "probe": _probe_report(probes, probe_points, cfg.seed) if probes else None,
+        "probe": _probe_report(probes, probe_points, bounds, cfg.seed) if probes else None,
         "rows": [
             {
                 "subject": doc.subject,
@@ -195,8 +215,11 @@ def run_simulation(
     }
 
 
-def _probe_report(probes: list, points: dict[str, list[dict]], seed: int) -> dict:
-    """The probe curve: mean edit per point and arm, and the paired differences that judge it."""
+def _probe_report(
+    probes: list, points: dict[str, list[dict]], bounds: dict[str, list[float]], seed: int
+) -> dict:
+    """The probe curve: mean edit per point and arm, the paired differences that judge it, and the floor
+    and ceiling on the same mails."""
     for arm in ARMS:
         for pt in points[arm]:
             pt["mean"] = statistics.fmean(pt["edit"])
@@ -205,6 +228,7 @@ def _probe_report(probes: list, points: dict[str, list[dict]], seed: int) -> dic
         "mails": len(probes),
         "subjects": [doc.subject for doc in probes],
         "points": points,
+        "bounds": {key: {"edit": edits, "mean": statistics.fmean(edits)} for key, edits in bounds.items()},
         # positive: the learning copy's drafts of the same mails need less editing at the end
         "learning_start_minus_end": paired_bootstrap(first, last, seed=seed),
         # positive: at the end, the learning copy's drafts need less editing than the static copy's
@@ -279,6 +303,17 @@ def simulation_markdown(r: dict) -> str:
                 f"{text} (paired bootstrap 95% over the probe mails): {b['mean']:+.3f} [{b['lo']:+.3f}, "
                 f"{b['hi']:+.3f}] (positive: less to edit with learning)."
             )
+        if pr.get("bounds"):
+            lines += [
+                "",
+                "| on the same probe mails, no model (library at the start) | mean edit |",
+                "|---|---|",
+            ]
+            lines += [
+                f"| {LABELS[key]} | {pr['bounds'][key]['mean']:.3f} |"
+                for key in BOUNDS
+                if key in pr["bounds"]
+            ]
     lines.append(f"\nRun time: {r['seconds']} s.")
     return "\n".join(lines) + "\n"
 
@@ -309,6 +344,9 @@ def write_simulation(r: dict, out: Path) -> Path:
         for arm in ARMS:
             pts = pr["points"][arm]
             bx.plot([p["after_mail"] for p in pts], [p["mean"] for p in pts], marker="o", label=arm)
+        for key, style in (("own_best", ":"), ("other_writers", "--"), ("greeting_signoff", "-.")):
+            if key in pr.get("bounds", {}):
+                bx.axhline(pr["bounds"][key]["mean"], color="grey", lw=0.8, ls=style, label=LABELS[key])
         bx.set_xlabel("mails learned from (walk position)")
         bx.set_ylabel(f"mean edit, {pr['mails']} kept-back mails")
         bx.set_title("probe curve (same mails, same seeds)", fontsize=9)

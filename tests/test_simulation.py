@@ -32,13 +32,15 @@ def _mbox(path):
 
 def test_the_walk_learns_in_one_home_and_not_in_the_other(tmp_path, shared_cache):
     from ownvoice.assistant.app import OwnVoice
+    from ownvoice.assistant.edit_bounds import BOUNDS
     from ownvoice.assistant.simulation import SimConfig, run_simulation, simulation_markdown
     from ownvoice.store import adapters as adapters_table
     from ownvoice.store import documents as docs_table
 
     data = _mbox(tmp_path / "zeb.mbox")
     cfg = SimConfig(walk=4, every=2, steps=2, eval_mails=2, window=2, probe=2)
-    r = run_simulation([data], tmp_path / "work", cfg)
+    others = ["Dear colleagues,\n\nThe minutes are attached.\n\nKind regards,\nBob Stone"]
+    r = run_simulation([data], tmp_path / "work", cfg, others=others)
     assert r["library_at_start"] == 20 and r["first_adapter"]["version"] == 1
     assert all(len(r["edit"][arm]) == 4 and all(0 <= e <= 1 for e in r["edit"][arm]) for arm in r["edit"])
     assert r["rows"][0]["request"].startswith("write to ") and "draft_learning" in r["rows"][0]
@@ -54,8 +56,15 @@ def test_the_walk_learns_in_one_home_and_not_in_the_other(tmp_path, shared_cache
         assert all(len(p["edit"]) == 2 and 0 <= p["mean"] <= 1 for p in probe["points"][arm])
     # before the walk both copies are the same home drafting the same mails with the same seeds
     assert probe["points"]["static"][0]["edit"] == probe["points"]["learning"][0]["edit"]
+    # beside the curve, on the same probe mails: the user's closest past mail (each probe mail repeats an
+    # older one's topic: a word apart), their median past mail, the nearest exemplar, another writer's mail
+    bounds = {key: b["edit"] for key, b in probe["bounds"].items()}
+    assert set(bounds) == set(BOUNDS) and all(len(v) == 2 for v in bounds.values())
+    for j in range(2):
+        assert bounds["own_best"][j] <= min(bounds["own_other"][j], bounds["nearest_past"][j])
+        assert bounds["own_best"][j] < 0.2 < bounds["other_writers"][j]
     md = simulation_markdown(r)
-    assert "Static minus learning" in md and "Probe curve" in md
+    assert "Static minus learning" in md and "Probe curve" in md and "(ceiling)" in md and "(floor" in md
 
     learning = OwnVoice(tmp_path / "work" / "learning")
     prof = learning.profile("user")

@@ -13,7 +13,6 @@ def cmd_eval(args) -> int:
     from ..app import OwnVoice
     from ..errors import OwnVoiceError
     from ..evaluation import EvalConfig, run_eval, write_report
-    from ..importers import Own, read_path
     from ..jobs import TqdmProgress
 
     try:  # a bad option is said before anything is imported
@@ -38,8 +37,7 @@ def cmd_eval(args) -> int:
     else:
         app = OwnVoice(args.home)
         profile = args.data
-    for neg in args.negatives or []:
-        cfg.negative_texts += [it.doc.body for it in read_path(Path(neg), set()) if isinstance(it, Own)]
+    cfg.negative_texts += _other_writers(args)
     bar = TqdmProgress()
     try:
         if args.fidelity:
@@ -102,6 +100,18 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def _other_writers(args) -> list[str]:
+    """The bodies of the mails in ``--negatives`` (other people's writing)."""
+    from ..importers import Own, read_path
+
+    return [
+        it.doc.body
+        for neg in args.negatives or []
+        for it in read_path(Path(neg), set())
+        if isinstance(it, Own)
+    ]
+
+
 def cmd_simulate(args) -> int:
     """ownvoice simulate DATA... [--walk N] [--every N] [--steps N] [--out DIR] [--work DIR]."""
     from ..errors import OwnVoiceError
@@ -115,7 +125,9 @@ def cmd_simulate(args) -> int:
     out = Path(args.out)
     bar = TqdmProgress()
     try:
-        result = run_simulation([Path(p) for p in args.data], Path(args.work or out / "work"), cfg, bar)
+        result = run_simulation(
+            [Path(p) for p in args.data], Path(args.work or out / "work"), cfg, bar, _other_writers(args)
+        )
     finally:
         bar.close()
     md = write_simulation(result, out)
@@ -189,5 +201,8 @@ def register(sub, common) -> None:
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="simulation-out")
+    p.add_argument(
+        "--negatives", nargs="*", help="other people's writing: the probe curve's floor (any import format)"
+    )
     p.add_argument("--work", help="where the two homes go (default OUT/work)")
     p.set_defaults(func=cmd_simulate)
