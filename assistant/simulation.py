@@ -350,7 +350,7 @@ def write_simulation(r: dict, out: Path) -> Path:
         bx.set_xlabel("mails learned from (walk position)")
         bx.set_ylabel(f"mean edit, {pr['mails']} kept-back mails")
         bx.set_title("probe curve (same mails, same seeds)", fontsize=9)
-        bx.legend(fontsize=8)
+        bx.legend(fontsize=7, loc="lower left")
     fig.tight_layout()
     fig.savefig(out / "curve.png", dpi=110)
     plt.close(fig)
