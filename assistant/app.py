@@ -26,7 +26,7 @@ from .backends import get_embedder, get_generator
 from .backends.base import Embedder, Generator
 from .backends.defaults import DEFAULT_EMBEDDER_NAME, default_embedder_path, default_gguf_path
 from .changes import ChangeListener, Changes
-from .compose import Composer, DraftResult, request_recipient
+from .compose import Composer, DraftResult, request_recipient, retrieve_exemplars
 from .config import Settings, load_settings, save_settings
 from .errors import (
     EmptyCorpusError,
@@ -455,10 +455,17 @@ class OwnVoice:
         )
 
     def retrieve(self, request: DraftRequest, profile: Optional[str] = None) -> list[Exemplar]:
-        """The exemplars a draft for ``request`` would be shown (mail to its addressee first)."""
+        """The exemplars a draft for ``request`` would get (mail to its addressee first); loads no LLM."""
         prof = self.profile(profile)
         self._embed_what_fits(prof)
-        return self.composer().retrieve(prof, request, recipient=request_recipient(request) or "")
+        return retrieve_exemplars(
+            self.db,
+            self.embedder(),
+            prof,
+            request,
+            self.settings.recency_weight,
+            recipient=request_recipient(request) or "",
+        )
 
     def composer(self, model_path: Optional[str] = None) -> Composer:
         """A Composer over the current models."""

@@ -180,6 +180,38 @@ def request_recipient(request: DraftRequest) -> Optional[str]:
     )
 
 
+def retrieve_exemplars(
+    db: sqlite_utils.Database,
+    embedder: Optional[Embedder],
+    profile: Profile,
+    request: DraftRequest,
+    recency_weight: float,
+    allowed: Optional[set[int]] = None,
+    exclude: frozenset[int] = frozenset(),
+    recipient: str = "",
+) -> list[Exemplar]:
+    """Exemplars for a request, none of ``exclude``, mail to ``recipient`` first (none without RAG)."""
+    if not request.use_rag or request.k <= 0:
+        return []
+    to = mail_to(db, profile.id, recipient, request.kind) if recipient else None
+    query = (
+        request.instruction if not request.incoming else f"{request.instruction}\n{request.incoming[:1000]}"
+    )
+    return search(
+        db,
+        profile.id,
+        query,
+        embedder,
+        k=request.k,
+        kind=request.kind,
+        exclude=set(request.exclude_ids) | exclude,
+        recency_weight=recency_weight,
+        allowed=allowed,
+        to_recipient=to.exact if to else frozenset(),
+        to_domain=to.domain if to else frozenset(),
+    )
+
+
 class Composer:
     """Drafts text for a profile with a generator and (optionally) retrieval."""
 
@@ -252,26 +284,8 @@ class Composer:
         recipient: str = "",
     ) -> list[Exemplar]:
         """Exemplars for a request, none of ``exclude``, mail to ``recipient`` first (none without RAG)."""
-        if not request.use_rag or request.k <= 0:
-            return []
-        to = mail_to(self.db, profile.id, recipient, request.kind) if recipient else None
-        query = (
-            request.instruction
-            if not request.incoming
-            else f"{request.instruction}\n{request.incoming[:1000]}"
-        )
-        return search(
-            self.db,
-            profile.id,
-            query,
-            self.embedder,
-            k=request.k,
-            kind=request.kind,
-            exclude=set(request.exclude_ids) | exclude,
-            recency_weight=self.recency_weight,
-            allowed=allowed,
-            to_recipient=to.exact if to else frozenset(),
-            to_domain=to.domain if to else frozenset(),
+        return retrieve_exemplars(
+            self.db, self.embedder, profile, request, self.recency_weight, allowed, exclude, recipient
         )
 
     def draft(

@@ -22,6 +22,21 @@ def test_exemplars_come_from_the_right_profile_and_differ(persona_app, mixed_mbo
     assert results[0].score == max(r.score for r in results)  # the most relevant comes first
 
 
+def test_a_requests_exemplars_come_without_loading_the_language_model(persona_app):
+    from ownvoice.assistant.prompts import DraftRequest
+
+    app = persona_app
+    request = DraftRequest("lunch talk about the school streets", k=2)
+    found = app.retrieve(request, "priya")
+    assert app._generator is None  # retrieval needs the embedder only
+    assert len(found) == 2 and found[0].doc.subject == "Re: Lunch talk"
+    # the exemplars a draft gets
+    assert [e.doc.id for e in found] == [
+        e.doc.id for e in app.composer().retrieve(app.profile("priya"), request)
+    ]
+    assert app.retrieve(DraftRequest("lunch talk", use_rag=False), "priya") == []
+
+
 def test_near_duplicates_are_dropped_and_mmr_diversifies(app):
     prof = app.profile("p", create=True)
     texts = [
